@@ -1,0 +1,118 @@
+//! ASO's API groups and kinds, critical kinds and kinds Azure cannot delete, embedded from
+//! ASO v2's published data.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::OnceLock;
+
+const GROUP_KINDS: &str = include_str!("../data/aso-group-kinds.tsv");
+const CRITICAL_KINDS: &str = include_str!("../data/critical-kinds.tsv");
+const NO_AZURE_DELETE_KINDS: &str = include_str!("../data/aso-no-azure-delete-kinds.txt");
+
+/// The API group of ASO v1, deprecated and halted.
+pub const ASO_V1_GROUP: &str = "azure.microsoft.com";
+
+/// A `group/Kind` pair, as users write them in config (`cache.azure.com/RedisEnterprise`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupKind {
+    /// API group, e.g. `resources.azure.com`.
+    pub group: String,
+    /// Kind, e.g. `ResourceGroup`.
+    pub kind: String,
+}
+
+impl GroupKind {
+    /// A pair from its parts.
+    pub fn new(group: &str, kind: &str) -> Self {
+        GroupKind {
+            group: group.to_string(),
+            kind: kind.to_string(),
+        }
+    }
+
+    /// Parse `group/Kind`; `None` unless both parts are non-empty.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (group, kind) = text.trim().rsplit_once('/')?;
+        (!group.is_empty() && !kind.is_empty() && !kind.contains(' '))
+            .then(|| Self::new(group, kind))
+    }
+}
+
+impl std::fmt::Display for GroupKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.group, self.kind)
+    }
+}
+
+fn tsv_rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+}
+
+/// Whether `group` is one of ASO v2's API groups (matched against the list, not the suffix:
+/// other Azure tools use `.azure.com` too).
+pub fn is_aso_group(group: &str) -> bool {
+    static GROUPS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    GROUPS
+        .get_or_init(|| tsv_rows(GROUP_KINDS).map(|r| r[0]).collect())
+        .contains(group)
+}
+
+/// Every ASO v2 API group, sorted.
+pub fn aso_groups() -> BTreeSet<&'static str> {
+    tsv_rows(GROUP_KINDS).map(|r| r[0]).collect()
+}
+
+/// The served versions of an ASO kind, when the kind is known.
+pub fn served_versions(group: &str, kind: &str) -> Option<Vec<&'static str>> {
+    tsv_rows(GROUP_KINDS)
+        .find(|r| r[0] == group && r.get(1) == Some(&kind))
+        .and_then(|r| r.get(3).map(|v| v.split(',').collect()))
+}
+
+/// The default critical kinds, with the reason each one matters.
+pub fn default_critical_kinds() -> Vec<(GroupKind, &'static str)> {
+    tsv_rows(CRITICAL_KINDS)
+        .filter(|r| r.len() >= 2)
+        .map(|r| (GroupKind::new(r[0], r[1]), r.get(2).copied().unwrap_or("")))
+        .collect()
+}
+
+/// Kinds that Azure cannot delete: deleting them in Kubernetes stays stuck until
+/// `detach-on-delete` is set.
+pub fn no_azure_delete_kinds() -> Vec<GroupKind> {
+    tsv_rows(NO_AZURE_DELETE_KINDS)
+        .filter(|r| r.len() >= 2)
+        .map(|r| GroupKind::new(r[0], r[1]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embeds_47_groups_and_critical_kinds() {
+        assert_eq!(aso_groups().len(), 47);
+        assert!(is_aso_group("resources.azure.com"));
+        assert!(!is_aso_group("example.azure.com"));
+        assert!(!is_aso_group(ASO_V1_GROUP));
+        let critical = default_critical_kinds();
+        assert!(
+            critical
+                .iter()
+                .any(|(gk, _)| gk == &GroupKind::new("resources.azure.com", "ResourceGroup"))
+        );
+        assert_eq!(no_azure_delete_kinds().len(), 22);
+    }
+
+    #[test]
+    fn parses_group_kind() {
+        assert_eq!(
+            GroupKind::parse("cache.azure.com/Redis"),
+            Some(GroupKind::new("cache.azure.com", "Redis"))
+        );
+        assert_eq!(GroupKind::parse("Redis"), None);
+        assert_eq!(GroupKind::parse("/Redis"), None);
+    }
+}

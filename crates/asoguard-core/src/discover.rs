@@ -1,0 +1,238 @@
+//! Finding the files to lint, and loading them as text without ever panicking on bad input.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::config::{Settings, absolute};
+
+/// One file to lint.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Target {
+    /// The path as the user gave it, joined with the walked relative path: used in reports.
+    pub display: PathBuf,
+    /// The absolute, lexically normalised path: used for config globs and the index.
+    pub fs_path: PathBuf,
+}
+
+/// A path argument that could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathProblem {
+    /// The path as given.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Whether a file name looks like a manifest (`.yaml` or `.yml`).
+pub fn is_yaml_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+/// The files named by `paths`: a file is taken as is (whatever its name), a directory is walked
+/// for `.yaml`/`.yml` files (hidden directories and config excludes skipped, symlinks not
+/// followed). Sorted and without duplicates.
+pub fn discover(paths: &[PathBuf], settings: &Settings) -> (Vec<Target>, Vec<PathProblem>) {
+    let mut targets = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let fs_path = absolute(path);
+        match fs::metadata(path) {
+            Err(e) => problems.push(PathProblem {
+                path: path.clone(),
+                message: io_message(&e),
+            }),
+            Ok(meta) if meta.is_dir() => {
+                let before = targets.len();
+                for entry in walk(path) {
+                    let relative = entry.strip_prefix(path).unwrap_or(&entry);
+                    let fs_entry = fs_path.join(relative);
+                    if settings.is_excluded(&fs_entry) {
+                        continue;
+                    }
+                    targets.push(Target {
+                        display: entry.clone(),
+                        fs_path: fs_entry,
+                    });
+                }
+                if targets.len() == before {
+                    problems.push(PathProblem {
+                        path: path.clone(),
+                        message: "no .yaml or .yml files found under this directory".into(),
+                    });
+                }
+            }
+            Ok(_) => targets.push(Target {
+                display: path.clone(),
+                fs_path,
+            }),
+        }
+    }
+    targets.sort();
+    targets.dedup_by(|a, b| a.fs_path == b.fs_path);
+    (targets, problems)
+}
+
+/// YAML files under `dir` (absolute), as absolute paths, excludes and hidden directories skipped.
+pub fn yaml_files_under(dir: &Path, settings: &Settings) -> Vec<PathBuf> {
+    walk(dir)
+        .into_iter()
+        .filter(|p| !settings.is_excluded(p))
+        .collect()
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && is_yaml_name(e.path()))
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Why a file could not be loaded as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// Reading failed.
+    Io(String),
+    /// Larger than the limit (bytes, limit).
+    TooLarge(u64, u64),
+    /// Not valid UTF-8; the offset of the first bad byte.
+    NotUtf8(usize),
+    /// Holds a NUL byte at this offset: a binary file.
+    Binary(usize),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io(message) => write!(f, "cannot read the file: {message}"),
+            LoadError::TooLarge(size, limit) => write!(
+                f,
+                "the file is {size} bytes, over the {limit}-byte limit (raise it with --max-file-size)"
+            ),
+            LoadError::NotUtf8(offset) => {
+                write!(
+                    f,
+                    "the file is not valid UTF-8 (first bad byte at offset {offset})"
+                )
+            }
+            LoadError::Binary(offset) => {
+                write!(
+                    f,
+                    "the file looks binary: it holds a NUL byte at offset {offset}"
+                )
+            }
+        }
+    }
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Read `path` as UTF-8 text, refusing files over `max_size` bytes, binary files and invalid
+/// UTF-8. The BOM and line endings are kept as they are.
+pub fn read_text(path: &Path, max_size: u64) -> Result<String, LoadError> {
+    let file = fs::File::open(path).map_err(|e| LoadError::Io(io_message(&e)))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > max_size {
+        return Err(LoadError::TooLarge(size, max_size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    // Read at most one byte over the limit, in case the file grew since its size was read.
+    file.take(max_size + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| LoadError::Io(io_message(&e)))?;
+    if bytes.len() as u64 > max_size {
+        return Err(LoadError::TooLarge(bytes.len() as u64, max_size));
+    }
+    text_from_bytes(bytes)
+}
+
+/// Turn bytes into text, refusing binary content and invalid UTF-8.
+pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, LoadError> {
+    if let Some(offset) = bytes.iter().position(|b| *b == 0) {
+        return Err(LoadError::Binary(offset));
+    }
+    String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8(e.utf8_error().valid_up_to()))
+}
+
+/// Write `text` to `path` atomically: a temporary file in the same directory, flushed to disk,
+/// given the original's permissions, then renamed over the original.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let permissions = fs::metadata(path)?.permissions();
+    if permissions.readonly() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only",
+        ));
+    }
+    let mut temp = tempfile::Builder::new()
+        .prefix(".asoguard-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temp.write_all(text.as_bytes())?;
+    temp.as_file().sync_all()?;
+    fs::set_permissions(temp.path(), permissions)?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_binary_non_utf8_and_large() {
+        assert_eq!(text_from_bytes(b"a\0b".to_vec()), Err(LoadError::Binary(1)));
+        assert_eq!(
+            text_from_bytes(b"ab\xff".to_vec()),
+            Err(LoadError::NotUtf8(2))
+        );
+        assert_eq!(
+            text_from_bytes("\u{feff}a: 1\r\n".as_bytes().to_vec()).unwrap(),
+            "\u{feff}a: 1\r\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        fs::write(&path, "a: 1\n".repeat(10)).unwrap();
+        assert!(matches!(
+            read_text(&path, 10),
+            Err(LoadError::TooLarge(50, 10))
+        ));
+        assert!(matches!(
+            read_text(&dir.path().join("nope.yaml"), 10),
+            Err(LoadError::Io(_))
+        ));
+    }
+
+    #[test]
+    fn writes_atomically_keeping_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.yaml");
+        fs::write(&path, "old").unwrap();
+        write_atomic(&path, "new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! One run: load files in parallel, gather cross-file facts, check every object, apply fixes to
+//! a fixpoint, and write fixed files atomically.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::config::{Role, Settings};
+use crate::diagnostic::Diagnostic;
+use crate::discover::{self, LoadError, PathProblem, Target};
+use crate::fix::{Applicability, apply_fixes};
+use crate::index::{FileFacts, Index};
+use crate::manifest::Manifest;
+use crate::rules::{self, FileContext, Rule};
+use crate::span::{SourceFile, Span};
+use crate::yaml::{self, Stream};
+
+/// The most fix rounds on one file before giving up (ruff uses the same bound).
+pub const MAX_FIX_ROUNDS: usize = 100;
+
+/// What to do with fixes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FixMode {
+    /// Report only.
+    #[default]
+    Off,
+    /// Compute the fixed text but write nothing (for `--diff`, and stdin).
+    Preview,
+    /// Write fixed files in place.
+    Write,
+}
+
+/// How a run treats fixes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Report, preview or write fixes.
+    pub fix: FixMode,
+    /// Also apply unsafe fixes.
+    pub unsafe_fixes: bool,
+}
+
+impl RunOptions {
+    fn applies(&self, applicability: Applicability) -> bool {
+        self.fix != FixMode::Off && (applicability == Applicability::Safe || self.unsafe_fixes)
+    }
+}
+
+/// The text of one file to check, with where it comes from.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// Where the file is.
+    pub target: Target,
+    /// Its text, or why it could not be loaded.
+    pub text: Result<String, LoadError>,
+}
+
+/// The outcome for one file.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    /// The path as reported.
+    pub path: PathBuf,
+    /// The file's text after fixes (the original text when nothing changed).
+    pub source: SourceFile,
+    /// The text before fixes, when fixes changed it.
+    pub original: Option<String>,
+    /// Findings left after fixes.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many fixes were applied.
+    pub fixed: usize,
+    /// How many YAML documents the file holds.
+    pub documents: usize,
+    /// Something the user should know that is not a finding (a skipped template, a fix that
+    /// did not converge).
+    pub note: Option<String>,
+    /// An I/O failure writing the fixed file; the file on disk is unchanged.
+    pub write_error: Option<String>,
+}
+
+/// The outcome of a run.
+#[derive(Clone, Debug, Default)]
+pub struct RunReport {
+    /// Files with findings, fixes or notes, sorted by path. Clean files are only counted.
+    pub files: Vec<FileReport>,
+    /// Path arguments that could not be used.
+    pub problems: Vec<PathProblem>,
+    /// How many files were checked.
+    pub files_checked: usize,
+    /// How many documents those files hold.
+    pub documents: usize,
+}
+
+impl RunReport {
+    /// Every remaining finding, with its file.
+    pub fn diagnostics(&self) -> impl Iterator<Item = (&FileReport, &Diagnostic)> {
+        self.files
+            .iter()
+            .flat_map(|f| f.diagnostics.iter().map(move |d| (f, d)))
+    }
+
+    /// How many fixes were applied.
+    pub fn fixed(&self) -> usize {
+        self.files.iter().map(|f| f.fixed).sum()
+    }
+}
+
+/// Lint `paths` (files or directories) with `settings`.
+pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) -> RunReport {
+    let (targets, problems) = discover::discover(paths, settings);
+    let inputs: Vec<Input> = targets
+        .into_par_iter()
+        .map(|target| {
+            let text = discover::read_text(&target.fs_path, settings.max_file_size);
+            Input { target, text }
+        })
+        .collect();
+    let mut report = check_inputs(inputs, settings, options);
+    report.problems = problems;
+    report
+}
+
+/// Lint already loaded inputs (files, or stdin under a given name).
+pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions) -> RunReport {
+    let facts: Vec<Option<FileFacts>> = inputs
+        .par_iter()
+        .map(|input| {
+            let text = input.text.as_ref().ok()?;
+            Some(FileFacts::of(&yaml::parse(text), &input.target.display))
+        })
+        .collect();
+    let mut index = Index::default();
+    for (input, facts) in inputs.iter().zip(facts) {
+        if let Some(facts) = facts {
+            let cluster = settings
+                .cluster_of(&input.target.fs_path)
+                .map(|c| c.name.as_str());
+            index.add(&input.target.fs_path, cluster, facts);
+        }
+    }
+    let files_checked = inputs.len();
+    let outcomes: Vec<FileReport> = inputs
+        .into_par_iter()
+        .map(|input| process(input, settings, &index, options))
+        .collect();
+    let documents = outcomes.iter().map(|f| f.documents).sum();
+    let mut files: Vec<FileReport> = outcomes
+        .into_iter()
+        .filter(|f| {
+            !f.diagnostics.is_empty() || f.fixed > 0 || f.note.is_some() || f.write_error.is_some()
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    RunReport {
+        files,
+        problems: Vec::new(),
+        files_checked,
+        documents,
+    }
+}
+
+/// Check one file, fix it to a fixpoint when asked, and write it when asked.
+fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions) -> FileReport {
+    let Input { target, text } = input;
+    let text = match text {
+        Ok(text) => text,
+        Err(error) => {
+            let diagnostics = leveled(
+                settings,
+                vec![Diagnostic::new(
+                    Rule::ParseError,
+                    Span::empty(0),
+                    error.to_string(),
+                )],
+            );
+            return FileReport {
+                path: target.display.clone(),
+                source: SourceFile::new(target.display, String::new()),
+                original: None,
+                diagnostics,
+                fixed: 0,
+                documents: 0,
+                note: None,
+                write_error: None,
+            };
+        }
+    };
+    let cluster = settings.cluster_of(&target.fs_path);
+    let checker = Checker {
+        settings,
+        index,
+        cluster: cluster.map(|c| c.name.as_str()),
+        role: cluster.map_or(Role::Active, |c| c.role),
+    };
+    let mut source = SourceFile::new(target.display.clone(), text);
+    let mut outcome = checker.check(&source);
+    let first = (options.fix != FixMode::Off).then(|| (source.text.clone(), outcome.clone()));
+    let mut fixed = 0;
+    let mut note = outcome.note.clone();
+    if options.fix != FixMode::Off && outcome.parsed {
+        for round in 0.. {
+            let fixes = outcome
+                .diagnostics
+                .iter()
+                .filter_map(|d| d.fix.as_ref())
+                .filter(|f| options.applies(f.applicability));
+            let (new_text, applied) = apply_fixes(&source.text, fixes);
+            if applied == 0 || new_text == source.text {
+                break;
+            }
+            if round == MAX_FIX_ROUNDS {
+                note = Some(format!(
+                    "fixes did not converge after {MAX_FIX_ROUNDS} rounds; the last result is kept (please report this)"
+                ));
+                break;
+            }
+            let candidate = SourceFile::new(target.display.clone(), new_text);
+            let next = checker.check(&candidate);
+            if !next.parsed {
+                note = Some(
+                    "a fix produced invalid YAML and was discarded; the file keeps its last valid text (please report this bug)".into(),
+                );
+                break;
+            }
+            fixed += applied;
+            source = candidate;
+            outcome = next;
+        }
+    }
+    let mut original = None;
+    let mut write_error = None;
+    if let Some((first_text, first_outcome)) = first.filter(|_| fixed > 0) {
+        let written = match options.fix {
+            FixMode::Write => discover::write_atomic(&target.fs_path, &source.text),
+            _ => Ok(()),
+        };
+        if let Err(e) = written {
+            // The file on disk is untouched: report it as it is.
+            write_error = Some(format!("cannot write the fixed file: {e}"));
+            source = SourceFile::new(target.display.clone(), first_text);
+            outcome = first_outcome;
+            fixed = 0;
+        } else {
+            original = Some(first_text);
+        }
+    }
+    FileReport {
+        path: target.display,
+        source,
+        original,
+        diagnostics: outcome.diagnostics,
+        fixed,
+        documents: outcome.documents,
+        note,
+        write_error,
+    }
+}
+
+/// The result of checking one text.
+#[derive(Clone)]
+struct Outcome {
+    diagnostics: Vec<Diagnostic>,
+    documents: usize,
+    parsed: bool,
+    note: Option<String>,
+}
+
+/// Checks texts of one file against the run's settings and index.
+struct Checker<'x> {
+    settings: &'x Settings,
+    index: &'x Index,
+    cluster: Option<&'x str>,
+    role: Role,
+}
+
+impl Checker<'_> {
+    fn check(&self, source: &SourceFile) -> Outcome {
+        let stream = yaml::parse(&source.text);
+        let mut diagnostics = Vec::new();
+        let mut note = None;
+        if is_sops(&stream) {
+            note = Some("SOPS-encrypted file: skipped".into());
+        } else if stream.error.is_some() && source.text.contains("{{") {
+            note = Some(
+                "looks like a Helm or Go template (`{{ ... }}`) and is not plain YAML: skipped"
+                    .into(),
+            );
+        } else {
+            self.check_stream(source, &stream, &mut diagnostics);
+        }
+        diagnostics = leveled(self.settings, diagnostics);
+        diagnostics.sort_by(|a, b| (a.span.start, a.rule).cmp(&(b.span.start, b.rule)));
+        Outcome {
+            diagnostics,
+            documents: stream.documents.len(),
+            parsed: stream.error.is_none() && note.is_none(),
+            note,
+        }
+    }
+
+    fn check_stream(&self, source: &SourceFile, stream: &Stream, out: &mut Vec<Diagnostic>) {
+        let cx = FileContext {
+            source,
+            settings: self.settings,
+            index: self.index,
+            cluster: self.cluster,
+            role: self.role,
+        };
+        for document in &stream.documents {
+            if let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) {
+                rules::check_manifest(&cx, &manifest, out);
+            }
+        }
+        if let Some(error) = &stream.error {
+            let end = source.text[error.offset..]
+                .chars()
+                .next()
+                .map_or(error.offset, |c| error.offset + c.len_utf8());
+            out.push(Diagnostic::new(
+                Rule::ParseError,
+                Span::new(error.offset, end),
+                format!("invalid YAML: {}", error.message),
+            ));
+        }
+    }
+}
+
+/// Whether a file is SOPS-encrypted (a top-level `sops` mapping with a `mac`).
+fn is_sops(stream: &Stream) -> bool {
+    stream.documents.iter().any(|d| {
+        d.root
+            .as_ref()
+            .and_then(|r| r.get("sops"))
+            .is_some_and(|s| s.get("mac").is_some())
+    })
+}
+
+/// Apply configured severities and drop findings of rules turned off. A finding a rule itself
+/// lowered (a warning from an error rule) never rises above the configured level.
+fn leveled(settings: &Settings, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics
+        .into_iter()
+        .filter_map(|mut d| {
+            let configured = settings.severity(d.rule)?;
+            d.severity = if d.severity < d.rule.meta().severity {
+                d.severity.min(configured)
+            } else {
+                configured
+            };
+            Some(d)
+        })
+        .collect()
+}

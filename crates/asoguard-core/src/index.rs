@@ -1,0 +1,130 @@
+//! Facts that cross files, kept as small summaries: Namespace policies, which files hold ASO
+//! resources, and how many ASO resources each namespace leaves to its Namespace's policy.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::Settings;
+use crate::manifest::{DeclaredPolicy, Manifest, RECONCILE_POLICY};
+use crate::span::Span;
+use crate::yaml::Stream;
+
+/// What a Namespace object says about reconcile policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamespaceFact {
+    /// Its reconcile-policy annotation.
+    pub declared: DeclaredPolicy,
+    /// The file that holds it (as reported).
+    pub path: PathBuf,
+    /// The annotation entry, or the Namespace's name when it has none.
+    pub span: Span,
+}
+
+/// The summary of one file that other files' checks may need.
+#[derive(Clone, Debug, Default)]
+pub struct FileFacts {
+    /// Namespace objects: name and fact.
+    pub namespaces: Vec<(String, NamespaceFact)>,
+    /// Namespaces of ASO resources that declare no policy of their own (one per resource).
+    pub unset_aso_namespaces: Vec<String>,
+    /// Whether the file holds at least one ASO resource.
+    pub has_aso: bool,
+}
+
+impl FileFacts {
+    /// Summarise a parsed file.
+    pub fn of(stream: &Stream, path: &Path) -> Self {
+        let mut facts = FileFacts::default();
+        for doc in &stream.documents {
+            let Some(manifest) = doc.root.as_ref().and_then(Manifest::from_root) else {
+                continue;
+            };
+            if manifest.is("", "Namespace") {
+                if let Some(name) = manifest.name_str() {
+                    let entry = manifest.annotation(RECONCILE_POLICY);
+                    let span = entry
+                        .map(|e| e.key.span.cover(e.value.span))
+                        .or(manifest.name.map(|n| n.span))
+                        .unwrap_or_default();
+                    facts.namespaces.push((
+                        name.to_string(),
+                        NamespaceFact {
+                            declared: manifest.declared_policy(),
+                            path: path.to_path_buf(),
+                            span,
+                        },
+                    ));
+                }
+            } else if manifest.is_aso() {
+                facts.has_aso = true;
+                if manifest.declared_policy() == DeclaredPolicy::Unset {
+                    if let Some(ns) = manifest.namespace {
+                        facts.unset_aso_namespaces.push(ns.to_string());
+                    }
+                }
+            }
+        }
+        facts
+    }
+}
+
+type NamespaceKey = (Option<String>, String);
+
+/// Cross-file facts of a run. Namespaces are looked up within the cluster of the file asking
+/// (a Namespace of another cluster does not apply).
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    namespaces: HashMap<NamespaceKey, NamespaceFact>,
+    unset_aso: HashMap<NamespaceKey, usize>,
+    aso_files: Vec<PathBuf>,
+}
+
+impl Index {
+    /// Add one file's facts; `fs_path` is its absolute path, `cluster` its cluster.
+    pub fn add(&mut self, fs_path: &Path, cluster: Option<&str>, facts: FileFacts) {
+        let cluster = cluster.map(str::to_string);
+        for (name, fact) in facts.namespaces {
+            // The first Namespace of a name wins, as files are added in path order.
+            self.namespaces
+                .entry((cluster.clone(), name))
+                .or_insert(fact);
+        }
+        for ns in facts.unset_aso_namespaces {
+            *self.unset_aso.entry((cluster.clone(), ns)).or_default() += 1;
+        }
+        if facts.has_aso {
+            self.aso_files.push(fs_path.to_path_buf());
+        }
+    }
+
+    /// The Namespace object `name` in `cluster`, if the linted tree holds one.
+    pub fn namespace(&self, cluster: Option<&str>, name: &str) -> Option<&NamespaceFact> {
+        self.namespaces
+            .get(&(cluster.map(str::to_string), name.to_string()))
+    }
+
+    /// How many ASO resources in namespace `name` of `cluster` leave their policy to it.
+    pub fn unset_aso_in(&self, cluster: Option<&str>, name: &str) -> usize {
+        self.unset_aso
+            .get(&(cluster.map(str::to_string), name.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Whether directory `dir` (absolute) holds an ASO resource: among the linted files, else
+    /// on disk (YAML files under it, symlinks not followed, within the settings' size limit).
+    pub fn dir_holds_aso(&self, dir: &Path, settings: &Settings) -> bool {
+        if self.aso_files.iter().any(|f| f.starts_with(dir)) {
+            return true;
+        }
+        crate::discover::yaml_files_under(dir, settings)
+            .into_iter()
+            .any(|path| {
+                let Ok(text) = crate::discover::read_text(&path, settings.max_file_size) else {
+                    return false;
+                };
+                text.contains(".azure.com/")
+                    && FileFacts::of(&crate::yaml::parse(&text), &path).has_aso
+            })
+    }
+}

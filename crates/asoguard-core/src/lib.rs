@@ -1,0 +1,25 @@
+//! asoguard-core: lints, fixes and transforms GitOps repositories that manage Azure through
+//! Azure Service Operator v2 (ASO), deployed by ArgoCD or Flux.
+//!
+//! The library does all the work and no printing: [`engine::check_paths`] discovers files,
+//! checks every object against the [`rules`], applies [`fix`]es to a fixpoint, and returns a
+//! [`engine::RunReport`] that the CLI's printers render.
+#![warn(missing_docs)]
+
+pub mod catalog;
+pub mod config;
+pub mod diagnostic;
+pub mod discover;
+pub mod engine;
+pub mod fix;
+pub mod index;
+pub mod manifest;
+pub mod rules;
+pub mod span;
+pub mod yaml;
+
+pub use config::Settings;
+pub use diagnostic::{Diagnostic, Severity};
+pub use engine::{FileReport, FixMode, RunOptions, RunReport, check_inputs, check_paths};
+pub use rules::Rule;
+pub use span::{LineCol, SourceFile, Span};

@@ -1,0 +1,236 @@
+//! ASO002 `argocd-replace`: ArgoCD's `Replace=true` sync option on ASO resources, or on an
+//! Application or ApplicationSet that deploys them.
+
+use std::path::Path;
+
+use super::{FileContext, Fixability, RuleMeta};
+use crate::config::normalize;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::Fix;
+use crate::manifest::{ARGOCD_SYNC_OPTIONS, Manifest};
+use crate::rules::Rule;
+use crate::yaml::{Node, edit};
+
+const REPLACE: &str = "Replace=true";
+const ARGO_GROUP: &str = "argoproj.io";
+
+pub(super) const META: RuleMeta = RuleMeta {
+    code: "ASO002",
+    name: "argocd-replace",
+    severity: Severity::Error,
+    fixable: Fixability::Always,
+    summary: "ArgoCD's `Replace=true` sync option would strip the finalizer and annotations ASO relies on",
+    doc: r#"## What it does
+Finds ArgoCD's `Replace=true` sync option where it reaches ASO resources:
+- in the `argocd.argoproj.io/sync-options` annotation of an ASO resource (a comma-separated
+  list; items are trimmed and matched exactly, as ArgoCD does);
+- in `spec.syncPolicy.syncOptions` of an `Application`, or
+  `spec.template.spec.syncPolicy.syncOptions` of an `ApplicationSet`, whose source path
+  (`spec.source.path`, `spec.sources[].path`), relative to the repository root, is a directory
+  holding ASO resources. When the path cannot be resolved in the repository (another repo, a
+  Helm chart, a templated path), the finding is a warning that says so.
+
+## Why is this bad
+`Replace=true` makes ArgoCD use `kubectl replace` (or `create`) instead of apply. Replace
+drops every field the manifest does not carry, including the finalizer
+`serviceoperator.azure.com/finalizer` and the annotations ASO sets (`resource-id`,
+`poller-resume-token`, ...). ASO loses track of in-flight operations and of the Azure
+resource's identity, and without its finalizer a Kubernetes delete no longer waits for ASO.
+Paired with `Force=true`, replace deletes and re-creates the object: an Azure DELETE and a
+new PUT, and the data is gone. ASO's FAQ: with ArgoCD, avoid `Replace=true`.
+
+## Example
+```yaml
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: infra
+spec:
+  source:
+    path: clusters/prod/azure
+  syncPolicy:
+    syncOptions:
+      - CreateNamespace=true
+      - Replace=true
+```
+
+Use instead:
+```yaml
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: infra
+spec:
+  source:
+    path: clusters/prod/azure
+  syncPolicy:
+    syncOptions:
+      - CreateNamespace=true
+```
+
+## Fix
+Safe. Removes the `Replace=true` item: from the annotation (and the annotation itself when
+nothing is left), or from the `syncOptions` list, block or flow style alike (and the
+`syncOptions` key when the list is left empty).
+
+## Source
+ASO FAQ ("avoid the ArgoCD sync option Replace=true"); gitops-engine
+`pkg/sync/resource/annotations.go` (sync-options parsing); ArgoCD sync options docs.
+"#,
+};
+
+pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+    if manifest.is_aso() {
+        check_annotation(cx, manifest, out);
+    } else if manifest.group() == ARGO_GROUP {
+        match manifest.kind {
+            Some("Application") => check_application(cx, manifest, manifest.root.get("spec"), out),
+            Some("ApplicationSet") => check_application(
+                cx,
+                manifest,
+                manifest.root.get_path(&["spec", "template", "spec"]),
+                out,
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn check_annotation(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+    let Some(entry) = manifest.annotation(ARGOCD_SYNC_OPTIONS) else {
+        return;
+    };
+    let text = &cx.source.text;
+    let Some((edit, any_left)) = edit::remove_comma_items(text, &entry.value, |i| i == REPLACE)
+    else {
+        return;
+    };
+    let edits = if any_left {
+        Some(vec![edit])
+    } else {
+        edit::remove_annotation(text, manifest.root, ARGOCD_SYNC_OPTIONS)
+    };
+    out.push(
+        Diagnostic::new(
+            Rule::ArgocdReplace,
+            entry.value.span,
+            format!(
+                "{} `{}` has ArgoCD sync option `Replace=true`, which strips the finalizer and annotations ASO adds",
+                manifest.kind.unwrap_or("resource"),
+                manifest.name_str().unwrap_or("?")
+            ),
+        )
+        .with_help("remove `Replace=true`; ArgoCD's default apply keeps ASO's fields")
+        .with_fix(edits.map(|e| Fix::safe("Remove `Replace=true`", e)))
+        .with_object(manifest),
+    );
+}
+
+/// What the source paths of an Application resolve to.
+enum Reach {
+    /// A path that is a directory holding ASO resources.
+    Aso(String),
+    /// No path holds ASO resources, and this one could not be resolved.
+    Unresolved(String),
+    /// Every path resolved, none holds ASO resources.
+    NoAso,
+}
+
+fn check_application(
+    cx: &FileContext,
+    manifest: &Manifest,
+    spec: Option<&Node>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(spec) = spec else {
+        return;
+    };
+    let Some(sync_policy) = spec.get("syncPolicy") else {
+        return;
+    };
+    let Some(options) = sync_policy.get("syncOptions") else {
+        return;
+    };
+    let Some(items) = options.items() else {
+        return;
+    };
+    let Some(index) = items.iter().position(|i| i.as_str() == Some(REPLACE)) else {
+        return;
+    };
+    let item = &items[index];
+    let kind = manifest.kind.unwrap_or("Application");
+    let name = manifest.name_str().unwrap_or("?");
+    let (severity, message) = match reach(cx, spec) {
+        Reach::NoAso => return,
+        Reach::Aso(path) => (
+            Severity::Error,
+            format!(
+                "{kind} `{name}` syncs `{path}`, which holds ASO resources, with `Replace=true`: replace strips the finalizer and annotations ASO adds"
+            ),
+        ),
+        Reach::Unresolved(path) => (
+            Severity::Warning,
+            format!(
+                "{kind} `{name}` syncs with `Replace=true` and its source `{path}` cannot be resolved in this repository: if it deploys ASO resources, replace strips the finalizer and annotations ASO adds"
+            ),
+        ),
+    };
+    let text = &cx.source.text;
+    let edit = if items.len() == 1 {
+        sync_policy
+            .entries()
+            .and_then(|entries| {
+                entries
+                    .iter()
+                    .position(|e| e.key.as_str() == Some("syncOptions"))
+            })
+            .and_then(|i| edit::remove_entry(text, sync_policy, i))
+    } else {
+        edit::remove_item(text, options, index)
+    };
+    let mut diagnostic = Diagnostic::new(Rule::ArgocdReplace, item.span, message)
+        .with_help(
+            "remove `Replace=true` from syncOptions; ArgoCD's default apply keeps ASO's fields",
+        )
+        .with_fix(edit.map(|e| Fix::safe("Remove `Replace=true`", vec![e])))
+        .with_object(manifest);
+    if severity == Severity::Warning {
+        diagnostic = diagnostic.with_severity(Severity::Warning);
+    }
+    out.push(diagnostic);
+}
+
+/// Resolve every source path of an Application spec against the repository root.
+fn reach(cx: &FileContext, spec: &Node) -> Reach {
+    let mut sources: Vec<&Node> = spec.get("source").into_iter().collect();
+    if let Some(list) = spec.get("sources").and_then(Node::items) {
+        sources.extend(list);
+    }
+    if sources.is_empty() {
+        return Reach::Unresolved("(no source)".into());
+    }
+    let mut unresolved = None;
+    for source in sources {
+        let described = source
+            .get_str("path")
+            .or_else(|| source.get_str("chart").map(|_| "(Helm chart)"))
+            .unwrap_or("(no path)")
+            .to_string();
+        match source.get_str("path").and_then(|p| resolve(cx, p)) {
+            Some(dir) if cx.index.dir_holds_aso(&dir, cx.settings) => return Reach::Aso(described),
+            Some(_) => {}
+            None => unresolved = unresolved.or(Some(described)),
+        }
+    }
+    unresolved.map_or(Reach::NoAso, Reach::Unresolved)
+}
+
+/// The directory an Application path names, when it is a real directory inside the root.
+fn resolve(cx: &FileContext, path: &str) -> Option<std::path::PathBuf> {
+    if path.contains("{{") || path.contains("${") {
+        return None;
+    }
+    let root = &cx.settings.root;
+    let dir = normalize(&root.join(Path::new(path.trim_start_matches('/'))));
+    (dir.starts_with(root) && dir.is_dir()).then_some(dir)
+}

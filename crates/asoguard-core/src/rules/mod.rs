@@ -1,0 +1,258 @@
+//! The rule registry: every rule once, with its code, name, severity, fixability and docs.
+
+mod argocd_replace;
+mod invalid_reconcile_policy;
+mod missing_detach_on_delete;
+mod parse_error;
+mod skip_in_active;
+
+use crate::config::{Role, Settings};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::index::Index;
+use crate::manifest::{DeclaredPolicy, Manifest, Policy};
+use crate::span::{SourceFile, Span};
+
+/// Whether a rule can fix what it finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixability {
+    /// Never: a person must decide.
+    Never,
+    /// For some findings.
+    Sometimes,
+    /// For every finding.
+    Always,
+}
+
+impl Fixability {
+    /// `never`, `sometimes` or `always`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fixability::Never => "never",
+            Fixability::Sometimes => "sometimes",
+            Fixability::Always => "always",
+        }
+    }
+}
+
+/// What the registry knows of a rule.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable code, e.g. `ASO001`.
+    pub code: &'static str,
+    /// Kebab-case name, e.g. `skip-in-active`.
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// Whether it can fix what it finds.
+    pub fixable: Fixability,
+    /// One line: what it finds.
+    pub summary: &'static str,
+    /// Markdown: What it does / Why is this bad / Example / Fix / Source.
+    pub doc: &'static str,
+}
+
+/// Every rule asoguard has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// E001 `parse-error`.
+    ParseError,
+    /// ASO001 `skip-in-active`.
+    SkipInActive,
+    /// ASO002 `argocd-replace`.
+    ArgocdReplace,
+    /// ASO003 `missing-detach-on-delete`.
+    MissingDetachOnDelete,
+    /// ASO004 `invalid-reconcile-policy`.
+    InvalidReconcilePolicy,
+}
+
+impl Rule {
+    /// Every rule, in code order.
+    pub const ALL: [Rule; 5] = [
+        Rule::ParseError,
+        Rule::SkipInActive,
+        Rule::ArgocdReplace,
+        Rule::MissingDetachOnDelete,
+        Rule::InvalidReconcilePolicy,
+    ];
+
+    /// The rule's registry entry.
+    pub fn meta(self) -> &'static RuleMeta {
+        match self {
+            Rule::ParseError => &parse_error::META,
+            Rule::SkipInActive => &skip_in_active::META,
+            Rule::ArgocdReplace => &argocd_replace::META,
+            Rule::MissingDetachOnDelete => &missing_detach_on_delete::META,
+            Rule::InvalidReconcilePolicy => &invalid_reconcile_policy::META,
+        }
+    }
+
+    /// The code, e.g. `ASO001`.
+    pub fn code(self) -> &'static str {
+        self.meta().code
+    }
+
+    /// The name, e.g. `skip-in-active`.
+    pub fn name(self) -> &'static str {
+        self.meta().name
+    }
+
+    /// The rule a code or name designates (codes case-insensitively).
+    pub fn from_code_or_name(text: &str) -> Option<Rule> {
+        let text = text.trim();
+        Rule::ALL
+            .into_iter()
+            .find(|r| r.code().eq_ignore_ascii_case(text) || r.name() == text)
+    }
+
+    /// The rule whose code or name is closest to a mistyped `text`, if one is close.
+    pub fn suggest(text: &str) -> Option<Rule> {
+        Rule::ALL
+            .into_iter()
+            .map(|r| {
+                let by_name = strsim::jaro_winkler(text, r.name());
+                let by_code = strsim::jaro_winkler(&text.to_ascii_uppercase(), r.code());
+                (r, by_name.max(by_code))
+            })
+            .filter(|(_, score)| *score > 0.8)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(r, _)| r)
+    }
+}
+
+/// What a rule sees of the file it checks and the run around it.
+pub struct FileContext<'x> {
+    /// The file.
+    pub source: &'x SourceFile,
+    /// The run's settings.
+    pub settings: &'x Settings,
+    /// Facts gathered across files.
+    pub index: &'x Index,
+    /// The cluster this file belongs to, if config names one.
+    pub cluster: Option<&'x str>,
+    /// The role of that cluster (active when none).
+    pub role: Role,
+}
+
+/// Where an object's effective reconcile policy comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicySource {
+    /// Its own annotation (possibly an invalid value, which counts as `manage`).
+    Own,
+    /// The annotation on its Namespace object.
+    Namespace(String),
+    /// Nothing sets it: ASO's default, `manage`.
+    Default,
+}
+
+/// The policy ASO will apply to an object, and where it comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectivePolicy {
+    /// The policy in force.
+    pub policy: Policy,
+    /// Its source.
+    pub source: PolicySource,
+}
+
+impl FileContext<'_> {
+    /// The effective policy of `manifest`: its own annotation, else its Namespace's, else
+    /// `manage`. An invalid own value counts as `manage`, as ASO treats it.
+    pub fn effective_policy(&self, manifest: &Manifest) -> EffectivePolicy {
+        match manifest.declared_policy() {
+            DeclaredPolicy::Valid(policy) => EffectivePolicy {
+                policy,
+                source: PolicySource::Own,
+            },
+            DeclaredPolicy::Invalid(_) => EffectivePolicy {
+                policy: Policy::Manage,
+                source: PolicySource::Own,
+            },
+            DeclaredPolicy::Unset => {
+                let from_namespace = manifest.namespace.and_then(|ns| {
+                    match &self.index.namespace(self.cluster, ns)?.declared {
+                        DeclaredPolicy::Valid(policy) => Some(*policy),
+                        DeclaredPolicy::Invalid(_) => Some(Policy::Manage),
+                        DeclaredPolicy::Unset => None,
+                    }
+                    .map(|policy| (ns, policy))
+                });
+                match from_namespace {
+                    Some((ns, policy)) => EffectivePolicy {
+                        policy,
+                        source: PolicySource::Namespace(ns.to_string()),
+                    },
+                    None => EffectivePolicy {
+                        policy: Policy::Manage,
+                        source: PolicySource::Default,
+                    },
+                }
+            }
+        }
+    }
+
+    /// Whether `manifest` is an ASO resource of a critical kind.
+    pub fn is_critical(&self, manifest: &Manifest) -> bool {
+        manifest.is_aso()
+            && manifest
+                .kind
+                .is_some_and(|kind| self.settings.is_critical(manifest.group(), kind))
+    }
+}
+
+/// The span to report an object-level finding at: its name, else its kind, else the document.
+pub fn object_span(manifest: &Manifest) -> Span {
+    manifest
+        .name
+        .map(|n| n.span)
+        .or_else(|| manifest.root.get("kind").map(|k| k.span))
+        .unwrap_or(Span::empty(manifest.root.span.start))
+}
+
+/// Run every enabled per-object rule on one object.
+pub fn check_manifest(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+    let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
+    if enabled(Rule::SkipInActive) {
+        skip_in_active::check(cx, manifest, out);
+    }
+    if enabled(Rule::ArgocdReplace) {
+        argocd_replace::check(cx, manifest, out);
+    }
+    if enabled(Rule::MissingDetachOnDelete) {
+        missing_detach_on_delete::check(cx, manifest, out);
+    }
+    if enabled(Rule::InvalidReconcilePolicy) {
+        invalid_reconcile_policy::check(cx, manifest, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_resolve() {
+        let mut seen = std::collections::HashSet::new();
+        for rule in Rule::ALL {
+            assert!(seen.insert(rule.code()));
+            assert!(seen.insert(rule.name()));
+            assert_eq!(Rule::from_code_or_name(rule.code()), Some(rule));
+            assert_eq!(Rule::from_code_or_name(rule.name()), Some(rule));
+            for heading in [
+                "## What it does",
+                "## Why is this bad",
+                "## Example",
+                "## Fix",
+                "## Source",
+            ] {
+                assert!(
+                    rule.meta().doc.contains(heading),
+                    "{} lacks {heading}",
+                    rule.code()
+                );
+            }
+        }
+        assert_eq!(Rule::from_code_or_name("aso001"), Some(Rule::SkipInActive));
+        assert_eq!(Rule::suggest("skip-in-actve"), Some(Rule::SkipInActive));
+        assert_eq!(Rule::suggest("zzzz"), None);
+    }
+}

@@ -1,0 +1,42 @@
+//! E001 `parse-error`: a file that cannot be read as YAML. Reported by the engine as it loads
+//! and parses files; no per-object check.
+
+use super::{Fixability, RuleMeta};
+use crate::diagnostic::Severity;
+
+pub(super) const META: RuleMeta = RuleMeta {
+    code: "E001",
+    name: "parse-error",
+    severity: Severity::Error,
+    fixable: Fixability::Never,
+    summary: "A file cannot be checked: invalid YAML, not UTF-8, binary, too large or unreadable",
+    doc: r#"## What it does
+Reports a file that asoguard cannot check, at the position of the problem: a YAML syntax
+error (an unterminated quote, a bad indent, a tab where YAML forbids one), a file that is not
+UTF-8 or holds NUL bytes, a file over `--max-file-size`, or a file that cannot be read.
+Documents before a syntax error are still checked; the run goes on with the other files.
+
+## Why is this bad
+A manifest that does not parse is not applied by ArgoCD or Flux either (or, worse, is
+applied up to the error by tools that stream documents), and none of asoguard's other rules
+can vouch for it. A file that cannot be read hides whatever hazards it holds.
+
+## Example
+```yaml
+metadata:
+  name: "prod-rg
+```
+
+Use instead:
+```yaml
+metadata:
+  name: "prod-rg"
+```
+
+## Fix
+None. `--fix` never writes a file it could not parse.
+
+## Source
+YAML 1.2.2 specification; asoguard's own loader.
+"#,
+};

@@ -1,0 +1,381 @@
+//! A small span-carrying YAML tree built from granit-parser events, and the edits made on it.
+//!
+//! Every key, value, item and comment keeps its byte range in the original text, so findings
+//! point at exact positions and fixes can change only the bytes they must. Aliases are kept as
+//! leaves and never expanded, so an alias bomb costs nothing; nesting is bounded by the parser.
+
+pub mod edit;
+
+use std::borrow::Cow;
+
+use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+
+use crate::span::Span;
+
+/// The quoting style of a scalar as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// `value`
+    Plain,
+    /// `'value'`
+    SingleQuoted,
+    /// `"value"`
+    DoubleQuoted,
+    /// `|` or `>` block scalar.
+    Block,
+}
+
+/// One YAML node with its byte span.
+#[derive(Clone, Debug)]
+pub struct Node<'a> {
+    /// Bytes of the node: a scalar's token (quotes included), a flow collection's brackets,
+    /// a block collection's first key or item through its last value.
+    pub span: Span,
+    /// What the node is.
+    pub kind: NodeKind<'a>,
+}
+
+/// The shape of a node.
+#[derive(Clone, Debug)]
+pub enum NodeKind<'a> {
+    /// A scalar, its value after escape processing.
+    Scalar {
+        /// Decoded value.
+        value: Cow<'a, str>,
+        /// Quoting style as written.
+        style: Style,
+    },
+    /// A mapping, entries in source order.
+    Mapping {
+        /// Key/value pairs.
+        entries: Vec<Entry<'a>>,
+        /// `{...}` rather than indented block style.
+        flow: bool,
+    },
+    /// A sequence, items in source order.
+    Sequence {
+        /// The items.
+        items: Vec<Node<'a>>,
+        /// `[...]` rather than `- ` block style.
+        flow: bool,
+    },
+    /// An alias (`*name`), never expanded.
+    Alias,
+}
+
+/// One key/value pair of a mapping.
+#[derive(Clone, Debug)]
+pub struct Entry<'a> {
+    /// The key node (almost always a scalar).
+    pub key: Node<'a>,
+    /// The value node (an empty plain scalar when the value is omitted).
+    pub value: Node<'a>,
+}
+
+/// A `# ...` comment.
+#[derive(Clone, Debug)]
+pub struct Comment<'a> {
+    /// From `#` to the end of the line, line break excluded.
+    pub span: Span,
+    /// The text after `#`.
+    pub text: Cow<'a, str>,
+}
+
+/// One document of a YAML stream.
+#[derive(Clone, Debug)]
+pub struct Document<'a> {
+    /// From the document's start (its `---` when explicit) to its end.
+    pub span: Span,
+    /// The root node; `None` for an empty document.
+    pub root: Option<Node<'a>>,
+}
+
+/// A syntax error: where it is and what it says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Byte offset of the error.
+    pub offset: usize,
+    /// The parser's message.
+    pub message: String,
+}
+
+/// The documents and comments of one file, and the syntax error that ended parsing, if any.
+#[derive(Clone, Debug, Default)]
+pub struct Stream<'a> {
+    /// Complete documents, in order. On a syntax error, those finished before it.
+    pub documents: Vec<Document<'a>>,
+    /// Every comment of the stream, in order.
+    pub comments: Vec<Comment<'a>>,
+    /// The error that stopped parsing.
+    pub error: Option<SyntaxError>,
+}
+
+impl<'a> Node<'a> {
+    /// The scalar value, if this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The scalar style, if this is a scalar.
+    pub fn style(&self) -> Option<Style> {
+        match &self.kind {
+            NodeKind::Scalar { style, .. } => Some(*style),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a null value: an omitted value, `~` or `null` unquoted.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { value, style: Style::Plain }
+            if value.is_empty() || value == "~" || value == "null" || value == "Null" || value == "NULL")
+    }
+
+    /// Mapping entries, if this is a mapping.
+    pub fn entries(&self) -> Option<&[Entry<'a>]> {
+        match &self.kind {
+            NodeKind::Mapping { entries, .. } => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// Sequence items, if this is a sequence.
+    pub fn items(&self) -> Option<&[Node<'a>]> {
+        match &self.kind {
+            NodeKind::Sequence { items, .. } => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Whether this collection is written in flow style.
+    pub fn is_flow(&self) -> bool {
+        matches!(
+            &self.kind,
+            NodeKind::Mapping { flow: true, .. } | NodeKind::Sequence { flow: true, .. }
+        )
+    }
+
+    /// The entry whose key is the scalar `key`, if this is a mapping that has it.
+    pub fn entry(&self, key: &str) -> Option<&Entry<'a>> {
+        self.entries()?
+            .iter()
+            .find(|entry| entry.key.as_str() == Some(key))
+    }
+
+    /// The value under scalar `key`, if this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+        self.entry(key).map(|entry| &entry.value)
+    }
+
+    /// The value at a path of mapping keys.
+    pub fn get_path(&self, path: &[&str]) -> Option<&Node<'a>> {
+        path.iter().try_fold(self, |node, key| node.get(key))
+    }
+
+    /// The string under `key`, if it is a scalar.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key)?.as_str()
+    }
+}
+
+/// Parse `text` into documents, keeping spans and comments. Never panics; a syntax error ends
+/// parsing and is returned with the documents completed before it.
+pub fn parse(text: &str) -> Stream<'_> {
+    let mut builder = Builder::default();
+    for event in Parser::new_from_str(text) {
+        match event {
+            Ok((event, span)) => {
+                let Some(range) = span.byte_range() else {
+                    continue;
+                };
+                builder.push(event, Span::new(range.start, range.end));
+            }
+            Err(error) => {
+                let offset = error.marker().byte_offset().unwrap_or(text.len());
+                builder.stream.error = Some(SyntaxError {
+                    offset: offset.min(text.len()),
+                    message: error.info().to_string(),
+                });
+                break;
+            }
+        }
+    }
+    builder.stream
+}
+
+/// An open collection while its children are being read.
+enum Open<'a> {
+    Mapping {
+        start: Span,
+        flow: bool,
+        entries: Vec<Entry<'a>>,
+        pending_key: Option<Node<'a>>,
+    },
+    Sequence {
+        start: Span,
+        flow: bool,
+        items: Vec<Node<'a>>,
+    },
+}
+
+#[derive(Default)]
+struct Builder<'a> {
+    stream: Stream<'a>,
+    stack: Vec<Open<'a>>,
+    doc_start: usize,
+    root: Option<Node<'a>>,
+}
+
+impl<'a> Builder<'a> {
+    fn push(&mut self, event: Event<'a>, span: Span) {
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Anchor(..) => {}
+            Event::DocumentStart(..) => {
+                self.doc_start = span.start;
+                self.root = None;
+            }
+            Event::DocumentEnd => {
+                let root = self.root.take();
+                let end = root.as_ref().map_or(span.end, |r| r.span.end.max(span.end));
+                self.stream.documents.push(Document {
+                    span: Span::new(self.doc_start, end),
+                    root,
+                });
+            }
+            Event::Comment(text, _) => self.stream.comments.push(Comment { span, text }),
+            Event::Alias(_) | Event::UnresolvedAlias(_) => self.node(Node {
+                span,
+                kind: NodeKind::Alias,
+            }),
+            Event::Scalar(value, style, _, _) => {
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::SingleQuoted,
+                    ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                    _ => Style::Block,
+                };
+                self.node(Node {
+                    span,
+                    kind: NodeKind::Scalar { value, style },
+                })
+            }
+            Event::MappingStart(style, _, _) => self.stack.push(Open::Mapping {
+                start: span,
+                flow: style == StructureStyle::Flow,
+                entries: Vec::new(),
+                pending_key: None,
+            }),
+            Event::SequenceStart(style, _, _) => self.stack.push(Open::Sequence {
+                start: span,
+                flow: style == StructureStyle::Flow,
+                items: Vec::new(),
+            }),
+            Event::MappingEnd | Event::SequenceEnd => {
+                let Some(open) = self.stack.pop() else {
+                    return;
+                };
+                let node = match open {
+                    Open::Mapping {
+                        start,
+                        flow,
+                        entries,
+                        ..
+                    } => {
+                        let last = entries.last().map(|e| e.value.span.end);
+                        Node {
+                            span: collection_span(start, span, flow, last),
+                            kind: NodeKind::Mapping { entries, flow },
+                        }
+                    }
+                    Open::Sequence { start, flow, items } => {
+                        let last = items.last().map(|i| i.span.end);
+                        Node {
+                            span: collection_span(start, span, flow, last),
+                            kind: NodeKind::Sequence { items, flow },
+                        }
+                    }
+                };
+                self.node(node);
+            }
+            // `Event` is non-exhaustive: events a later parser adds carry no node of ours.
+            _ => {}
+        }
+    }
+
+    fn node(&mut self, node: Node<'a>) {
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Open::Sequence { items, .. }) => items.push(node),
+            Some(Open::Mapping {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                None => *pending_key = Some(node),
+                Some(key) => entries.push(Entry { key, value: node }),
+            },
+        }
+    }
+}
+
+fn collection_span(start: Span, end: Span, flow: bool, last_child_end: Option<usize>) -> Span {
+    if flow {
+        Span::new(start.start, end.end)
+    } else {
+        Span::new(start.start, last_child_end.unwrap_or(start.end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_block_and_flow_with_spans() {
+        let text = "metadata:\n  name: x # c\n  annotations: {a: \"b\"}\nitems:\n- 1\n- [2, 3]\n";
+        let stream = parse(text);
+        assert!(stream.error.is_none());
+        let root = stream.documents[0].root.as_ref().unwrap();
+        let meta = root.get("metadata").unwrap();
+        assert!(!meta.is_flow());
+        assert_eq!(
+            &text[meta.span.start..meta.span.end],
+            "name: x # c\n  annotations: {a: \"b\"}"
+        );
+        let ann = meta.get("annotations").unwrap();
+        assert!(ann.is_flow());
+        assert_eq!(&text[ann.span.start..ann.span.end], "{a: \"b\"}");
+        let b = ann.get("a").unwrap();
+        assert_eq!(b.as_str(), Some("b"));
+        assert_eq!(b.style(), Some(Style::DoubleQuoted));
+        assert_eq!(&text[b.span.start..b.span.end], "\"b\"");
+        assert_eq!(root.get("items").unwrap().items().unwrap().len(), 2);
+        assert_eq!(stream.comments.len(), 1);
+        assert_eq!(stream.comments[0].text, " c");
+    }
+
+    #[test]
+    fn multi_document_and_errors() {
+        let stream = parse("a: 1\n---\nb: 2\n---\nc: [\n");
+        assert_eq!(stream.documents.len(), 2);
+        let error = stream.error.unwrap();
+        assert!(error.offset > 0);
+    }
+
+    #[test]
+    fn alias_is_not_expanded() {
+        let stream = parse("a: &x [1, 2]\nb: *x\n");
+        let root = stream.documents[0].root.as_ref().unwrap();
+        assert!(matches!(root.get("b").unwrap().kind, NodeKind::Alias));
+    }
+
+    #[test]
+    fn omitted_value_is_null() {
+        let stream = parse("a:\nb: 1\n");
+        let root = stream.documents[0].root.as_ref().unwrap();
+        assert!(root.get("a").unwrap().is_null());
+        assert!(!root.get("b").unwrap().is_null());
+    }
+}
