@@ -287,7 +287,7 @@ impl Checker<'_> {
             self.check_stream(source, &stream, &mut diagnostics);
         }
         diagnostics = leveled(self.settings, diagnostics);
-        diagnostics.sort_by(|a, b| (a.span.start, a.rule).cmp(&(b.span.start, b.rule)));
+        diagnostics.sort_by_key(|a| (a.span.start, a.rule));
         Outcome {
             diagnostics,
             documents: stream.documents.len(),

@@ -1,1 +1,154 @@
-fn main() {}
+//! The `asoguard` command line: arguments, commands, printers and exit codes.
+
+mod check;
+mod printers;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use asoguard_core::rules::Rule;
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Lint, fix and transform GitOps repositories that manage Azure through Azure Service
+/// Operator v2 (ASO), deployed by ArgoCD or Flux.
+#[derive(Debug, Parser)]
+#[command(name = "asoguard", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check manifests for ASO hazards, and fix them in place with --fix.
+    Check(check::CheckArgs),
+    /// List every rule: code, name, default severity, fixability and summary.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Print the full documentation of one rule (by code or name).
+    Rule {
+        /// A rule code (`ASO001`) or name (`skip-in-active`).
+        rule: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+/// Exit code: no finding at error or warning level left.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: findings left.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: usage, config or I/O error.
+pub const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Rules { format } => print_rules(format),
+        Command::Rule { rule } => print_rule(&rule),
+    };
+    ExitCode::from(code)
+}
+
+fn print_rules(format: ListFormat) -> u8 {
+    let mut out = String::new();
+    match format {
+        ListFormat::Text => {
+            for rule in Rule::ALL {
+                let meta = rule.meta();
+                out.push_str(&format!(
+                    "{:<7} {:<26} {:<8} {:<10} {}\n",
+                    meta.code,
+                    meta.name,
+                    meta.severity.as_str(),
+                    format!("fix:{}", meta.fixable.as_str()),
+                    meta.summary
+                ));
+            }
+        }
+        ListFormat::Json => {
+            let rules: Vec<_> = Rule::ALL
+                .iter()
+                .map(|r| {
+                    let meta = r.meta();
+                    serde_json::json!({
+                        "code": meta.code,
+                        "name": meta.name,
+                        "severity": meta.severity.as_str(),
+                        "fixable": meta.fixable.as_str(),
+                        "summary": meta.summary,
+                    })
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&rules).unwrap_or_default();
+            out.push('\n');
+        }
+    }
+    write_stdout(&out)
+}
+
+fn print_rule(name: &str) -> u8 {
+    let Some(rule) = Rule::from_code_or_name(name) else {
+        let hint = Rule::suggest(name)
+            .map(|r| format!(" (did you mean `{}` / `{}`?)", r.code(), r.name()))
+            .unwrap_or_else(|| " (`asoguard rules` lists them)".into());
+        eprintln!("error: unknown rule `{name}`{hint}");
+        return EXIT_ERROR;
+    };
+    let meta = rule.meta();
+    write_stdout(&format!(
+        "# {} `{}`\n\nDefault severity: {}. Fix: {}.\n\n{}\n\n{}",
+        meta.code,
+        meta.name,
+        meta.severity.as_str(),
+        meta.fixable.as_str(),
+        meta.summary,
+        meta.doc
+    ))
+}
+
+/// Write to stdout; a closed pipe is not an error worth a panic.
+pub fn write_stdout(text: &str) -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Where a report goes: a file, or stdout.
+pub fn emit(text: &str, output: Option<&PathBuf>) -> u8 {
+    match output {
+        None => write_stdout(text),
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                EXIT_ERROR
+            }
+        },
+    }
+}

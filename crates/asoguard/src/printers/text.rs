@@ -1,0 +1,199 @@
+//! `--format text`: miette diagnostics with source snippets, help and fix, then a summary.
+//!
+//! Snippets are cut from a window of lines found through the file's line index, so a file with
+//! thousands of findings is never rescanned from its start per finding.
+
+use std::fmt;
+use std::io::IsTerminal;
+
+use asoguard_core::Severity;
+use asoguard_core::engine::{FileReport, RunReport};
+use asoguard_core::span::{LineIndex, SourceFile};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
+
+use super::{Context, Counts, plural};
+
+/// Render every finding and the summary line.
+pub fn render(report: &RunReport, context: &Context) -> String {
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let theme = if colour {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_wrap_lines(false)
+        .with_context_lines(1);
+    let mut out = String::new();
+    for (file, d) in super::json::sorted_findings(report) {
+        let shown = Shown { file, d };
+        if handler.render_report(&mut out, &shown).is_err() {
+            out.push_str(&format!(
+                "{}: {} {}\n",
+                file.path.display(),
+                d.rule.code(),
+                d.message
+            ));
+        }
+    }
+    out.push_str(&summary(report, context));
+    out
+}
+
+fn summary(report: &RunReport, context: &Context) -> String {
+    let counts = Counts::of(report);
+    let mut out = String::new();
+    let fixed = report.fixed();
+    if fixed > 0 {
+        out.push_str(&format!("Fixed {}.\n", plural(fixed, "finding")));
+    }
+    if counts.findings == 0 {
+        out.push_str(&format!(
+            "All checks passed ({}, {}).\n",
+            plural(report.files_checked, "file"),
+            plural(report.documents, "document")
+        ));
+        return out;
+    }
+    let mut fixable = format!("{} fixable with --fix", counts.safe_fixable);
+    if counts.unsafe_fixable > 0 && !context.options.unsafe_fixes {
+        fixable.push_str(&format!(
+            ", {} more with --fix --unsafe-fixes",
+            counts.unsafe_fixable
+        ));
+    }
+    out.push_str(&format!(
+        "{} ({fixable}) in {}.\n",
+        plural(counts.findings, "finding"),
+        plural(report.files_checked, "file")
+    ));
+    out
+}
+
+/// One finding as miette sees it.
+struct Shown<'r> {
+    file: &'r FileReport,
+    d: &'r asoguard_core::Diagnostic,
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.file.source.text.is_empty() {
+            write!(f, "{}: ", self.file.path.display())?;
+        }
+        write!(f, "{}", self.d.message)
+    }
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl miette::Diagnostic for Shown<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!(
+            "{} [{}]",
+            self.d.rule.code(),
+            self.d.rule.name()
+        )))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let mut help = self.d.help.clone().unwrap_or_default();
+        if let Some(fix) = &self.d.fix {
+            if !help.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&format!(
+                "fix ({}): {}",
+                fix.applicability.as_str(),
+                fix.title
+            ));
+        }
+        (!help.is_empty()).then(|| Box::new(help) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        (!self.file.source.text.is_empty()).then_some(self as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.file.source.text.is_empty() {
+            return None;
+        }
+        let span = self.d.span;
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(
+                None,
+                SourceSpan::new(span.start.into(), span.len()),
+            ),
+        )))
+    }
+}
+
+impl SourceCode for Shown<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        read_window(
+            &self.file.source,
+            &self.file.path.display().to_string(),
+            span,
+            before,
+            after,
+        )
+    }
+}
+
+/// The lines around `span`, found through the line index.
+fn read_window<'a>(
+    source: &'a SourceFile,
+    name: &str,
+    span: &SourceSpan,
+    before: usize,
+    after: usize,
+) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+    let text = source.text.as_str();
+    let lines: &LineIndex = &source.lines;
+    let start = span.offset().min(text.len());
+    let end = (span.offset() + span.len()).min(text.len());
+    let first_line = lines.line_of(start).saturating_sub(before);
+    let last_line = lines.line_of(end) + after;
+    let window_start = lines.line_start(first_line);
+    let window_end = lines.line_start(last_line + 1).min(text.len());
+    let window = text
+        .get(window_start..window_end)
+        .ok_or(MietteError::OutOfBounds)?;
+    let shifted = SourceSpan::new((start - window_start).into(), end - start);
+    let inner = window.read_span(&shifted, before, after)?;
+    let data: &'a [u8] = inner.data();
+    let inner_span = *inner.span();
+    Ok(Box::new(MietteSpanContents::new_named(
+        name.to_string(),
+        data,
+        SourceSpan::new(
+            (window_start + inner_span.offset()).into(),
+            inner_span.len(),
+        ),
+        first_line + inner.line(),
+        inner.column(),
+        inner.line_count(),
+    )))
+}
