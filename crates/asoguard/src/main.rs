@@ -40,6 +40,8 @@ enum Command {
 enum ListFormat {
     Text,
     Json,
+    /// The rules reference, as in docs/rules.md.
+    Markdown,
 }
 
 /// Exit code: no finding at error or warning level left.
@@ -73,7 +75,7 @@ fn print_rules(format: ListFormat) -> u8 {
             for rule in Rule::ALL {
                 let meta = rule.meta();
                 out.push_str(&format!(
-                    "{:<7} {:<26} {:<8} {:<10} {}\n",
+                    "{:<7} {:<26} {:<8} {:<14} {}\n",
                     meta.code,
                     meta.name,
                     meta.severity.as_str(),
@@ -99,6 +101,7 @@ fn print_rules(format: ListFormat) -> u8 {
             out = serde_json::to_string_pretty(&rules).unwrap_or_default();
             out.push('\n');
         }
+        ListFormat::Markdown => out = asoguard_core::rules::reference_markdown(),
     }
     write_stdout(&out)
 }

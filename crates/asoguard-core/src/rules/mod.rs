@@ -120,6 +120,51 @@ impl Rule {
     }
 }
 
+/// The anchor of a rule's section in `docs/rules.md`, as GitHub slugs its heading.
+pub fn doc_anchor(rule: Rule) -> String {
+    format!("{}-{}", rule.code().to_ascii_lowercase(), rule.name())
+}
+
+/// `docs/rules.md`: the table of every rule, then each rule's full documentation.
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Rules\n\n<!-- Generated from the rule registry by `asoguard rules --format markdown`. \
+         Do not edit: a test fails when this file is stale. -->\n\n\
+         | Code | Name | Severity | Fix | Summary |\n|---|---|---|---|---|\n",
+    );
+    for rule in Rule::ALL {
+        let meta = rule.meta();
+        out.push_str(&format!(
+            "| [{}](#{}) | `{}` | {} | {} | {} |\n",
+            meta.code,
+            doc_anchor(rule),
+            meta.name,
+            meta.severity.as_str(),
+            meta.fixable.as_str(),
+            meta.summary.replace('|', "\\|")
+        ));
+    }
+    for rule in Rule::ALL {
+        let meta = rule.meta();
+        out.push_str(&format!(
+            "\n## {} `{}`\n\nDefault severity: **{}**. Fix: **{}**.\n\n",
+            meta.code,
+            meta.name,
+            meta.severity.as_str(),
+            meta.fixable.as_str()
+        ));
+        for line in meta.doc.trim_end().lines() {
+            // The rule's own sections sit one level below its heading.
+            if line.starts_with("## ") {
+                out.push('#');
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// What a rule sees of the file it checks and the run around it.
 pub struct FileContext<'x> {
     /// The file.
@@ -254,5 +299,17 @@ mod tests {
         assert_eq!(Rule::from_code_or_name("aso001"), Some(Rule::SkipInActive));
         assert_eq!(Rule::suggest("skip-in-actve"), Some(Rule::SkipInActive));
         assert_eq!(Rule::suggest("zzzz"), None);
+    }
+
+    /// `docs/rules.md` is generated from this registry. Regenerate it with
+    /// `cargo run -p asoguard -- rules --format markdown > docs/rules.md`.
+    #[test]
+    fn docs_rules_md_is_fresh() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rules.md");
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == reference_markdown(),
+            "docs/rules.md is stale: run `cargo run -p asoguard -- rules --format markdown > docs/rules.md`"
+        );
     }
 }

@@ -46,11 +46,6 @@ pub fn render(report: &RunReport, context: &Context) -> String {
     out
 }
 
-/// The anchor of a rule's section in docs/rules.md (GitHub's heading slug).
-pub fn rule_anchor(rule: Rule) -> String {
-    format!("{}-{}", rule.code().to_ascii_lowercase(), rule.name())
-}
-
 fn rule_descriptor(rule: Rule) -> Value {
     let meta = rule.meta();
     json!({
@@ -59,7 +54,7 @@ fn rule_descriptor(rule: Rule) -> Value {
         "shortDescription": {"text": meta.summary},
         "fullDescription": {"text": first_paragraph(meta.doc)},
         "help": {"text": meta.doc, "markdown": meta.doc},
-        "helpUri": format!("{RULES_DOC_URL}#{}", rule_anchor(rule)),
+        "helpUri": format!("{RULES_DOC_URL}#{}", asoguard_core::rules::doc_anchor(rule)),
         "defaultConfiguration": {"level": level(meta.severity)},
         "properties": {"tags": ["aso", "gitops"], "fixable": meta.fixable.as_str()},
     })
