@@ -1,50 +1,85 @@
-//! `.asoguard.yaml`: finding it, parsing it into typed settings, and rejecting it with a
-//! located, explained error when it is wrong.
+//! `.asoguard.yaml`: finding it, validating it against its JSON Schema with every error located
+//! and explained, and resolving it into the `Settings` a run uses.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::catalog::{self, GroupKind};
 use crate::diagnostic::Severity;
 use crate::rules::Rule;
+use crate::span::LineIndex;
+use crate::yaml::{self, json};
 
 /// The config file's name.
 pub const CONFIG_FILE: &str = ".asoguard.yaml";
 
-/// The config file as written.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// The default `--max-file-size`: 16 MiB, far above any real manifest.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// Paths never walked unless `exclude` is set: hidden directories and files, `node_modules`.
+pub const DEFAULT_EXCLUDE: [&str; 2] = [".*", "node_modules"];
+
+/// asoguard's configuration, as written in `.asoguard.yaml`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "asoguard configuration")]
 pub struct Config {
+    /// Rules to run: codes (`ASO001`), names (`skip-in-active`), code prefixes (`ASO0`) or
+    /// `ALL`. Default: every rule.
+    #[serde(default)]
+    pub select: Option<Vec<String>>,
+    /// Rules never to run: codes, names or code prefixes.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Per-rule settings, keyed by code or name.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleConfig>,
+    /// Rules to ignore in the paths matching each glob (relative to the repository root).
+    #[serde(default)]
+    pub per_file_ignores: BTreeMap<String, Vec<String>>,
+    /// The lowest severity that fails the run (exit 1). Default: `warning`.
+    #[serde(default)]
+    pub fail_level: Option<FailLevel>,
+    /// The report format when `--format` is not given. Default: `text`.
+    #[serde(default)]
+    pub output_format: Option<OutputFormat>,
+    /// Globs of paths never walked, replacing the defaults (hidden paths and `node_modules`).
+    /// A glob without `/` matches a file or directory name at any depth.
+    #[serde(default)]
+    pub exclude: Option<Vec<String>>,
+    /// More globs of paths never walked, on top of `exclude`.
+    #[serde(default)]
+    pub extend_exclude: Vec<String>,
+    /// Files larger than this many bytes are reported (E001), not read. Default: 16 MiB.
+    #[serde(default)]
+    pub max_file_size: Option<u64>,
     /// Named sets of path globs (relative to the repository root), each active or passive.
     #[serde(default)]
     pub clusters: BTreeMap<String, ClusterConfig>,
     /// Changes to the default critical kinds.
     #[serde(default)]
     pub critical_kinds: CriticalKindsConfig,
-    /// Per-rule settings, keyed by code or name.
-    #[serde(default)]
-    pub rules: BTreeMap<String, RuleConfig>,
-    /// Globs of paths never linted, relative to the repository root.
-    #[serde(default)]
-    pub exclude: Vec<String>,
 }
 
 /// One cluster: the paths whose manifests it applies, and its role.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfig {
-    /// Path globs relative to the repository root.
+    /// Path globs relative to the repository root, like `clusters/dr-west/**`.
     pub paths: Vec<String>,
-    /// Whether ASO in this cluster is meant to reconcile (active) or stand by (passive).
+    /// Whether ASO in this cluster reconciles (`active`, the default) or stands by (`passive`).
     #[serde(default)]
     pub role: Role,
 }
 
 /// A cluster's role.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// ASO here reconciles the resources: `skip` is a hazard.
@@ -55,10 +90,10 @@ pub enum Role {
 }
 
 /// `critical-kinds: {add: [...], remove: [...]}`, each `group/Kind`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CriticalKindsConfig {
-    /// Kinds to treat as critical on top of the defaults.
+    /// Kinds to treat as critical on top of the defaults, like `cache.azure.com/RedisEnterprise`.
     #[serde(default)]
     pub add: Vec<String>,
     /// Default kinds to stop treating as critical.
@@ -67,7 +102,7 @@ pub struct CriticalKindsConfig {
 }
 
 /// Settings of one rule.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     /// `error`, `warning` or `off`.
@@ -75,7 +110,7 @@ pub struct RuleConfig {
 }
 
 /// A rule's configured level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleLevel {
     /// Report as an error.
@@ -86,7 +121,100 @@ pub enum RuleLevel {
     Off,
 }
 
-/// A configuration problem, located in the config file when it can be.
+/// The lowest severity that fails a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FailLevel {
+    /// Only errors fail the run.
+    Error,
+    /// Warnings and errors fail the run.
+    #[default]
+    Warning,
+}
+
+impl FailLevel {
+    /// Whether a finding of `severity` fails the run.
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailLevel::Error => severity == Severity::Error,
+            FailLevel::Warning => true,
+        }
+    }
+}
+
+/// Report formats (the CLI renders them; the config may choose the default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// Findings with source snippets.
+    Text,
+    /// One line per finding.
+    Concise,
+    /// JSON.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+    /// Azure Pipelines logging commands.
+    Azure,
+    /// JUnit XML.
+    Junit,
+}
+
+impl OutputFormat {
+    /// Every format, in the order the help lists them.
+    pub const ALL: [OutputFormat; 7] = [
+        OutputFormat::Text,
+        OutputFormat::Concise,
+        OutputFormat::Json,
+        OutputFormat::Sarif,
+        OutputFormat::Github,
+        OutputFormat::Azure,
+        OutputFormat::Junit,
+    ];
+
+    /// The format's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Text => "text",
+            OutputFormat::Concise => "concise",
+            OutputFormat::Json => "json",
+            OutputFormat::Sarif => "sarif",
+            OutputFormat::Github => "github",
+            OutputFormat::Azure => "azure",
+            OutputFormat::Junit => "junit",
+        }
+    }
+
+    /// The format of a name.
+    pub fn parse(name: &str) -> Option<Self> {
+        OutputFormat::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// The JSON Schema (draft 2020-12) of `.asoguard.yaml`, for editors and for validation.
+pub fn config_schema() -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Config)).unwrap_or(Value::Null);
+    if let Some(object) = schema.as_object_mut() {
+        object.insert(
+            "$id".into(),
+            Value::String(
+                "https://github.com/asoguard/asoguard/blob/main/docs/asoguard.schema.json".into(),
+            ),
+        );
+    }
+    schema
+}
+
+fn schema_validator() -> Option<&'static jsonschema::Validator> {
+    static VALIDATOR: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| jsonschema::draft202012::new(&config_schema()).ok())
+        .as_ref()
+}
+
+/// One configuration problem, located in the config file when it can be.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     /// The config file.
@@ -115,7 +243,274 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+/// Every problem found in one config file (never empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "{}", lines.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Parse and validate config text; `path` names the file in errors. Every problem is reported
+/// at its line with a hint: syntax, schema (unknown keys, wrong types, bad values) and meaning
+/// (unknown rules, bad globs, malformed kinds).
+pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
+    let lines = LineIndex::new(text);
+    let error_at = |offset: Option<usize>, message: String, hint: Option<String>| {
+        let at = offset.map(|o| lines.line_col(text, o));
+        ConfigError {
+            path: path.to_path_buf(),
+            line: at.map(|a| a.line),
+            column: at.map(|a| a.column),
+            message,
+            hint,
+        }
+    };
+    let stream = yaml::parse(text);
+    if let Some(e) = &stream.error {
+        return Err(ConfigErrors(vec![error_at(
+            Some(e.offset),
+            format!("invalid YAML: {}", e.message),
+            None,
+        )]));
+    }
+    if stream.documents.len() > 1 {
+        let second = stream.documents[1].span.start;
+        return Err(ConfigErrors(vec![error_at(
+            Some(second),
+            "the config holds more than one YAML document".into(),
+            None,
+        )]));
+    }
+    let Some(root) = stream.documents.first().and_then(|d| d.root.as_ref()) else {
+        return Ok(Config::default());
+    };
+    if root.is_null() {
+        return Ok(Config::default());
+    }
+    let value = json::to_json(root)
+        .map_err(|e| ConfigErrors(vec![error_at(Some(e.span.start), e.message, None)]))?;
+    let mut errors = Vec::new();
+    if let Some(validator) = schema_validator() {
+        for e in validator.iter_errors(&value) {
+            let pointer = e.instance_path().as_str().to_string();
+            let (offset, message, hint) = match e.kind() {
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let key = unexpected.first().cloned().unwrap_or_default();
+                    let at = json::locate(root, &format!("{pointer}/{}", escape_pointer(&key)))
+                        .and_then(|l| l.key)
+                        .map(|s| s.start);
+                    let allowed = allowed_keys(&pointer);
+                    let hint = closest(&key, &allowed)
+                        .map(|k| format!("did you mean `{k}`?"))
+                        .or_else(|| {
+                            (!allowed.is_empty())
+                                .then(|| format!("allowed keys here: {}", allowed.join(", ")))
+                        });
+                    (at, format!("unknown key `{key}`"), hint)
+                }
+                _ => {
+                    let at = json::span_for(root, &pointer).map(|s| s.start);
+                    let place = if pointer.is_empty() {
+                        "the config".to_string()
+                    } else {
+                        format!("`{}`", pointer.trim_start_matches('/').replace('/', "."))
+                    };
+                    (at, format!("{place}: {e}"), None)
+                }
+            };
+            errors.push(error_at(offset, message, hint));
+        }
+    }
+    if errors.is_empty() {
+        errors.extend(
+            check_meaning(&value, root)
+                .into_iter()
+                .map(|(pointer, message, hint)| {
+                    error_at(
+                        json::span_for(root, &pointer).map(|s| s.start),
+                        message,
+                        hint,
+                    )
+                }),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(ConfigErrors(errors));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ConfigErrors(vec![error_at(Some(root.span.start), e.to_string(), None)]))
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The keys the schema allows in the object at `pointer` (by walking the schema's properties).
+fn allowed_keys(pointer: &str) -> Vec<String> {
+    let schema = config_schema();
+    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+    let resolve = |node: &Value| -> Value {
+        let target = node
+            .get("$ref")
+            .or_else(|| {
+                node.get("anyOf")
+                    .and_then(|a| a.as_array())
+                    .and_then(|a| a.iter().find_map(|x| x.get("$ref")))
+            })
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .and_then(|name| defs.get(name));
+        target.cloned().unwrap_or_else(|| node.clone())
+    };
+    let mut node = schema.clone();
+    for step in pointer.split('/').skip(1) {
+        node = resolve(&node);
+        let next = node
+            .get("properties")
+            .and_then(|p| p.get(step))
+            .or_else(|| node.get("additionalProperties").filter(|a| a.is_object()))
+            .cloned();
+        match next {
+            Some(next) => node = next,
+            None => return Vec::new(),
+        }
+    }
+    resolve(&node)
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a String> {
+    candidates
+        .iter()
+        .map(|c| (c, strsim::jaro_winkler(word, c)))
+        .filter(|(_, s)| *s > 0.8)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| c)
+}
+
+/// Problems the schema cannot see: unknown rules, bad globs, malformed kinds. Each is
+/// (JSON pointer, message, hint).
+fn check_meaning(value: &Value, _root: &yaml::Node) -> Vec<(String, String, Option<String>)> {
+    let mut problems = Vec::new();
+    let strings = |pointer: &str| -> Vec<(String, String)> {
+        value
+            .pointer(pointer)
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| Some((format!("{pointer}/{i}"), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let selector = |pointer: String, text: &str, problems: &mut Vec<_>| {
+        if let Err(hint) = parse_selector(text) {
+            problems.push((
+                pointer,
+                format!("unknown rule or prefix `{text}`"),
+                Some(hint),
+            ));
+        }
+    };
+    for list in ["/select", "/ignore"] {
+        for (pointer, text) in strings(list) {
+            selector(pointer, &text, &mut problems);
+        }
+    }
+    if let Some(rules) = value.get("rules").and_then(Value::as_object) {
+        for key in rules.keys() {
+            if Rule::from_code_or_name(key).is_none() {
+                problems.push((
+                    format!("/rules/{}", escape_pointer(key)),
+                    format!("unknown rule `{key}`"),
+                    Some(rule_hint(key)),
+                ));
+            }
+        }
+    }
+    if let Some(map) = value.get("per-file-ignores").and_then(Value::as_object) {
+        for (glob, _) in map {
+            let pointer = format!("/per-file-ignores/{}", escape_pointer(glob));
+            if let Err(e) = compile_glob(glob) {
+                problems.push((pointer.clone(), e, None));
+            }
+            for (item, text) in strings(&pointer) {
+                selector(item, &text, &mut problems);
+            }
+        }
+    }
+    let mut globs: Vec<(String, String)> = strings("/exclude");
+    globs.extend(strings("/extend-exclude"));
+    if let Some(clusters) = value.get("clusters").and_then(Value::as_object) {
+        for name in clusters.keys() {
+            globs.extend(strings(&format!(
+                "/clusters/{}/paths",
+                escape_pointer(name)
+            )));
+        }
+    }
+    for (pointer, glob) in globs {
+        if let Err(e) = compile_glob(&glob) {
+            problems.push((
+                pointer,
+                e,
+                Some(
+                    "globs are relative to the repository root, like `clusters/dr-west/**`".into(),
+                ),
+            ));
+        }
+    }
+    for list in ["/critical-kinds/add", "/critical-kinds/remove"] {
+        for (pointer, text) in strings(list) {
+            if GroupKind::parse(&text).is_none() {
+                problems.push((
+                    pointer,
+                    format!("`{text}` is not `group/Kind`"),
+                    Some("write it as `cache.azure.com/RedisEnterprise`".into()),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn rule_hint(text: &str) -> String {
+    Rule::suggest(text).map_or_else(
+        || "`asoguard rules` lists every rule".to_string(),
+        |r| format!("did you mean `{}` ({})?", r.code(), r.name()),
+    )
+}
+
+/// The rules a selector designates: a code, a name, a code prefix, or `ALL`.
+pub fn parse_selector(text: &str) -> Result<Vec<Rule>, String> {
+    let text = text.trim();
+    if text == "ALL" {
+        return Ok(Rule::ALL.to_vec());
+    }
+    if let Some(rule) = Rule::from_code_or_name(text) {
+        return Ok(vec![rule]);
+    }
+    let matched: Vec<Rule> = Rule::ALL
+        .into_iter()
+        .filter(|r| !text.is_empty() && r.code().starts_with(&text.to_ascii_uppercase()))
+        .collect();
+    if matched.is_empty() {
+        Err(rule_hint(text))
+    } else {
+        Ok(matched)
+    }
+}
 
 /// A cluster with its globs compiled.
 #[derive(Clone, Debug)]
@@ -136,15 +531,18 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
     /// Configured clusters.
     pub clusters: Vec<Cluster>,
-    critical: HashSet<GroupKind>,
-    levels: HashMap<Rule, RuleLevel>,
-    exclude: GlobSet,
     /// Files larger than this many bytes are reported, not read.
     pub max_file_size: u64,
+    /// The lowest severity that fails the run.
+    pub fail_level: FailLevel,
+    /// The report format chosen in config, if any.
+    pub output_format: Option<OutputFormat>,
+    critical: HashSet<GroupKind>,
+    levels: HashMap<Rule, RuleLevel>,
+    enabled: HashSet<Rule>,
+    per_file_ignores: Vec<(GlobSet, Vec<Rule>)>,
+    exclude: GlobSet,
 }
-
-/// The default `--max-file-size`: 16 MiB, far above any real manifest.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -154,86 +552,114 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Resolve a parsed config against `root`; `config_path` names the file in errors.
+    /// Resolve a validated config against `root`; `config_path` names the file in errors.
     pub fn resolve(
         config: Config,
         root: PathBuf,
         config_path: Option<PathBuf>,
-    ) -> Result<Self, ConfigError> {
-        let error = |message: String, hint: Option<String>| ConfigError {
-            path: config_path
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(CONFIG_FILE)),
-            line: None,
-            column: None,
-            message,
-            hint,
+    ) -> Result<Self, ConfigErrors> {
+        let error_path = config_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(CONFIG_FILE));
+        let error = |message: String| {
+            ConfigErrors(vec![ConfigError {
+                path: error_path.clone(),
+                line: None,
+                column: None,
+                message,
+                hint: None,
+            }])
         };
         let mut clusters = Vec::new();
         for (name, cluster) in &config.clusters {
-            let globs = glob_set(&cluster.paths).map_err(|e| {
-                error(
-                    format!("cluster `{name}`: {e}"),
-                    Some(
-                        "globs are relative to the repository root, like `clusters/dr-west/**`"
-                            .into(),
-                    ),
-                )
-            })?;
             clusters.push(Cluster {
                 name: name.clone(),
                 role: cluster.role,
-                globs,
+                globs: glob_set(&cluster.paths)
+                    .map_err(|e| error(format!("cluster `{name}`: {e}")))?,
             });
         }
         let mut critical: HashSet<GroupKind> = catalog::default_critical_kinds()
             .into_iter()
             .map(|(gk, _)| gk)
             .collect();
-        for (list, add) in [
-            (&config.critical_kinds.add, true),
-            (&config.critical_kinds.remove, false),
-        ] {
-            for text in list {
-                let gk = GroupKind::parse(text).ok_or_else(|| {
-                    error(
-                        format!("critical-kinds: `{text}` is not `group/Kind`"),
-                        Some("write it as `cache.azure.com/RedisEnterprise`".into()),
-                    )
-                })?;
-                if add {
-                    critical.insert(gk);
-                } else {
-                    critical.remove(&gk);
+        for text in &config.critical_kinds.add {
+            critical.insert(
+                GroupKind::parse(text).ok_or_else(|| {
+                    error(format!("critical-kinds: `{text}` is not `group/Kind`"))
+                })?,
+            );
+        }
+        for text in &config.critical_kinds.remove {
+            critical.remove(
+                &GroupKind::parse(text).ok_or_else(|| {
+                    error(format!("critical-kinds: `{text}` is not `group/Kind`"))
+                })?,
+            );
+        }
+        let selectors =
+            |list: &[String]| -> Result<Vec<Rule>, ConfigErrors> {
+                let mut rules = Vec::new();
+                for text in list {
+                    rules.extend(parse_selector(text).map_err(|hint| {
+                        error(format!("unknown rule or prefix `{text}` ({hint})"))
+                    })?);
                 }
-            }
+                Ok(rules)
+            };
+        let mut enabled: HashSet<Rule> = match &config.select {
+            Some(select) => selectors(select)?.into_iter().collect(),
+            None => Rule::ALL.into_iter().collect(),
+        };
+        for rule in selectors(&config.ignore)? {
+            enabled.remove(&rule);
         }
         let mut levels = HashMap::new();
         for (key, rule_config) in &config.rules {
             let rule = Rule::from_code_or_name(key).ok_or_else(|| {
-                error(
-                    format!("rules: unknown rule `{key}`"),
-                    Some(Rule::suggest(key).map_or_else(
-                        || "`asoguard rules` lists every rule".to_string(),
-                        |r| format!("did you mean `{}` ({})?", r.code(), r.name()),
-                    )),
-                )
+                error(format!("rules: unknown rule `{key}` ({})", rule_hint(key)))
             })?;
             if let Some(level) = rule_config.severity {
                 levels.insert(rule, level);
             }
         }
-        let exclude =
-            glob_set(&config.exclude).map_err(|e| error(format!("exclude: {e}"), None))?;
+        let mut per_file_ignores = Vec::new();
+        for (glob, rules) in &config.per_file_ignores {
+            per_file_ignores.push((
+                glob_set(std::slice::from_ref(glob)).map_err(error)?,
+                selectors(rules)?,
+            ));
+        }
+        let mut exclude: Vec<String> = match &config.exclude {
+            Some(list) => list.clone(),
+            None => DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect(),
+        };
+        exclude.extend(config.extend_exclude.iter().cloned());
         Ok(Settings {
             root,
             config_path,
             clusters,
+            max_file_size: config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            fail_level: config.fail_level.unwrap_or_default(),
+            output_format: config.output_format,
             critical,
             levels,
-            exclude,
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            enabled,
+            per_file_ignores,
+            exclude: glob_set(&exclude).map_err(error)?,
         })
+    }
+
+    /// Select exactly these rules (the CLI's `--select`), replacing the config's `select`.
+    pub fn select(&mut self, rules: &[Rule]) {
+        self.enabled = rules.iter().copied().collect();
+    }
+
+    /// Stop running these rules (the CLI's `--ignore`).
+    pub fn ignore(&mut self, rules: &[Rule]) {
+        for rule in rules {
+            self.enabled.remove(rule);
+        }
     }
 
     /// Whether `group/kind` is a critical kind.
@@ -241,8 +667,11 @@ impl Settings {
         self.critical.contains(&GroupKind::new(group, kind))
     }
 
-    /// The severity `rule` reports at, `None` when it is off.
+    /// The severity `rule` reports at, `None` when it does not run.
     pub fn severity(&self, rule: Rule) -> Option<Severity> {
+        if !self.enabled.contains(&rule) {
+            return None;
+        }
         match self.levels.get(&rule) {
             None => Some(rule.meta().severity),
             Some(RuleLevel::Error) => Some(Severity::Error),
@@ -251,75 +680,75 @@ impl Settings {
         }
     }
 
+    /// Whether `per-file-ignores` silences `rule` in the file at `path` (absolute).
+    pub fn ignored_in(&self, path: &Path, rule: Rule) -> bool {
+        let Some(relative) = self.relative(path) else {
+            return false;
+        };
+        self.per_file_ignores
+            .iter()
+            .any(|(globs, rules)| rules.contains(&rule) && globs.is_match(relative))
+    }
+
     /// The path of `path` relative to the root, when it is inside it.
     pub fn relative<'p>(&self, path: &'p Path) -> Option<&'p Path> {
         path.strip_prefix(&self.root).ok()
     }
 
-    /// The cluster whose globs match `path` (an absolute or root-joined path), first one wins.
+    /// The cluster whose globs match `path` (absolute), the first one wins.
     pub fn cluster_of(&self, path: &Path) -> Option<&Cluster> {
         let relative = self.relative(path)?;
         self.clusters.iter().find(|c| c.globs.is_match(relative))
     }
 
-    /// Whether `path` is excluded by config.
+    /// Whether `path` (absolute) is excluded: it, or a directory above it up to the root,
+    /// matches an exclude glob. Paths outside the root are matched as given.
     pub fn is_excluded(&self, path: &Path) -> bool {
-        self.relative(path)
-            .is_some_and(|rel| self.exclude.is_match(rel))
+        let relative = self.relative(path).unwrap_or(path);
+        relative
+            .ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .any(|p| self.exclude.is_match(p))
     }
+
+    /// Whether `path` (absolute) itself matches an exclude glob, its parents not considered:
+    /// the walker prunes excluded directories, so their contents are never asked about.
+    pub fn matches_exclude(&self, path: &Path) -> bool {
+        let relative = self.relative(path).unwrap_or(path);
+        !relative.as_os_str().is_empty() && self.exclude.is_match(relative)
+    }
+}
+
+/// Compile one glob as config globs are compiled (`*` stays within a directory).
+fn compile_glob(pattern: &str) -> Result<(), String> {
+    glob_set(&[pattern.to_string()]).map(|_| ())
 }
 
 fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
     let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        let glob = globset::GlobBuilder::new(pattern)
+    let mut add = |pattern: &str| -> Result<(), String> {
+        let glob = GlobBuilder::new(pattern)
             .literal_separator(true)
             .build()
             .map_err(|e| format!("bad glob `{pattern}`: {}", e.kind()))?;
         builder.add(glob);
-        // `dir/**` should also match `dir` itself, and a bare directory everything under it.
+        Ok(())
+    };
+    for pattern in patterns {
+        let pattern = pattern.trim_end_matches('/');
+        add(pattern)?;
+        if !pattern.contains('/') {
+            // A bare name matches at any depth, as in .gitignore.
+            add(&format!("**/{pattern}"))?;
+        }
         if let Some(dir) = pattern.strip_suffix("/**") {
-            builder.add(Glob::new(dir).map_err(|e| e.to_string())?);
+            add(dir)?;
         } else if !pattern.contains('*') {
-            builder.add(
-                Glob::new(&format!("{}/**", pattern.trim_end_matches('/')))
-                    .map_err(|e| e.to_string())?,
-            );
+            // A directory matches everything under it.
+            add(&format!("{pattern}/**"))?;
         }
     }
     builder.build().map_err(|e| e.to_string())
-}
-
-/// Parse config text; `path` names the file in errors.
-pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    serde_saphyr::from_str::<Option<Config>>(text)
-        .map(Option::unwrap_or_default)
-        .map_err(|e| {
-            let location = e.location();
-            let message = e.to_string();
-            let message = message.lines().next().unwrap_or("invalid config").to_string();
-            let message = message
-                .strip_prefix("error: ")
-                .unwrap_or(&message)
-                .to_string();
-            // Drop serde-saphyr's own "line L column C: " prefix: we print the location ourselves.
-            let message = match message.split_once(": ") {
-                Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
-                _ => message,
-            };
-            let hint = if message.contains("unknown field") {
-                Some("the keys are clusters, critical-kinds, rules and exclude; see docs/configuration in the README".to_string())
-            } else {
-                None
-            };
-            ConfigError {
-                path: path.to_path_buf(),
-                line: location.map(|l| l.line() as usize),
-                column: location.map(|l| l.column() as usize),
-                message,
-                hint,
-            }
-        })
 }
 
 /// Where a run's root and config come from.
@@ -364,6 +793,43 @@ pub fn discover(first_path: &Path) -> Discovered {
     }
 }
 
+/// Load settings: `explicit` config file if given, else the one discovered from `anchor`.
+pub fn load(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, ConfigErrors> {
+    let (root, config_path) = match explicit {
+        Some(path) => {
+            let path = absolute(path);
+            let root = path
+                .parent()
+                .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+            (root, Some(path))
+        }
+        None => {
+            let found = discover(anchor);
+            (found.root, found.config)
+        }
+    };
+    let config = match &config_path {
+        None => Config::default(),
+        Some(path) => {
+            let unreadable = |message: String| {
+                ConfigErrors(vec![ConfigError {
+                    path: path.clone(),
+                    line: None,
+                    column: None,
+                    message,
+                    hint: None,
+                }])
+            };
+            let bytes = std::fs::read(path)
+                .map_err(|e| unreadable(format!("cannot read the config file: {e}")))?;
+            let text =
+                crate::discover::text_from_bytes(bytes).map_err(|e| unreadable(e.to_string()))?;
+            parse_config(&text, path)?
+        }
+    };
+    Settings::resolve(config, root, config_path)
+}
+
 /// `path` made absolute against the working directory and normalised lexically (`.` and `..`
 /// resolved without touching the file system, so symlinks are not followed).
 pub fn absolute(path: &Path) -> PathBuf {
@@ -399,13 +865,17 @@ pub fn normalize(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn settings(yaml: &str) -> Result<Settings, ConfigError> {
+    fn settings(yaml: &str) -> Result<Settings, ConfigErrors> {
         let path = Path::new("/repo/.asoguard.yaml");
         Settings::resolve(
             parse_config(yaml, path)?,
             PathBuf::from("/repo"),
             Some(path.into()),
         )
+    }
+
+    fn first(e: ConfigErrors) -> ConfigError {
+        e.0.into_iter().next().unwrap()
     }
 
     #[test]
@@ -426,7 +896,7 @@ mod tests {
                 .is_none()
         );
         assert!(!s.is_critical("network.azure.com", "VirtualNetwork"));
-        assert!(s.is_critical("resources.azure.com", "ResourceGroup"));
+        assert!(s.is_critical("cache.azure.com", "RedisEnterprise"));
         assert_eq!(
             s.severity(Rule::MissingDetachOnDelete),
             Some(Severity::Warning)
@@ -434,22 +904,70 @@ mod tests {
     }
 
     #[test]
-    fn rejects_unknown_keys_rules_and_globs_with_location() {
-        let e = settings("clusters:\n  a:\n    paths: [x]\n    rol: passive\n").unwrap_err();
-        assert_eq!((e.line, e.column), (Some(4), Some(5)));
-        assert!(e.message.contains("unknown field `rol`"), "{e}");
-        let e = settings("rules:\n  skip-in-actve: {severity: off}\n").unwrap_err();
+    fn rejects_unknown_keys_rules_and_globs_with_location_and_hint() {
+        let e = first(settings("clusters:\n  a:\n    paths: [x]\n    rol: passive\n").unwrap_err());
+        assert_eq!((e.line, e.column), (Some(4), Some(5)), "{e}");
+        assert!(e.message.contains("unknown key `rol`"), "{e}");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `role`?"));
+        let e = first(settings("rules:\n  skip-in-actve: {severity: off}\n").unwrap_err());
+        assert_eq!(e.line, Some(2));
         assert!(e.hint.unwrap().contains("skip-in-active"));
-        let e = settings("exclude: [\"a/[b\"]\n").unwrap_err();
+        let e = first(settings("exclude: [\"a/[b\"]\n").unwrap_err());
         assert!(e.message.contains("bad glob"), "{e}");
-        let e = settings("critical-kinds: {add: [Redis]}\n").unwrap_err();
+        let e = first(settings("critical-kinds: {add: [Redis]}\n").unwrap_err());
         assert!(e.message.contains("group/Kind"));
+        let e = first(settings("fail-level: fatal\n").unwrap_err());
+        assert_eq!(e.line, Some(1));
+        let e = first(settings("select: [ASO9]\n").unwrap_err());
+        assert!(e.message.contains("ASO9"), "{e}");
+        let e = first(settings("rules: {}\nrules: {}\n").unwrap_err());
+        assert!(e.message.contains("duplicate key"), "{e}");
+    }
+
+    #[test]
+    fn reports_every_schema_error() {
+        let e = settings("fail-level: fatal\noutput-format: xml\n").unwrap_err();
+        assert_eq!(e.0.len(), 2, "{e}");
+    }
+
+    #[test]
+    fn selects_ignores_and_per_file_ignores() {
+        let s = settings("select: [ASO0]\nignore: [invalid-reconcile-policy]\nper-file-ignores: {\"legacy/**\": [ASO003]}\n").unwrap();
+        assert!(s.severity(Rule::SkipInActive).is_some());
+        assert!(s.severity(Rule::InvalidReconcilePolicy).is_none());
+        assert!(s.severity(Rule::ParseError).is_none());
+        assert!(s.ignored_in(
+            Path::new("/repo/legacy/a/rg.yaml"),
+            Rule::MissingDetachOnDelete
+        ));
+        assert!(!s.ignored_in(Path::new("/repo/prod/rg.yaml"), Rule::MissingDetachOnDelete));
+    }
+
+    #[test]
+    fn excludes_hidden_and_named_paths_by_default() {
+        let s = settings("").unwrap();
+        assert!(s.is_excluded(Path::new("/repo/.github/workflows/ci.yaml")));
+        assert!(s.is_excluded(Path::new("/repo/web/node_modules/x.yaml")));
+        assert!(!s.is_excluded(Path::new("/repo/clusters/a.yaml")));
+        let s = settings("exclude: []\nextend-exclude: [legacy]\n").unwrap();
+        assert!(!s.is_excluded(Path::new("/repo/.github/x.yaml")));
+        assert!(s.is_excluded(Path::new("/repo/a/legacy/x.yaml")));
     }
 
     #[test]
     fn empty_config_is_default() {
         assert!(settings("").unwrap().clusters.is_empty());
         assert!(settings("# only a comment\n").is_ok());
+    }
+
+    #[test]
+    fn schema_is_draft_2020_12() {
+        let schema = config_schema();
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        assert!(schema["properties"]["clusters"].is_object());
     }
 
     #[test]

@@ -51,6 +51,24 @@ impl ObjectRef {
     }
 }
 
+/// How a finding was suppressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuppressionKind {
+    /// A `# asoguard: ignore[...]` comment.
+    Comment,
+    /// The object's `asoguard.io/ignore` annotation.
+    Annotation,
+}
+
+/// A suppression that silenced a finding, with the reason given for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// Comment or annotation.
+    pub kind: SuppressionKind,
+    /// The text after `--`, if any.
+    pub justification: Option<String>,
+}
+
 /// A place in another file (or this one) that explains a finding.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Related {
@@ -85,6 +103,8 @@ pub struct Diagnostic {
     pub object: Option<ObjectRef>,
     /// Other places that explain it.
     pub related: Vec<Related>,
+    /// Set when an inline suppression silenced it.
+    pub suppression: Option<Suppression>,
 }
 
 impl Diagnostic {
@@ -99,6 +119,7 @@ impl Diagnostic {
             fix: None,
             object: None,
             related: Vec::new(),
+            suppression: None,
         }
     }
 

@@ -31,10 +31,14 @@ pub fn is_yaml_name(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
-/// The files named by `paths`: a file is taken as is (whatever its name), a directory is walked
-/// for `.yaml`/`.yml` files (hidden directories and config excludes skipped, symlinks not
-/// followed). Sorted and without duplicates.
-pub fn discover(paths: &[PathBuf], settings: &Settings) -> (Vec<Target>, Vec<PathProblem>) {
+/// The files named by `paths`: a directory is walked for `.yaml`/`.yml` files, excluded paths
+/// pruned and symlinks not followed; a file is taken whatever its name, and excluded only with
+/// `force_exclude` (pre-commit passes excluded files by name). Sorted and without duplicates.
+pub fn discover(
+    paths: &[PathBuf],
+    settings: &Settings,
+    force_exclude: bool,
+) -> (Vec<Target>, Vec<PathProblem>) {
     let mut targets = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
@@ -46,14 +50,16 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> (Vec<Target>, Vec<Pat
             }),
             Ok(meta) if meta.is_dir() => {
                 let before = targets.len();
-                for entry in walk(path) {
+                for entry in walk(path, &fs_path, settings) {
                     let relative = entry.strip_prefix(path).unwrap_or(&entry);
                     let fs_entry = fs_path.join(relative);
-                    if settings.is_excluded(&fs_entry) {
-                        continue;
-                    }
+                    // `.` joined with `a.yaml` reads `./a.yaml`: show `a.yaml`, as people write it.
+                    let display = match entry.strip_prefix(".") {
+                        Ok(stripped) if !stripped.as_os_str().is_empty() => stripped.to_path_buf(),
+                        _ => entry.clone(),
+                    };
                     targets.push(Target {
-                        display: entry.clone(),
+                        display,
                         fs_path: fs_entry,
                     });
                 }
@@ -64,6 +70,7 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> (Vec<Target>, Vec<Pat
                     });
                 }
             }
+            Ok(_) if force_exclude && settings.is_excluded(&fs_path) => {}
             Ok(_) => targets.push(Target {
                 display: path.clone(),
                 fs_path,
@@ -75,19 +82,22 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> (Vec<Target>, Vec<Pat
     (targets, problems)
 }
 
-/// YAML files under `dir` (absolute), as absolute paths, excludes and hidden directories skipped.
+/// YAML files under `dir` (absolute), as absolute paths, excluded paths pruned.
 pub fn yaml_files_under(dir: &Path, settings: &Settings) -> Vec<PathBuf> {
-    walk(dir)
-        .into_iter()
-        .filter(|p| !settings.is_excluded(p))
-        .collect()
+    walk(dir, dir, settings)
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Walk `dir` (as given; `fs_dir` is its absolute form, for exclude globs) for YAML files,
+/// pruning excluded entries below it.
+fn walk(dir: &Path, fs_dir: &Path, settings: &Settings) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .follow_links(false)
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !settings
+                    .matches_exclude(&fs_dir.join(e.path().strip_prefix(dir).unwrap_or(e.path())))
+        })
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file() && is_yaml_name(e.path()))
         .map(|e| e.into_path())

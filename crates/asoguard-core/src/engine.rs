@@ -13,6 +13,7 @@ use crate::index::{FileFacts, Index};
 use crate::manifest::Manifest;
 use crate::rules::{self, FileContext, Rule};
 use crate::span::{SourceFile, Span};
+use crate::suppress;
 use crate::yaml::{self, Stream};
 
 /// The most fix rounds on one file before giving up (ruff uses the same bound).
@@ -37,6 +38,8 @@ pub struct RunOptions {
     pub fix: FixMode,
     /// Also apply unsafe fixes.
     pub unsafe_fixes: bool,
+    /// Apply excludes to files named explicitly too.
+    pub force_exclude: bool,
 }
 
 impl RunOptions {
@@ -65,8 +68,12 @@ pub struct FileReport {
     pub original: Option<String>,
     /// Findings left after fixes.
     pub diagnostics: Vec<Diagnostic>,
+    /// Findings silenced by inline suppressions (each carries its `suppression`).
+    pub suppressed: Vec<Diagnostic>,
     /// How many fixes were applied.
     pub fixed: usize,
+    /// The rule and title of every fix applied, in the order applied.
+    pub applied: Vec<(Rule, String)>,
     /// How many YAML documents the file holds.
     pub documents: usize,
     /// Something the user should know that is not a finding (a skipped template, a fix that
@@ -105,7 +112,7 @@ impl RunReport {
 
 /// Lint `paths` (files or directories) with `settings`.
 pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) -> RunReport {
-    let (targets, problems) = discover::discover(paths, settings);
+    let (targets, problems) = discover::discover(paths, settings, options.force_exclude);
     let inputs: Vec<Input> = targets
         .into_par_iter()
         .map(|target| {
@@ -145,7 +152,11 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
     let mut files: Vec<FileReport> = outcomes
         .into_iter()
         .filter(|f| {
-            !f.diagnostics.is_empty() || f.fixed > 0 || f.note.is_some() || f.write_error.is_some()
+            !f.diagnostics.is_empty()
+                || !f.suppressed.is_empty()
+                || f.fixed > 0
+                || f.note.is_some()
+                || f.write_error.is_some()
         })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -165,6 +176,7 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
         Err(error) => {
             let diagnostics = leveled(
                 settings,
+                &target.fs_path,
                 vec![Diagnostic::new(
                     Rule::ParseError,
                     Span::empty(0),
@@ -176,7 +188,9 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
                 source: SourceFile::new(target.display, String::new()),
                 original: None,
                 diagnostics,
+                suppressed: Vec::new(),
                 fixed: 0,
+                applied: Vec::new(),
                 documents: 0,
                 note: None,
                 write_error: None,
@@ -189,21 +203,24 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
         index,
         cluster: cluster.map(|c| c.name.as_str()),
         role: cluster.map_or(Role::Active, |c| c.role),
+        fs_path: &target.fs_path,
     };
     let mut source = SourceFile::new(target.display.clone(), text);
     let mut outcome = checker.check(&source);
     let first = (options.fix != FixMode::Off).then(|| (source.text.clone(), outcome.clone()));
     let mut fixed = 0;
+    let mut applied = Vec::new();
     let mut note = outcome.note.clone();
     if options.fix != FixMode::Off && outcome.parsed {
         for round in 0.. {
-            let fixes = outcome
+            let (rules, fixes): (Vec<Rule>, Vec<&crate::fix::Fix>) = outcome
                 .diagnostics
                 .iter()
-                .filter_map(|d| d.fix.as_ref())
-                .filter(|f| options.applies(f.applicability));
-            let (new_text, applied) = apply_fixes(&source.text, fixes);
-            if applied == 0 || new_text == source.text {
+                .filter_map(|d| d.fix.as_ref().map(|f| (d.rule, f)))
+                .filter(|(_, f)| options.applies(f.applicability))
+                .unzip();
+            let (new_text, taken) = apply_fixes(&source.text, &fixes);
+            if taken.is_empty() || new_text == source.text {
                 break;
             }
             if round == MAX_FIX_ROUNDS {
@@ -220,7 +237,8 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
                 );
                 break;
             }
-            fixed += applied;
+            fixed += taken.len();
+            applied.extend(taken.iter().map(|&i| (rules[i], fixes[i].title.clone())));
             source = candidate;
             outcome = next;
         }
@@ -238,6 +256,7 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
             source = SourceFile::new(target.display.clone(), first_text);
             outcome = first_outcome;
             fixed = 0;
+            applied.clear();
         } else {
             original = Some(first_text);
         }
@@ -247,7 +266,9 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
         source,
         original,
         diagnostics: outcome.diagnostics,
+        suppressed: outcome.suppressed,
         fixed,
+        applied,
         documents: outcome.documents,
         note,
         write_error,
@@ -258,6 +279,7 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
 #[derive(Clone)]
 struct Outcome {
     diagnostics: Vec<Diagnostic>,
+    suppressed: Vec<Diagnostic>,
     documents: usize,
     parsed: bool,
     note: Option<String>,
@@ -269,6 +291,7 @@ struct Checker<'x> {
     index: &'x Index,
     cluster: Option<&'x str>,
     role: Role,
+    fs_path: &'x std::path::Path,
 }
 
 impl Checker<'_> {
@@ -286,10 +309,18 @@ impl Checker<'_> {
         } else {
             self.check_stream(source, &stream, &mut diagnostics);
         }
-        diagnostics = leveled(self.settings, diagnostics);
+        let enabled = |rule: Rule| self.settings.severity(rule).is_some();
+        let (live, suppressed) = suppress::apply(
+            source,
+            &stream,
+            leveled(self.settings, self.fs_path, diagnostics),
+            enabled,
+        );
+        let mut diagnostics = leveled(self.settings, self.fs_path, live);
         diagnostics.sort_by_key(|a| (a.span.start, a.rule));
         Outcome {
             diagnostics,
+            suppressed,
             documents: stream.documents.len(),
             parsed: stream.error.is_none() && note.is_none(),
             note,
@@ -333,12 +364,20 @@ fn is_sops(stream: &Stream) -> bool {
     })
 }
 
-/// Apply configured severities and drop findings of rules turned off. A finding a rule itself
-/// lowered (a warning from an error rule) never rises above the configured level.
-fn leveled(settings: &Settings, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+/// Apply configured severities and drop findings of rules turned off, or ignored for this file
+/// by `per-file-ignores`. A finding a rule itself lowered (a warning from an error rule) never
+/// rises above the configured level.
+fn leveled(
+    settings: &Settings,
+    path: &std::path::Path,
+    diagnostics: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
     diagnostics
         .into_iter()
         .filter_map(|mut d| {
+            if settings.ignored_in(path, d.rule) {
+                return None;
+            }
             let configured = settings.severity(d.rule)?;
             d.severity = if d.severity < d.rule.meta().severity {
                 d.severity.min(configured)

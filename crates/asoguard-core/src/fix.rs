@@ -115,13 +115,14 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Option<String> {
 
 /// Apply as many of `fixes` as can go together: in order of position, skipping any fix whose
 /// edits overlap or touch those of a fix already taken (the next round picks it up). Returns
-/// the new text and how many fixes were applied.
-pub fn apply_fixes<'f>(text: &str, fixes: impl IntoIterator<Item = &'f Fix>) -> (String, usize) {
-    let mut fixes: Vec<&Fix> = fixes.into_iter().collect();
-    fixes.sort_by_key(|f| (f.span().start, f.span().end));
+/// the new text and the indices (into `fixes`) of the fixes applied.
+pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> (String, Vec<usize>) {
+    let mut order: Vec<usize> = (0..fixes.len()).collect();
+    order.sort_by_key(|&i| (fixes[i].span().start, fixes[i].span().end));
     let mut taken: Vec<&Edit> = Vec::new();
-    let mut applied = 0;
-    for fix in fixes {
+    let mut applied = Vec::new();
+    for i in order {
+        let fix = fixes[i];
         let clashes = fix
             .edits
             .iter()
@@ -130,12 +131,12 @@ pub fn apply_fixes<'f>(text: &str, fixes: impl IntoIterator<Item = &'f Fix>) -> 
             continue;
         }
         taken.extend(fix.edits.iter());
-        applied += 1;
+        applied.push(i);
     }
     let edits: Vec<Edit> = taken.into_iter().cloned().collect();
     match apply_edits(text, &edits) {
         Some(out) => (out, applied),
-        None => (text.to_string(), 0),
+        None => (text.to_string(), Vec::new()),
     }
 }
 
@@ -158,7 +159,7 @@ mod tests {
         let a = Fix::safe("a", vec![Edit::replace(Span::new(0, 2), "X")]);
         let b = Fix::safe("b", vec![Edit::replace(Span::new(2, 3), "Y")]);
         let c = Fix::safe("c", vec![Edit::replace(Span::new(4, 5), "Z")]);
-        let (out, n) = apply_fixes("abcdef", [&a, &b, &c]);
-        assert_eq!((out.as_str(), n), ("XcdZf", 2));
+        let (out, applied) = apply_fixes("abcdef", &[&a, &b, &c]);
+        assert_eq!((out.as_str(), applied), ("XcdZf", vec![0, 2]));
     }
 }

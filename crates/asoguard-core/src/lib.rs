@@ -16,6 +16,7 @@ pub mod index;
 pub mod manifest;
 pub mod rules;
 pub mod span;
+pub mod suppress;
 pub mod yaml;
 
 pub use config::Settings;

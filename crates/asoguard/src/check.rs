@@ -1,12 +1,13 @@
-//! `asoguard check`: resolve config, run the engine, print, and choose the exit code.
+//! `asoguard check`: resolve config, run the engine, print each requested report, and choose
+//! the exit code.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use asoguard_core::config::{self, Settings, absolute, parse_config};
+use asoguard_core::config::{self, FailLevel, OutputFormat, absolute, parse_selector};
 use asoguard_core::discover::{Target, text_from_bytes};
 use asoguard_core::engine::{self, FixMode, Input, RunOptions, RunReport};
-use clap::{Args, ValueEnum};
+use clap::{ArgMatches, Args, ValueEnum};
 
 use crate::printers::{self, Context};
 use crate::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, emit, write_stdout};
@@ -28,21 +29,51 @@ pub struct CheckArgs {
     /// change anything.
     #[arg(long, conflicts_with = "fix")]
     pub diff: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Write the report to this file instead of standard output.
+    /// Output format; repeat with --output to write several reports in one run
+    /// (`--format sarif --output a.sarif --format text`). Default: text, or `output-format`
+    /// from the config.
+    #[arg(long, value_enum)]
+    pub format: Vec<Format>,
+    /// Write the report of the preceding --format to this file instead of standard output.
     #[arg(long, short)]
-    pub output: Option<PathBuf>,
+    pub output: Vec<PathBuf>,
     /// Use this config file (default: `.asoguard.yaml` found by walking up from the first path).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// The file name to report standard input under (for config, clusters and reports).
     #[arg(long)]
     pub stdin_filename: Option<PathBuf>,
-    /// Files larger than this many bytes are reported as E001, not read.
-    #[arg(long, default_value_t = config::DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
+    /// Files larger than this many bytes are reported as E001, not read (default 16 MiB, or
+    /// `max-file-size` from the config).
+    #[arg(long)]
+    pub max_file_size: Option<u64>,
+    /// Run only these rules: codes, names or code prefixes (replaces the config's `select`).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not run these rules: codes, names or code prefixes (added to the config's `ignore`).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// The lowest severity that fails the run (default: warning, or `fail-level` from config).
+    #[arg(long, value_enum)]
+    pub fail_level: Option<Level>,
+    /// Exit 0 even when findings are left (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Exit 1 when fixes were applied, even if no finding is left.
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
+    /// Print findings only: no summary, no notes.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the number of findings per rule instead of each finding (text format).
+    #[arg(long)]
+    pub statistics: bool,
+    /// List the fixes applied, per file and rule (text format).
+    #[arg(long)]
+    pub show_fixes: bool,
+    /// Apply excludes to files named on the command line too (pre-commit passes them by name).
+    #[arg(long)]
+    pub force_exclude: bool,
 }
 
 /// Report formats.
@@ -50,14 +81,69 @@ pub struct CheckArgs {
 pub enum Format {
     /// Human-readable, with source snippets.
     Text,
+    /// One line per finding: `path:line:col: CODE [name] message`.
+    Concise,
     /// Machine-readable JSON.
     Json,
     /// SARIF 2.1.0 for GitHub code scanning and Azure DevOps.
     Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// Azure Pipelines logging commands.
+    Azure,
+    /// JUnit XML.
+    Junit,
+}
+
+impl Format {
+    fn from_config(format: OutputFormat) -> Self {
+        Format::from_str(format.as_str(), false).unwrap_or(Format::Text)
+    }
+}
+
+/// `--fail-level` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    /// Only errors fail the run.
+    Error,
+    /// Warnings and errors fail the run.
+    Warning,
+}
+
+/// Pair each `--output` with the `--format` before it on the command line. An `--output`
+/// before any `--format` belongs to the first format; a format without one goes to stdout.
+pub fn pair_outputs(
+    matches: &ArgMatches,
+    args: &CheckArgs,
+    default: Format,
+) -> Vec<(Format, Option<PathBuf>)> {
+    let format_at: Vec<usize> = matches
+        .indices_of("format")
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    let output_at: Vec<usize> = matches
+        .indices_of("output")
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    let mut pairs: Vec<(Format, Option<PathBuf>)> = if args.format.is_empty() {
+        vec![(default, None)]
+    } else {
+        args.format.iter().map(|f| (*f, None)).collect()
+    };
+    for (output, at) in args.output.iter().zip(output_at) {
+        let owner = format_at.iter().rposition(|f| *f < at).unwrap_or(0);
+        if pairs[owner].1.is_none() {
+            pairs[owner].1 = Some(output.clone());
+        } else {
+            // A second --output for the same format: write the same report there too.
+            pairs.insert(owner + 1, (pairs[owner].0, Some(output.clone())));
+        }
+    }
+    pairs
 }
 
 /// Run `asoguard check`, returning the exit code.
-pub fn run(args: CheckArgs) -> u8 {
+pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
     let stdin = args.paths.len() == 1 && args.paths[0] == Path::new("-");
     let anchor = if stdin {
         args.stdin_filename
@@ -66,23 +152,57 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         args.paths[0].clone()
     };
-    let mut settings = match load_settings(args.config.as_deref(), &anchor) {
+    let mut settings = match config::load(args.config.as_deref(), &anchor) {
         Ok(settings) => settings,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(errors) => {
+            for error in errors.0 {
+                eprintln!("error: {error}");
+            }
             return EXIT_ERROR;
         }
     };
-    settings.max_file_size = args.max_file_size;
-    let options = RunOptions {
-        fix: match (args.fix, args.diff || stdin && args.fix) {
-            (_, true) => FixMode::Preview,
-            (true, false) => FixMode::Write,
-            (false, false) => FixMode::Off,
-        },
-        unsafe_fixes: args.unsafe_fixes,
+    if let Some(size) = args.max_file_size {
+        settings.max_file_size = size;
+    }
+    for (list, select) in [(&args.select, true), (&args.ignore, false)] {
+        if list.is_empty() {
+            continue;
+        }
+        let mut rules = Vec::new();
+        for text in list {
+            match parse_selector(text) {
+                Ok(found) => rules.extend(found),
+                Err(hint) => {
+                    eprintln!("error: unknown rule or prefix `{text}` (hint: {hint})");
+                    return EXIT_ERROR;
+                }
+            }
+        }
+        if select {
+            settings.select(&rules);
+        } else {
+            settings.ignore(&rules);
+        }
+    }
+    let fail_level = match args.fail_level {
+        Some(Level::Error) => FailLevel::Error,
+        Some(Level::Warning) => FailLevel::Warning,
+        None => settings.fail_level,
     };
-    let mut stdin_text = None;
+    let fix = if args.diff || (stdin && args.fix) {
+        FixMode::Preview
+    } else if args.fix {
+        FixMode::Write
+    } else {
+        FixMode::Off
+    };
+    let options = RunOptions {
+        fix,
+        unsafe_fixes: args.unsafe_fixes,
+        force_exclude: args.force_exclude,
+    };
+
+    let mut stdin_bytes = None;
     let report = if stdin {
         let mut bytes = Vec::new();
         if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
@@ -98,20 +218,21 @@ pub fn run(args: CheckArgs) -> u8 {
                 fs_path: absolute(&display),
                 display,
             },
-            text: text_from_bytes(bytes),
+            text: text_from_bytes(bytes.clone()),
         };
-        stdin_text = input.text.clone().ok();
+        stdin_bytes = Some(bytes);
         engine::check_inputs(vec![input], &settings, options)
     } else {
         engine::check_paths(&args.paths, &settings, options)
     };
+
     let mut code = EXIT_OK;
     for problem in &report.problems {
         eprintln!("error: {}: {}", problem.path.display(), problem.message);
         code = EXIT_ERROR;
     }
     for file in &report.files {
-        if let Some(note) = &file.note {
+        if let Some(note) = file.note.as_ref().filter(|_| !args.quiet) {
             eprintln!("note: {}: {note}", file.path.display());
         }
         if let Some(error) = &file.write_error {
@@ -119,74 +240,77 @@ pub fn run(args: CheckArgs) -> u8 {
             code = EXIT_ERROR;
         }
     }
+    let context = Context {
+        settings: &settings,
+        options: &options,
+        colour: false,
+        quiet: args.quiet,
+        statistics: args.statistics,
+        show_fixes: args.show_fixes,
+    };
+
     if stdin && args.fix {
-        // With --fix on stdin the fixed text is the output; the findings left go to stderr.
-        // A clean input is not in the report: echo it unchanged.
-        let text = report
-            .files
-            .first()
-            .map(|f| f.source.text.clone())
-            .filter(|t| !t.is_empty())
-            .or(stdin_text)
-            .unwrap_or_default();
-        code = code.max(write_stdout(&text));
-        let context = Context::new(&settings, &options);
+        // The fixed text is the output; findings left go to stderr. Input that could not be
+        // read as text is echoed back byte for byte, so a pipe never loses it.
+        let fixed = report.files.first().filter(|f| !f.source.text.is_empty());
+        let written = match (fixed, stdin_bytes) {
+            (Some(file), _) => write_stdout(&file.source.text),
+            (None, Some(bytes)) => crate::write_stdout_bytes(&bytes),
+            (None, None) => EXIT_OK,
+        };
+        code = code.max(written);
         eprint!("{}", printers::text::render(&report, &context));
-        return code.max(findings_code(&report));
+        return code.max(findings_code(&report, fail_level, &args));
     }
     if args.diff {
         let diff = printers::diff::render(&report);
-        code = code.max(emit(&diff, args.output.as_ref()));
+        code = code.max(emit(&diff, args.output.first()));
         let changed = report.files.iter().filter(|f| f.original.is_some()).count();
-        eprintln!(
-            "{} fix(es) would be applied in {changed} file(s)",
-            report.fixed()
-        );
+        if !args.quiet {
+            eprintln!(
+                "{} would be applied in {}",
+                printers::plural(report.fixed(), "fix"),
+                printers::plural(changed, "file")
+            );
+        }
         return code.max(if changed > 0 { EXIT_FINDINGS } else { EXIT_OK });
     }
-    let context = Context::new(&settings, &options);
-    let rendered = match args.format {
-        Format::Text => printers::text::render(&report, &context),
-        Format::Json => printers::json::render(&report, &context),
-        Format::Sarif => printers::sarif::render(&report, &context),
-    };
-    code = code.max(emit(&rendered, args.output.as_ref()));
-    code.max(findings_code(&report))
+    let default = settings
+        .output_format
+        .map_or(Format::Text, Format::from_config);
+    for (format, output) in pair_outputs(matches, &args, default) {
+        let context = Context {
+            colour: output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none(),
+            ..context
+        };
+        let rendered = match format {
+            Format::Text => printers::text::render(&report, &context),
+            Format::Concise => printers::concise::render(&report, &context),
+            Format::Json => printers::json::render(&report, &context),
+            Format::Sarif => printers::sarif::render(&report, &context),
+            Format::Github => printers::github::render(&report),
+            Format::Azure => printers::azure::render(&report),
+            Format::Junit => printers::junit::render(&report),
+        };
+        code = code.max(emit(&rendered, output.as_ref()));
+    }
+    code.max(findings_code(&report, fail_level, &args))
 }
 
-fn findings_code(report: &RunReport) -> u8 {
-    if report.diagnostics().next().is_some() {
+/// 1 when a finding at or above the fail level is left (or fixes were applied and
+/// `--exit-non-zero-on-fix`), unless `--exit-zero`.
+fn findings_code(report: &RunReport, fail_level: FailLevel, args: &CheckArgs) -> u8 {
+    if args.exit_zero {
+        return EXIT_OK;
+    }
+    let failing = report
+        .diagnostics()
+        .any(|(_, d)| fail_level.fails(d.severity));
+    if failing || (args.exit_non_zero_on_fix && report.fixed() > 0) {
         EXIT_FINDINGS
     } else {
         EXIT_OK
     }
-}
-
-/// Settings from `--config`, else from the config found by walking up from `anchor`.
-fn load_settings(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, String> {
-    let (root, config_path) = match explicit {
-        Some(path) => {
-            let path = absolute(path);
-            let root = path
-                .parent()
-                .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-            (root, Some(path))
-        }
-        None => {
-            let found = config::discover(anchor);
-            (found.root, found.config)
-        }
-    };
-    let parsed = match &config_path {
-        None => config::Config::default(),
-        Some(path) => {
-            let text = std::fs::read(path)
-                .map_err(|e| format!("{}: cannot read the config file: {e}", path.display()))
-                .and_then(|bytes| {
-                    text_from_bytes(bytes).map_err(|e| format!("{}: {e}", path.display()))
-                })?;
-            parse_config(&text, path).map_err(|e| e.to_string())?
-        }
-    };
-    Settings::resolve(parsed, root, config_path).map_err(|e| e.to_string())
 }

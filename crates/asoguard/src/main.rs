@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use asoguard_core::rules::Rule;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Lint, fix and transform GitOps repositories that manage Azure through Azure Service
 /// Operator v2 (ASO), deployed by ArgoCD or Flux.
@@ -34,6 +34,12 @@ enum Command {
         /// A rule code (`ASO001`) or name (`skip-in-active`).
         rule: String,
     },
+    /// Show the configuration: `--schema` prints the JSON Schema of `.asoguard.yaml`.
+    Config {
+        /// Print the JSON Schema (draft 2020-12) of `.asoguard.yaml`.
+        #[arg(long)]
+        schema: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -52,8 +58,11 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
             let _ = e.print();
@@ -61,7 +70,11 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => match matches.subcommand_matches("check") {
+            Some(check_matches) => check::run(args, check_matches),
+            None => EXIT_ERROR,
+        },
+        Command::Config { schema } => print_config(schema),
         Command::Rules { format } => print_rules(format),
         Command::Rule { rule } => print_rule(&rule),
     };
@@ -126,13 +139,27 @@ fn print_rule(name: &str) -> u8 {
     ))
 }
 
+fn print_config(schema: bool) -> u8 {
+    if !schema {
+        eprintln!("error: say what to show: `asoguard config --schema`");
+        return EXIT_ERROR;
+    }
+    let schema = asoguard_core::config::config_schema();
+    write_stdout(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&schema).unwrap_or_default()
+    ))
+}
+
 /// Write to stdout; a closed pipe is not an error worth a panic.
 pub fn write_stdout(text: &str) -> u8 {
+    write_stdout_bytes(text.as_bytes())
+}
+
+/// Write raw bytes to stdout.
+pub fn write_stdout_bytes(bytes: &[u8]) -> u8 {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
         Ok(()) => EXIT_OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(e) => {

@@ -2,9 +2,11 @@
 
 mod argocd_replace;
 mod invalid_reconcile_policy;
+mod invalid_suppression;
 mod missing_detach_on_delete;
 mod parse_error;
 mod skip_in_active;
+mod unused_suppression;
 
 use crate::config::{Role, Settings};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -64,16 +66,22 @@ pub enum Rule {
     MissingDetachOnDelete,
     /// ASO004 `invalid-reconcile-policy`.
     InvalidReconcilePolicy,
+    /// ASO100 `unused-suppression`.
+    UnusedSuppression,
+    /// ASO101 `invalid-suppression`.
+    InvalidSuppression,
 }
 
 impl Rule {
     /// Every rule, in code order.
-    pub const ALL: [Rule; 5] = [
+    pub const ALL: [Rule; 7] = [
         Rule::ParseError,
         Rule::SkipInActive,
         Rule::ArgocdReplace,
         Rule::MissingDetachOnDelete,
         Rule::InvalidReconcilePolicy,
+        Rule::UnusedSuppression,
+        Rule::InvalidSuppression,
     ];
 
     /// The rule's registry entry.
@@ -84,6 +92,8 @@ impl Rule {
             Rule::ArgocdReplace => &argocd_replace::META,
             Rule::MissingDetachOnDelete => &missing_detach_on_delete::META,
             Rule::InvalidReconcilePolicy => &invalid_reconcile_policy::META,
+            Rule::UnusedSuppression => &unused_suppression::META,
+            Rule::InvalidSuppression => &invalid_suppression::META,
         }
     }
 

@@ -5,6 +5,7 @@
 //! leaves and never expanded, so an alias bomb costs nothing; nesting is bounded by the parser.
 
 pub mod edit;
+pub mod json;
 
 use std::borrow::Cow;
 

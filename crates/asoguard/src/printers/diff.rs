@@ -11,12 +11,18 @@ pub fn render(report: &RunReport) -> String {
             continue;
         };
         let path = file.path.display().to_string();
+        // git's a/ and b/ prefixes only make sense on relative paths.
+        let (old, new) = if file.path.is_absolute() {
+            (path.clone(), path.clone())
+        } else {
+            (format!("a/{path}"), format!("b/{path}"))
+        };
         let diff = TextDiff::from_lines(original.as_str(), file.source.text.as_str());
         out.push_str(
             &diff
                 .unified_diff()
                 .context_radius(3)
-                .header(&format!("a/{path}"), &format!("b/{path}"))
+                .header(&old, &new)
                 .to_string(),
         );
     }

@@ -1,27 +1,47 @@
 //! One printer per output format; printers read the run report, never YAML.
 
+pub mod azure;
+pub mod concise;
 pub mod diff;
+pub mod github;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod text;
+
+use std::path::Path;
 
 use asoguard_core::Settings;
 use asoguard_core::engine::{RunOptions, RunReport};
 use asoguard_core::fix::Applicability;
 
 /// What every printer needs besides the report.
+#[derive(Clone, Copy)]
 pub struct Context<'x> {
     /// The run's settings (root for SARIF URIs).
     pub settings: &'x Settings,
     /// The run's fix options.
     pub options: &'x RunOptions,
+    /// Colour the text output (a terminal, and `NO_COLOR` unset).
+    pub colour: bool,
+    /// Findings only: no summary.
+    pub quiet: bool,
+    /// Counts per rule instead of each finding.
+    pub statistics: bool,
+    /// List the fixes applied.
+    pub show_fixes: bool,
 }
 
-impl<'x> Context<'x> {
-    /// A context over the run's settings and options.
-    pub fn new(settings: &'x Settings, options: &'x RunOptions) -> Self {
-        Context { settings, options }
+/// A path for people: relative to the working directory when it lies under it.
+pub fn display_path(path: &Path) -> String {
+    if path.is_absolute() {
+        if let Ok(cwd) = std::env::current_dir() {
+            if let Ok(relative) = path.strip_prefix(&cwd) {
+                return relative.display().to_string();
+            }
+        }
     }
+    path.display().to_string()
 }
 
 /// Counts for summaries.

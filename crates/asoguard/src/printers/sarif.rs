@@ -19,10 +19,16 @@ const ROOT_ID: &str = "SRCROOT";
 /// The report as a SARIF 2.1.0 log with one run.
 pub fn render(report: &RunReport, context: &Context) -> String {
     let rules: Vec<Value> = Rule::ALL.iter().map(|r| rule_descriptor(*r)).collect();
-    let results: Vec<Value> = super::json::sorted_findings(report)
+    let mut results: Vec<Value> = super::json::sorted_findings(report)
         .into_iter()
         .map(|(file, d)| result(file, d, context))
         .collect();
+    // Suppressed findings are reported too, marked, so code scanning shows them as dismissed.
+    results.extend(
+        super::json::sorted_suppressed(report)
+            .into_iter()
+            .map(|(file, d)| result(file, d, context)),
+    );
     let root = file_uri(&context.settings.root, true);
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -77,6 +83,7 @@ fn level(severity: asoguard_core::Severity) -> &'static str {
 
 fn result(file: &FileReport, d: &Diagnostic, context: &Context) -> Value {
     let location = artifact_location(file, context);
+    let fingerprint = fingerprint(file, d, &location);
     let rule_index = Rule::ALL.iter().position(|r| *r == d.rule).unwrap_or(0);
     let mut result = json!({
         "ruleId": d.rule.code(),
@@ -87,7 +94,7 @@ fn result(file: &FileReport, d: &Diagnostic, context: &Context) -> Value {
             "artifactLocation": location,
             "region": region(&file.source, d.span),
         }}],
-        "partialFingerprints": {"asoguardFinding/v1": fingerprint(file, d)},
+        "partialFingerprints": {"asoguardFinding/v1": fingerprint},
     });
     if let Some(fix) = &d.fix {
         result["fixes"] = json!([{
@@ -100,6 +107,13 @@ fn result(file: &FileReport, d: &Diagnostic, context: &Context) -> Value {
                 })).collect::<Vec<_>>(),
             }],
         }]);
+    }
+    if let Some(suppression) = &d.suppression {
+        let mut entry = json!({"kind": "inSource"});
+        if let Some(justification) = &suppression.justification {
+            entry["justification"] = json!(justification);
+        }
+        result["suppressions"] = json!([entry]);
     }
     if !d.related.is_empty() {
         result["relatedLocations"] = Value::Array(
@@ -146,7 +160,7 @@ fn region(source: &SourceFile, span: Span) -> Value {
 
 /// A stable identity for a finding across runs: rule, file, object and the flagged text, not
 /// its line, so moving a resource within the file keeps its alert.
-fn fingerprint(file: &FileReport, d: &Diagnostic) -> String {
+fn fingerprint(file: &FileReport, d: &Diagnostic, location: &Value) -> String {
     let object = d.object.as_ref().map_or(String::new(), |o| {
         format!(
             "{}/{}/{}/{}",
@@ -159,7 +173,7 @@ fn fingerprint(file: &FileReport, d: &Diagnostic) -> String {
     let key = format!(
         "{}\0{}\0{}\0{}",
         d.rule.code(),
-        uri_path(&file.path),
+        location["uri"].as_str().unwrap_or(""),
         object,
         file.source.slice(d.span)
     );

@@ -3,23 +3,39 @@
 //! Snippets are cut from a window of lines found through the file's line index, so a file with
 //! thousands of findings is never rescanned from its start per finding.
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::io::IsTerminal;
 
 use asoguard_core::Severity;
 use asoguard_core::engine::{FileReport, RunReport};
+use asoguard_core::rules::Rule;
 use asoguard_core::span::{LineIndex, SourceFile};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{Context, Counts, plural};
+use super::{Context, Counts, display_path, plural};
 
-/// Render every finding and the summary line.
+/// Render every finding (or, with `--statistics`, counts per rule), then the fixes applied
+/// (with `--show-fixes`) and the summary line (unless `--quiet`).
 pub fn render(report: &RunReport, context: &Context) -> String {
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let theme = if colour {
+    let mut out = if context.statistics {
+        statistics(report)
+    } else {
+        findings(report, context)
+    };
+    if context.show_fixes {
+        out.push_str(&fixes_applied(report));
+    }
+    if !context.quiet {
+        out.push_str(&summary(report, context));
+    }
+    out
+}
+
+fn findings(report: &RunReport, context: &Context) -> String {
+    let theme = if context.colour {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
@@ -33,22 +49,89 @@ pub fn render(report: &RunReport, context: &Context) -> String {
         if handler.render_report(&mut out, &shown).is_err() {
             out.push_str(&format!(
                 "{}: {} {}\n",
-                file.path.display(),
+                display_path(&file.path),
                 d.rule.code(),
                 d.message
             ));
         }
+        out.push('\n');
     }
-    out.push_str(&summary(report, context));
     out
 }
 
-fn summary(report: &RunReport, context: &Context) -> String {
+/// `--statistics`: one line per rule with findings: count, code, fixability marker, name.
+fn statistics(report: &RunReport) -> String {
+    let mut counts: BTreeMap<Rule, (usize, usize)> = BTreeMap::new();
+    for (_, d) in report.diagnostics() {
+        let entry = counts.entry(d.rule).or_default();
+        entry.0 += 1;
+        if d.fix.is_some() {
+            entry.1 += 1;
+        }
+    }
+    let mut out = String::new();
+    for (rule, (count, fixable)) in counts {
+        let marker = if fixable == count {
+            "[*]"
+        } else if fixable > 0 {
+            "[-]"
+        } else {
+            "[ ]"
+        };
+        out.push_str(&format!(
+            "{count:>6}  {:<7} {marker} {}\n",
+            rule.code(),
+            rule.name()
+        ));
+    }
+    out
+}
+
+/// `--show-fixes`: the fixes applied, per file and rule.
+fn fixes_applied(report: &RunReport) -> String {
+    let mut out = String::new();
+    for file in report.files.iter().filter(|f| !f.applied.is_empty()) {
+        out.push_str(&format!("Fixed in {}:\n", display_path(&file.path)));
+        let mut per_rule: BTreeMap<Rule, (usize, &str)> = BTreeMap::new();
+        for (rule, title) in &file.applied {
+            per_rule.entry(*rule).or_insert((0, title)).0 += 1;
+        }
+        for (rule, (count, title)) in per_rule {
+            out.push_str(&format!(
+                "  {count:>4} × {} [{}] {title}\n",
+                rule.code(),
+                rule.name()
+            ));
+        }
+    }
+    out
+}
+
+/// The closing line: what was fixed, what is left, what could not be checked.
+pub fn summary(report: &RunReport, context: &Context) -> String {
     let counts = Counts::of(report);
     let mut out = String::new();
     let fixed = report.fixed();
     if fixed > 0 {
         out.push_str(&format!("Fixed {}.\n", plural(fixed, "finding")));
+    }
+    let unchecked = report.problems.len();
+    if counts.findings == 0 && unchecked > 0 {
+        out.push_str(&format!(
+            "No findings in {}, but {} could not be checked (see the errors above).\n",
+            plural(report.files_checked, "file"),
+            plural(unchecked, "path")
+        ));
+        return out;
+    }
+    let unchecked = report.problems.len();
+    if counts.findings == 0 && unchecked > 0 {
+        out.push_str(&format!(
+            "No findings in {}, but {} could not be checked (see the errors above).\n",
+            plural(report.files_checked, "file"),
+            plural(unchecked, "path")
+        ));
+        return out;
     }
     if counts.findings == 0 {
         out.push_str(&format!(
@@ -82,7 +165,7 @@ struct Shown<'r> {
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.file.source.text.is_empty() {
-            write!(f, "{}: ", self.file.path.display())?;
+            write!(f, "{}: ", display_path(&self.file.path))?;
         }
         write!(f, "{}", self.d.message)
     }
@@ -154,7 +237,7 @@ impl SourceCode for Shown<'_> {
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         read_window(
             &self.file.source,
-            &self.file.path.display().to_string(),
+            &display_path(&self.file.path),
             span,
             before,
             after,
