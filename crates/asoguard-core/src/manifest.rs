@@ -155,10 +155,11 @@ impl<'d, 'a> Manifest<'d, 'a> {
         self.annotations()?.entry(key)
     }
 
-    /// The reconcile policy the object declares itself.
+    /// The reconcile policy the object declares itself. An omitted or null value is unset.
     pub fn declared_policy(&self) -> DeclaredPolicy {
         DeclaredPolicy::from_value(
             self.annotation(RECONCILE_POLICY)
+                .filter(|e| !e.value.is_null())
                 .and_then(|e| e.value.as_str()),
         )
     }

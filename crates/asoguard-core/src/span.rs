@@ -87,11 +87,15 @@ impl LineIndex {
         self.line_starts.len()
     }
 
-    /// The 1-based line and code-point column of byte `offset` in `text`.
+    /// The 1-based line and code-point column of byte `offset` in `text`. A byte-order mark is
+    /// not a column: editors and SARIF viewers do not show it.
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = floor_char_boundary(text, offset.min(text.len()));
         let line = self.line_of(offset);
-        let start = self.line_start(line);
+        let mut start = self.line_start(line);
+        if line == 0 && text.starts_with('\u{feff}') {
+            start = offset.min(3);
+        }
         let column = text[start..offset].chars().count() + 1;
         LineCol {
             line: line + 1,
@@ -188,6 +192,15 @@ mod tests {
             idx.line_col(text, text.len()),
             LineCol { line: 3, column: 2 }
         );
+    }
+
+    #[test]
+    fn bom_is_not_a_column() {
+        let text = "\u{feff}a: 1\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 3), LineCol { line: 1, column: 1 });
+        assert_eq!(idx.line_col(text, 6), LineCol { line: 1, column: 4 });
+        assert_eq!(idx.line_col(text, 0), LineCol { line: 1, column: 1 });
     }
 
     #[test]

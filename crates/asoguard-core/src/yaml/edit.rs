@@ -27,17 +27,6 @@ pub fn next_line_start(text: &str, offset: usize) -> usize {
         .map_or(text.len(), |i| offset + i + 1)
 }
 
-/// The offset of the line break (`\r\n` or `\n`) ending the line that holds `offset`.
-fn line_break_at(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    if end > 0 && end <= text.len() && text.as_bytes().get(end - 1) == Some(&b'\r') {
-        end - 1
-    } else {
-        end
-    }
-}
-
 /// The column (in bytes, which are spaces or `- ` here) of `offset` within its line.
 fn column(text: &str, offset: usize) -> usize {
     offset - line_start(text, offset)
@@ -84,7 +73,8 @@ pub fn scalar_text(value: &str) -> String {
 }
 
 /// Replace a scalar's value, keeping its quotes: the text between the quotes changes, or the
-/// whole token for a plain or block scalar.
+/// whole token for a plain or block scalar (a block scalar becomes a plain one). An omitted
+/// value (`key:` with nothing after it) gets ` value` after its colon.
 pub fn replace_scalar(text: &str, scalar: &Node, value: &str) -> Edit {
     let span = scalar.span;
     match scalar.style() {
@@ -94,13 +84,32 @@ pub fn replace_scalar(text: &str, scalar: &Node, value: &str) -> Edit {
         Some(Style::SingleQuoted) if span.len() >= 2 && !value.contains('\'') => {
             Edit::replace(Span::new(span.start + 1, span.end - 1), value)
         }
-        Some(Style::Block) => {
-            // A block scalar's token runs to the next line: keep that line break.
-            let end = span.end.min(line_break_at(text, span.start));
-            Edit::replace(Span::new(span.start, end), scalar_text(value))
+        Some(Style::Block) if !value.contains('\n') => match strip_chomped_content(text, span) {
+            // `|-` / `>-` yield the text without its line break: keep the style, change the text.
+            Some(content) => Edit::replace(content, value),
+            // `|` and `>` keep a final line break, which ASO would read as part of the value.
+            None => Edit::replace(span, scalar_text(value)),
+        },
+        Some(Style::Plain) if span.is_empty() => {
+            // The parser puts an omitted value at its key's colon.
+            let colon = text[span.start..].find(':').map_or(span.start, |i| span.start + i + 1);
+            Edit::insert(colon, format!(" {}", scalar_text(value)))
         }
         _ => Edit::replace(span, scalar_text(value)),
     }
+}
+
+/// The content of a strip-chomped (`|-`, `>-`) block scalar: from its first non-blank byte
+/// after the header line to its end.
+fn strip_chomped_content(text: &str, span: Span) -> Option<Span> {
+    let token = text.get(span.start..span.end)?;
+    let header_len = token.find('\n')?;
+    if !token[..header_len].contains('-') {
+        return None;
+    }
+    let body = &token[header_len..];
+    let first = body.find(|c: char| !c.is_whitespace())?;
+    Some(Span::new(span.start + header_len + first, span.end))
 }
 
 fn needs_double_escape(value: &str) -> bool {
@@ -331,8 +340,9 @@ pub fn remove_annotation(text: &str, root: &Node, key: &str) -> Option<Vec<Edit>
 }
 
 /// Remove from a comma-separated scalar every item that `drop` selects (items compared
-/// trimmed). Returns the edit and whether anything is left; `None` when nothing matches or
-/// the scalar's text cannot be edited as written.
+/// trimmed). Returns the edit and whether anything is left; `None` when nothing matches.
+/// The raw text is edited in place when it reads back as the value (no escapes, no folded
+/// lines); otherwise the value is rewritten.
 pub fn remove_comma_items(
     text: &str,
     scalar: &Node,
@@ -340,24 +350,21 @@ pub fn remove_comma_items(
 ) -> Option<(Edit, bool)> {
     let value = scalar.as_str()?;
     let raw_span = match scalar.style()? {
-        Style::Plain => scalar.span,
         Style::SingleQuoted | Style::DoubleQuoted => {
             Span::new(scalar.span.start + 1, scalar.span.end.saturating_sub(1))
         }
-        Style::Block => return None,
+        _ => scalar.span,
     };
     let raw = text.get(raw_span.start..raw_span.end)?;
-    // Edit the raw text only when it reads back as the value (no escapes, no folded lines).
-    let source = if raw == value { raw } else { value };
-    let items: Vec<&str> = source.split(',').collect();
+    let in_place = raw == value;
+    let items: Vec<&str> = value.split(',').collect();
     if !items.iter().any(|item| drop(item.trim())) {
         return None;
     }
     let kept: Vec<&str> = items.into_iter().filter(|i| !drop(i.trim())).collect();
-    let joined = kept.join(",");
-    let remaining = joined.trim_start().to_string();
+    let remaining = kept.join(",").trim().to_string();
     let any_left = kept.iter().any(|i| !i.trim().is_empty());
-    let edit = if raw == value {
+    let edit = if in_place {
         Edit::replace(raw_span, remaining)
     } else {
         replace_scalar(text, scalar, &remaining)

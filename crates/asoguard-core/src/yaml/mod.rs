@@ -184,14 +184,40 @@ impl<'a> Node<'a> {
 /// Parse `text` into documents, keeping spans and comments. Never panics; a syntax error ends
 /// parsing and is returned with the documents completed before it.
 pub fn parse(text: &str) -> Stream<'_> {
-    let mut builder = Builder::default();
+    let mut stream = parse_events(text);
+    // An error found only at the end of the text (an unterminated quote followed by a line
+    // break) is better placed where it starts: the parser finds that spot when the trailing
+    // blanks are gone, and every offset before them is the same.
+    if let Some(error) = &stream.error {
+        let trimmed = text.trim_end();
+        if error.offset >= trimmed.len() && trimmed.len() < text.len() {
+            if let Some(earlier) = parse_events(trimmed).error.filter(|e| e.offset < error.offset) {
+                stream.error = Some(earlier);
+            }
+        }
+    }
+    stream
+}
+
+fn parse_events(text: &str) -> Stream<'_> {
+    let mut builder = Builder {
+        text,
+        stream: Stream::default(),
+        stack: Vec::new(),
+        doc_start: 0,
+        root: None,
+        last_end: 0,
+    };
     for event in Parser::new_from_str(text) {
         match event {
             Ok((event, span)) => {
                 let Some(range) = span.byte_range() else {
                     continue;
                 };
-                builder.push(event, Span::new(range.start, range.end));
+                let span = Span::new(range.start, range.end);
+                let end = span.end;
+                builder.push(event, span);
+                builder.last_end = builder.last_end.max(end);
             }
             Err(error) => {
                 let offset = error.marker().byte_offset().unwrap_or(text.len());
@@ -221,12 +247,15 @@ enum Open<'a> {
     },
 }
 
-#[derive(Default)]
 struct Builder<'a> {
+    text: &'a str,
     stream: Stream<'a>,
     stack: Vec<Open<'a>>,
     doc_start: usize,
     root: Option<Node<'a>>,
+    /// The end of the previous event: a block scalar's indicator lies between it and the
+    /// scalar's content.
+    last_end: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -256,6 +285,11 @@ impl<'a> Builder<'a> {
                     ScalarStyle::SingleQuoted => Style::SingleQuoted,
                     ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
                     _ => Style::Block,
+                };
+                let span = if style == Style::Block {
+                    self.block_scalar_span(span)
+                } else {
+                    span
                 };
                 self.node(Node {
                     span,
@@ -303,6 +337,28 @@ impl<'a> Builder<'a> {
             // `Event` is non-exhaustive: events a later parser adds carry no node of ours.
             _ => {}
         }
+    }
+
+    /// The parser reports a block scalar (`|`, `>`) from its first content byte to the next
+    /// line's indentation. Ours runs from the indicator to the end of the last content line,
+    /// so the scalar's line is its key's line and edits never reach into the next entry.
+    fn block_scalar_span(&self, content: Span) -> Span {
+        let text = self.text;
+        let search = text.get(self.last_end.min(content.start)..content.start).unwrap_or("");
+        let Some(found) = search.find(['|', '>']) else {
+            return content;
+        };
+        let start = self.last_end.min(content.start) + found;
+        let header_end = start
+            + 1
+            + text[start + 1..]
+                .bytes()
+                .take_while(|b| b.is_ascii_digit() || *b == b'-' || *b == b'+')
+                .count();
+        let body = text.get(content.start..content.end).unwrap_or("");
+        let kept = body.trim_end_matches([' ', '\t', '\r', '\n']).len();
+        let end = if kept == 0 { header_end } else { content.start + kept };
+        Span::new(start, end.max(header_end))
     }
 
     fn node(&mut self, node: Node<'a>) {
@@ -370,6 +426,18 @@ mod tests {
         let stream = parse("a: &x [1, 2]\nb: *x\n");
         let root = stream.documents[0].root.as_ref().unwrap();
         assert!(matches!(root.get("b").unwrap().kind, NodeKind::Alias));
+    }
+
+    #[test]
+    fn block_scalar_spans_from_indicator_to_text_end() {
+        let text = "m:\n  a: |-\n    skip\n  b: x\n  c: >\n\n  d: 1\n";
+        let stream = parse(text);
+        let m = stream.documents[0].root.as_ref().unwrap().get("m").unwrap();
+        let a = m.get("a").unwrap();
+        assert_eq!(&text[a.span.start..a.span.end], "|-\n    skip");
+        assert_eq!(a.as_str(), Some("skip"));
+        let c = m.get("c").unwrap();
+        assert_eq!(&text[c.span.start..c.span.end], ">");
     }
 
     #[test]
