@@ -11,10 +11,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-/// The repository root (`crates/asoguard/../..`).
+/// The repository root (the CLI package's own directory).
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
         .canonicalize()
         .expect("the repository root exists")
 }

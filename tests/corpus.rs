@@ -14,7 +14,6 @@ const ASO_RULES: [&str; 4] = ["ASO001", "ASO002", "ASO003", "ASO004"];
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
         .canonicalize()
         .expect("the repository root exists")
 }

@@ -92,7 +92,9 @@ pub fn replace_scalar(text: &str, scalar: &Node, value: &str) -> Edit {
         },
         Some(Style::Plain) if span.is_empty() => {
             // The parser puts an omitted value at its key's colon.
-            let colon = text[span.start..].find(':').map_or(span.start, |i| span.start + i + 1);
+            let colon = text[span.start..]
+                .find(':')
+                .map_or(span.start, |i| span.start + i + 1);
             Edit::insert(colon, format!(" {}", scalar_text(value)))
         }
         _ => Edit::replace(span, scalar_text(value)),

@@ -191,7 +191,10 @@ pub fn parse(text: &str) -> Stream<'_> {
     if let Some(error) = &stream.error {
         let trimmed = text.trim_end();
         if error.offset >= trimmed.len() && trimmed.len() < text.len() {
-            if let Some(earlier) = parse_events(trimmed).error.filter(|e| e.offset < error.offset) {
+            if let Some(earlier) = parse_events(trimmed)
+                .error
+                .filter(|e| e.offset < error.offset)
+            {
                 stream.error = Some(earlier);
             }
         }
@@ -344,7 +347,9 @@ impl<'a> Builder<'a> {
     /// so the scalar's line is its key's line and edits never reach into the next entry.
     fn block_scalar_span(&self, content: Span) -> Span {
         let text = self.text;
-        let search = text.get(self.last_end.min(content.start)..content.start).unwrap_or("");
+        let search = text
+            .get(self.last_end.min(content.start)..content.start)
+            .unwrap_or("");
         let Some(found) = search.find(['|', '>']) else {
             return content;
         };
@@ -357,7 +362,11 @@ impl<'a> Builder<'a> {
                 .count();
         let body = text.get(content.start..content.end).unwrap_or("");
         let kept = body.trim_end_matches([' ', '\t', '\r', '\n']).len();
-        let end = if kept == 0 { header_end } else { content.start + kept };
+        let end = if kept == 0 {
+            header_end
+        } else {
+            content.start + kept
+        };
         Span::new(start, end.max(header_end))
     }
 
