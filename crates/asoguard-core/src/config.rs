@@ -65,6 +65,11 @@ pub struct Config {
     /// Changes to the default critical kinds.
     #[serde(default)]
     pub critical_kinds: CriticalKindsConfig,
+    /// CRD files or directories (relative to the repository root) to validate resources
+    /// against (ASO012, ASO013): CRD YAML, ASO's release bundle, or a directory written by
+    /// `asoguard crds import`. The CLI's `--crds` replaces this list.
+    #[serde(default)]
+    pub crds: Vec<String>,
 }
 
 /// One cluster: the paths whose manifests it applies, and its role.
@@ -537,6 +542,11 @@ pub struct Settings {
     pub fail_level: FailLevel,
     /// The report format chosen in config, if any.
     pub output_format: Option<OutputFormat>,
+    /// CRD files or directories from config `crds:`, resolved against the root.
+    pub crd_paths: Vec<PathBuf>,
+    /// The CRDs ASO012 and ASO013 check against; `None` when none were given
+    /// (see `Settings::load_crds`).
+    pub crds: Option<std::sync::Arc<crate::schema::CrdStore>>,
     critical: HashSet<GroupKind>,
     levels: HashMap<Rule, RuleLevel>,
     enabled: HashSet<Rule>,
@@ -635,6 +645,11 @@ impl Settings {
             None => DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect(),
         };
         exclude.extend(config.extend_exclude.iter().cloned());
+        let crd_paths = config
+            .crds
+            .iter()
+            .map(|p| normalize(&root.join(p)))
+            .collect();
         Ok(Settings {
             root,
             config_path,
@@ -642,6 +657,8 @@ impl Settings {
             max_file_size: config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
             fail_level: config.fail_level.unwrap_or_default(),
             output_format: config.output_format,
+            crd_paths,
+            crds: None,
             critical,
             levels,
             enabled,

@@ -15,6 +15,7 @@ pub mod fix;
 pub mod index;
 pub mod manifest;
 pub mod rules;
+pub mod schema;
 pub mod span;
 pub mod suppress;
 pub mod yaml;
