@@ -70,7 +70,8 @@ pub fn validate(schema: &CompiledSchema, root: &Node, text: &str) -> Vec<SchemaF
         .filter(|m| m.role == Role::Type)
         .map(|m| m.pointer.as_str())
         .collect();
-    // A misspelled required field is one mistake: the unknown key that suggests it says it all.
+    // A misspelled or misplaced required field is one mistake: the unknown key whose hint
+    // points into the missing field says it all.
     let suggested: HashSet<&str> = mapped
         .iter()
         .filter_map(|m| m.suggests.as_deref())
@@ -79,7 +80,10 @@ pub fn validate(schema: &CompiledSchema, root: &Node, text: &str) -> Vec<SchemaF
     for m in &mapped {
         let keep = match m.role {
             Role::Type => true,
-            Role::Required => !suggested.contains(m.pointer.as_str()),
+            Role::Required => !suggested.iter().any(|s| {
+                s.strip_prefix(m.pointer.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            }),
             Role::Other => !mistyped.contains(m.pointer.as_str()),
         };
         if keep && !findings.contains(&m.finding) {
@@ -192,10 +196,16 @@ impl Cx<'_, '_> {
                 let declared = self.properties(parent_schema);
                 for key in unexpected.iter().filter(|k| !is_placeholder(k)) {
                     let key_at = format!("{at}{}", pointer(&[key]));
-                    let sibling = suggest(key, declared.iter().map(String::as_str));
-                    let hint = sibling
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .or_else(|| self.elsewhere(parent_schema, &at, key));
+                    let (hint, suggests) = match suggest(key, declared.iter().map(String::as_str)) {
+                        Some(s) => (
+                            Some(format!("; did you mean `{s}`?")),
+                            Some(format!("{at}{}", pointer(&[s]))),
+                        ),
+                        None => match self.elsewhere(parent_schema, &at, key) {
+                            Some((hint, place)) => (Some(hint), place),
+                            None => (None, None),
+                        },
+                    };
                     let place = if path.is_empty() {
                         String::new()
                     } else {
@@ -211,7 +221,7 @@ impl Cx<'_, '_> {
                     out.push(Mapped {
                         pointer: key_at.clone(),
                         role: Role::Other,
-                        suggests: sibling.map(|s| format!("{at}{}", pointer(&[s]))),
+                        suggests,
                         finding: SchemaFinding {
                             span: self.key_span(&key_at),
                             message: format!(
@@ -487,31 +497,35 @@ impl Cx<'_, '_> {
     }
 
     /// Where an unknown key would be valid: one level down (`did you mean spec.x.key?`), or
-    /// in an object above.
-    fn elsewhere(&self, parent_schema: &str, parent_at: &str, key: &str) -> Option<String> {
+    /// in an object above. Returns the hint, and the pointer of that place when it is one
+    /// object (not every item of a list).
+    fn elsewhere(
+        &self,
+        parent_schema: &str,
+        parent_at: &str,
+        key: &str,
+    ) -> Option<(String, Option<String>)> {
         let parent = self.schema.schema.pointer(parent_schema)?;
         if let Some(children) = parent.get("properties").and_then(Value::as_object) {
             for (name, child) in children {
-                let child = child.get("items").unwrap_or(child);
-                let has = child
+                let items = child.get("items");
+                let has = items
+                    .unwrap_or(child)
                     .get("properties")
                     .and_then(Value::as_object)
                     .is_some_and(|p| p.contains_key(key));
-                if has {
-                    let mut at = segments(parent_at);
-                    at.push(name.clone());
-                    let shown = if child.get("type").and_then(Value::as_str) == Some("array")
-                        || parent
-                            .pointer(&format!("/properties/{name}/items"))
-                            .is_some()
-                    {
-                        format!("{}[].{key}", self.dotted(&pointer(&at)))
-                    } else {
-                        at.push(key.to_string());
-                        self.dotted(&pointer(&at))
-                    };
-                    return Some(format!("; did you mean `{shown}`?"));
+                if !has {
+                    continue;
                 }
+                let mut at = segments(parent_at);
+                at.push(name.clone());
+                let (shown, place) = if items.is_some() {
+                    (format!("{}[].{key}", self.dotted(&pointer(&at))), None)
+                } else {
+                    at.push(key.to_string());
+                    (self.dotted(&pointer(&at)), Some(pointer(&at)))
+                };
+                return Some((format!("; did you mean `{shown}`?"), place));
             }
         }
         // The objects above: walk the schema path, level by level, beside the instance path.
@@ -519,36 +533,38 @@ impl Cx<'_, '_> {
         let schema_segments = segments(parent_schema);
         let mut i = 0;
         let mut depth = 0;
-        let mut prefix: Vec<String> = Vec::new();
         while i < schema_segments.len() {
             let step = schema_segments[i].as_str();
             let consumed = match step {
-                "properties" | "patternProperties" => 2,
-                "items" | "additionalProperties" => 1,
-                "allOf" | "anyOf" | "oneOf" => 2,
+                "properties" | "patternProperties" | "allOf" | "anyOf" | "oneOf" => 2,
                 _ => 1,
             };
-            prefix.extend(schema_segments[i..(i + consumed).min(schema_segments.len())].to_vec());
-            i += consumed;
+            i = (i + consumed).min(schema_segments.len());
             if matches!(
                 step,
                 "properties" | "patternProperties" | "items" | "additionalProperties"
             ) {
                 depth += 1;
-                levels.push((pointer(&prefix), depth));
+                levels.push((pointer(&schema_segments[..i]), depth));
             }
         }
         let instance_segments = segments(parent_at);
         for (schema_at, depth) in levels.iter().rev().skip(1) {
-            if self.properties(schema_at).iter().any(|p| p == key) {
-                let place = instance_segments
-                    .get(..*depth)
-                    .map(|s| self.dotted(&pointer(s)));
-                return Some(match place.filter(|p| !p.is_empty()) {
-                    Some(place) => format!("; `{key}` is a field of `{place}`"),
-                    None => format!("; `{key}` belongs at the top level"),
-                });
+            if !self.properties(schema_at).iter().any(|p| p == key) {
+                continue;
             }
+            let Some(above) = instance_segments.get(..*depth) else {
+                continue;
+            };
+            let mut at = above.to_vec();
+            at.push(key.to_string());
+            let place = self.dotted(&pointer(above));
+            let hint = if place.is_empty() {
+                format!("; `{key}` belongs at the top level")
+            } else {
+                format!("; `{key}` is a field of `{place}`")
+            };
+            return Some((hint, Some(pointer(&at))));
         }
         None
     }
@@ -773,6 +789,20 @@ spec:
                 "6:3".to_string(),
                 "`spec.ownr` is not a field of Widget (v1); did you mean `owner`?".to_string()
             )]
+        );
+    }
+
+    #[test]
+    fn a_required_field_at_the_wrong_depth_is_one_finding() {
+        let found = check("  name: rg\n");
+        assert_eq!(
+            found,
+            [(
+                "6:3".to_string(),
+                "`spec.name` is not a field of Widget (v1); did you mean `spec.owner.name`?"
+                    .to_string()
+            )],
+            "the missing `spec.owner` is the same mistake"
         );
     }
 
