@@ -12,6 +12,7 @@ use crate::fix::{Applicability, apply_fixes};
 use crate::index::{FileFacts, Index};
 use crate::manifest::Manifest;
 use crate::rules::{self, FileContext, Rule};
+use crate::schema::Coverage;
 use crate::span::{SourceFile, Span};
 use crate::suppress;
 use crate::yaml::{self, Stream};
@@ -81,6 +82,8 @@ pub struct FileReport {
     pub note: Option<String>,
     /// An I/O failure writing the fixed file; the file on disk is unchanged.
     pub write_error: Option<String>,
+    /// How many of its resources were checked against a CRD, and how many could not be.
+    pub schema: Coverage,
 }
 
 /// The outcome of a run.
@@ -94,6 +97,9 @@ pub struct RunReport {
     pub files_checked: usize,
     /// How many documents those files hold.
     pub documents: usize,
+    /// Resources checked against a CRD and ASO resources that could not be (no CRD for their
+    /// kind); `None` when the run was given no CRDs.
+    pub schema: Option<Coverage>,
 }
 
 impl RunReport {
@@ -149,6 +155,10 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
         .map(|input| process(input, settings, &index, options))
         .collect();
     let documents = outcomes.iter().map(|f| f.documents).sum();
+    let schema = settings
+        .crds
+        .as_ref()
+        .map(|_| outcomes.iter().map(|f| f.schema).sum());
     let mut files: Vec<FileReport> = outcomes
         .into_iter()
         .filter(|f| {
@@ -165,6 +175,7 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
         problems: Vec::new(),
         files_checked,
         documents,
+        schema,
     }
 }
 
@@ -194,6 +205,7 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
                 documents: 0,
                 note: None,
                 write_error: None,
+                schema: Coverage::default(),
             };
         }
     };
@@ -272,6 +284,7 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
         documents: outcome.documents,
         note,
         write_error,
+        schema: outcome.schema,
     }
 }
 
@@ -283,6 +296,7 @@ struct Outcome {
     documents: usize,
     parsed: bool,
     note: Option<String>,
+    schema: Coverage,
 }
 
 /// Checks texts of one file against the run's settings and index.
@@ -299,6 +313,7 @@ impl Checker<'_> {
         let stream = yaml::parse(&source.text);
         let mut diagnostics = Vec::new();
         let mut note = None;
+        let mut schema = Coverage::default();
         if is_sops(&stream) {
             note = Some("SOPS-encrypted file: skipped".into());
         } else if stream.error.is_some() && source.text.contains("{{") {
@@ -307,7 +322,7 @@ impl Checker<'_> {
                     .into(),
             );
         } else {
-            self.check_stream(source, &stream, &mut diagnostics);
+            schema = self.check_stream(source, &stream, &mut diagnostics);
         }
         let enabled = |rule: Rule| self.settings.severity(rule).is_some();
         let (live, suppressed) = suppress::apply(
@@ -324,10 +339,16 @@ impl Checker<'_> {
             documents: stream.documents.len(),
             parsed: stream.error.is_none() && note.is_none(),
             note,
+            schema,
         }
     }
 
-    fn check_stream(&self, source: &SourceFile, stream: &Stream, out: &mut Vec<Diagnostic>) {
+    fn check_stream(
+        &self,
+        source: &SourceFile,
+        stream: &Stream,
+        out: &mut Vec<Diagnostic>,
+    ) -> Coverage {
         let cx = FileContext {
             source,
             settings: self.settings,
@@ -335,9 +356,13 @@ impl Checker<'_> {
             cluster: self.cluster,
             role: self.role,
         };
+        let mut schema = Coverage::default();
         for document in &stream.documents {
             if let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) {
                 rules::check_manifest(&cx, &manifest, out);
+                if let Some(store) = self.settings.crds.as_deref() {
+                    schema += Coverage::of(store, &manifest);
+                }
             }
         }
         if let Some(error) = &stream.error {
@@ -351,6 +376,7 @@ impl Checker<'_> {
                 format!("invalid YAML: {}", error.message),
             ));
         }
+        schema
     }
 }
 

@@ -50,7 +50,9 @@ use asoguard_core::engine::{FileReport, Input, RunReport};
 use asoguard_core::fix::Applicability;
 use asoguard_core::{FixMode, RunOptions, check_inputs, check_paths, yaml};
 
-const CODES: [&str; 5] = ["ASO001", "ASO002", "ASO003", "ASO004", "E001"];
+const CODES: [&str; 7] = [
+    "ASO001", "ASO002", "ASO003", "ASO004", "ASO012", "ASO013", "E001",
+];
 
 const INPUT_EXT: &str = ".yaml";
 const EXPECTED_EXT: &str = ".expected";
@@ -187,10 +189,11 @@ fn cases(code: &str) -> Vec<Case> {
 }
 
 /// The settings of a case: `.asoguard.yaml` from the nearest directory up to the rule's own,
-/// with that directory as the root; else the rule's directory as root, with no config.
+/// with that directory as the root (and the CRDs its `crds:` names); else the rule's directory
+/// as root, with no config.
 fn settings_for(case: &Case) -> Settings {
     let found = config::discover(&case.input());
-    match found.config {
+    let mut settings = match found.config {
         Some(path) if found.root.starts_with(&case.code_dir) => {
             let text = fs::read_to_string(&path).unwrap();
             let parsed = config::parse_config(&text, &path)
@@ -199,7 +202,11 @@ fn settings_for(case: &Case) -> Settings {
                 .unwrap_or_else(|e| panic!("bad fixture config: {e:?}"))
         }
         _ => Settings::resolve(Config::default(), case.code_dir.clone(), None).unwrap(),
-    }
+    };
+    settings
+        .load_crds(None)
+        .unwrap_or_else(|e| panic!("bad fixture CRDs: {e}"));
+    settings
 }
 
 fn options(fix: FixMode, unsafe_fixes: bool) -> RunOptions {
@@ -588,6 +595,16 @@ fn aso003_missing_detach_on_delete() {
 #[test]
 fn aso004_invalid_reconcile_policy() {
     run_code("ASO004");
+}
+
+#[test]
+fn aso012_schema_violation() {
+    run_code("ASO012");
+}
+
+#[test]
+fn aso013_unserved_version() {
+    run_code("ASO013");
 }
 
 #[test]

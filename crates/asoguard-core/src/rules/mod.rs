@@ -5,7 +5,9 @@ mod invalid_reconcile_policy;
 mod invalid_suppression;
 mod missing_detach_on_delete;
 mod parse_error;
+mod schema_violation;
 mod skip_in_active;
+mod unserved_version;
 mod unused_suppression;
 
 use crate::config::{Role, Settings};
@@ -66,6 +68,10 @@ pub enum Rule {
     MissingDetachOnDelete,
     /// ASO004 `invalid-reconcile-policy`.
     InvalidReconcilePolicy,
+    /// ASO012 `schema-violation`.
+    SchemaViolation,
+    /// ASO013 `unserved-version`.
+    UnservedVersion,
     /// ASO100 `unused-suppression`.
     UnusedSuppression,
     /// ASO101 `invalid-suppression`.
@@ -74,12 +80,14 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in code order.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 9] = [
         Rule::ParseError,
         Rule::SkipInActive,
         Rule::ArgocdReplace,
         Rule::MissingDetachOnDelete,
         Rule::InvalidReconcilePolicy,
+        Rule::SchemaViolation,
+        Rule::UnservedVersion,
         Rule::UnusedSuppression,
         Rule::InvalidSuppression,
     ];
@@ -92,6 +100,8 @@ impl Rule {
             Rule::ArgocdReplace => &argocd_replace::META,
             Rule::MissingDetachOnDelete => &missing_detach_on_delete::META,
             Rule::InvalidReconcilePolicy => &invalid_reconcile_policy::META,
+            Rule::SchemaViolation => &schema_violation::META,
+            Rule::UnservedVersion => &unserved_version::META,
             Rule::UnusedSuppression => &unused_suppression::META,
             Rule::InvalidSuppression => &invalid_suppression::META,
         }
@@ -277,6 +287,14 @@ pub fn check_manifest(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagn
     }
     if enabled(Rule::InvalidReconcilePolicy) {
         invalid_reconcile_policy::check(cx, manifest, out);
+    }
+    if let Some(store) = cx.settings.crds.as_deref() {
+        if enabled(Rule::UnservedVersion) {
+            unserved_version::check(cx, store, manifest, out);
+        }
+        if enabled(Rule::SchemaViolation) {
+            schema_violation::check(cx, store, manifest, out);
+        }
     }
 }
 
