@@ -74,6 +74,11 @@ pub struct CheckArgs {
     /// Apply excludes to files named on the command line too (pre-commit passes them by name).
     #[arg(long)]
     pub force_exclude: bool,
+    /// CRD files or directories to validate resources against (ASO012, ASO013): CRD YAML,
+    /// ASO's release bundle, or a directory written by `asoguard crds import`. Repeatable;
+    /// replaces `crds:` from the config.
+    #[arg(long, value_name = "PATH")]
+    pub crds: Vec<PathBuf>,
 }
 
 /// Report formats.
@@ -183,6 +188,9 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
         } else {
             settings.ignore(&rules);
         }
+    }
+    if let Err(code) = crate::crds::attach(&mut settings, &args.crds, args.quiet) {
+        return code;
     }
     let fail_level = match args.fail_level {
         Some(Level::Error) => FailLevel::Error,

@@ -1,6 +1,7 @@
 //! The `asoguard` command line: arguments, commands, printers and exit codes.
 
 mod check;
+mod crds;
 mod printers;
 
 use std::io::Write;
@@ -33,6 +34,11 @@ enum Command {
     Rule {
         /// A rule code (`ASO001`) or name (`skip-in-active`).
         rule: String,
+    },
+    /// Work with CRDs: `import` precompiles a release bundle for `check --crds`.
+    Crds {
+        #[command(subcommand)]
+        command: crds::CrdsCommand,
     },
     /// Show the configuration: `--schema` prints the JSON Schema of `.asoguard.yaml`.
     Config {
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
             None => EXIT_ERROR,
         },
         Command::Config { schema } => print_config(schema),
+        Command::Crds { command } => crds::run(command),
         Command::Rules { format } => print_rules(format),
         Command::Rule { rule } => print_rule(&rule),
     };

@@ -51,6 +51,11 @@ pub fn render(report: &RunReport, context: &Context) -> String {
             "fixable": fixable,
         },
     });
+    // Only with CRDs given, so a run without them keeps the exact v1 shape.
+    if let Some(schema) = report.schema {
+        document["summary"]["schemaChecked"] = json!(schema.checked);
+        document["summary"]["unchecked"] = json!(schema.unchecked);
+    }
     // Only when there are some, so a run without suppressions keeps the exact v1 shape.
     if !suppressed.is_empty() {
         document["summary"]["suppressed"] = json!(suppressed.len());

@@ -110,7 +110,7 @@ fn fixes_applied(report: &RunReport) -> String {
 /// The closing line: what was fixed, what is left, what could not be checked.
 pub fn summary(report: &RunReport, context: &Context) -> String {
     let counts = Counts::of(report);
-    let mut out = String::new();
+    let mut out = schema_summary(report);
     let fixed = report.fixed();
     if fixed > 0 {
         out.push_str(&format!("Fixed {}.\n", plural(fixed, "finding")));
@@ -154,6 +154,25 @@ pub fn summary(report: &RunReport, context: &Context) -> String {
         plural(report.files_checked, "file")
     ));
     out
+}
+
+/// With CRDs given: how many resources were checked against them, and how many were not.
+fn schema_summary(report: &RunReport) -> String {
+    let Some(schema) = report.schema else {
+        return String::new();
+    };
+    let mut line = format!(
+        "Schema-checked {} against CRDs",
+        plural(schema.checked, "resource")
+    );
+    if schema.unchecked > 0 {
+        line.push_str(&format!(
+            "; {} not schema-checked (no CRD given for their kind)",
+            plural(schema.unchecked, "ASO resource")
+        ));
+    }
+    line.push_str(".\n");
+    line
 }
 
 /// One finding as miette sees it.
