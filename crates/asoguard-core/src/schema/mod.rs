@@ -35,7 +35,8 @@ pub const INDEX_FORMAT: &str = "asoguard-crds/1";
 /// Every CRD loaded for a run, by group and kind.
 pub struct CrdStore {
     crds: Vec<Crd>,
-    by_group_kind: HashMap<(String, String), usize>,
+    /// Group, then kind, to the CRD's index: looked up with `&str`s, without allocating.
+    by_group_kind: HashMap<String, HashMap<String, usize>>,
     notes: Vec<String>,
 }
 
@@ -167,10 +168,10 @@ impl CrdStore {
     }
 
     fn new(crds: Vec<Crd>, mut notes: Vec<String>) -> CrdStore {
-        let mut by_group_kind = HashMap::new();
+        let mut by_group_kind: HashMap<String, HashMap<String, usize>> = HashMap::new();
         for (i, crd) in crds.iter().enumerate() {
-            let key = (crd.group.clone(), crd.kind.clone());
-            if let Some(previous) = by_group_kind.insert(key, i) {
+            let kinds = by_group_kind.entry(crd.group.clone()).or_default();
+            if let Some(previous) = kinds.insert(crd.kind.clone(), i) {
                 notes.push(format!(
                     "{}: the CRD {} replaces the one from {}",
                     crd.origin.display(),
@@ -188,9 +189,8 @@ impl CrdStore {
 
     /// The CRD of `group` and `kind`, if one was loaded.
     pub fn get(&self, group: &str, kind: &str) -> Option<&Crd> {
-        self.by_group_kind
-            .get(&(group.to_string(), kind.to_string()))
-            .map(|&i| &self.crds[i])
+        let i = *self.by_group_kind.get(group)?.get(kind)?;
+        self.crds.get(i)
     }
 
     /// The CRD a manifest's apiVersion group and kind name.
@@ -203,6 +203,7 @@ impl CrdStore {
         let mut all: Vec<&Crd> = self
             .by_group_kind
             .values()
+            .flat_map(HashMap::values)
             .map(|&i| &self.crds[i])
             .collect();
         all.sort_by(|a, b| (&a.group, &a.kind).cmp(&(&b.group, &b.kind)));
@@ -211,7 +212,7 @@ impl CrdStore {
 
     /// How many kinds have a CRD.
     pub fn len(&self) -> usize {
-        self.by_group_kind.len()
+        self.by_group_kind.values().map(HashMap::len).sum()
     }
 
     /// Whether no CRD was loaded.

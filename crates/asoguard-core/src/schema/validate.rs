@@ -53,7 +53,13 @@ pub fn validate(schema: &CompiledSchema, root: &Node, text: &str) -> Vec<SchemaF
         object.remove("status");
     }
     let mut nulls = HashSet::new();
-    strip_nulls(&mut instance, &mut Vec::new(), &mut nulls);
+    if has_null(&instance) {
+        strip_nulls(&mut instance, &mut Vec::new(), &mut nulls);
+    }
+    // Most objects are valid: answer those without building errors.
+    if schema.validator().is_valid(&instance) {
+        return Vec::new();
+    }
     let cx = Cx {
         schema,
         root,
@@ -112,6 +118,16 @@ enum Role {
     Required,
     /// Anything else.
     Other,
+}
+
+/// Whether a null appears anywhere (most objects have none, and are left as they are).
+fn has_null(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(map) => map.values().any(has_null),
+        Value::Array(items) => items.iter().any(has_null),
+        _ => false,
+    }
 }
 
 /// Remove null-valued keys everywhere, recording their pointers.
