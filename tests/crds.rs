@@ -186,6 +186,11 @@ fn config_crds_are_relative_to_the_root_and_the_flag_replaces_them() {
         .collect();
     assert_eq!(found, [("ASO012".into(), 6, 3), ("ASO013".into(), 1, 32)]);
 
+    // The CRD files are inputs, not manifests: a check of the whole repository skips them.
+    let (_, stdout, _) = sb.run(&["check", ".", "--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 3, "{stdout}");
+
     // `--crds` replaces the config's list: given only a CRD of another kind, nothing here is
     // schema-checked.
     sb.write(

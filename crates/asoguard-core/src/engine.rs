@@ -118,7 +118,11 @@ impl RunReport {
 
 /// Lint `paths` (files or directories) with `settings`.
 pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) -> RunReport {
-    let (targets, problems) = discover::discover(paths, settings, options.force_exclude);
+    let (mut targets, problems) = discover::discover(paths, settings, options.force_exclude);
+    // CRD files given with `--crds` or `crds:` are inputs of validation, not manifests.
+    if let Some(store) = settings.crds.as_deref() {
+        targets.retain(|t| !store.is_source(&t.fs_path));
+    }
     let inputs: Vec<Input> = targets
         .into_par_iter()
         .map(|target| {

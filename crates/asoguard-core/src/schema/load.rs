@@ -87,12 +87,17 @@ pub(super) fn load(paths: &[PathBuf]) -> Result<CrdStore, CrdError> {
             Unit::Imported(imported) => crds.extend(imported),
         }
     }
-    Ok(CrdStore::new(crds, notes))
+    let sources = paths.iter().map(|p| crate::config::absolute(p)).collect();
+    Ok(CrdStore::new(crds, notes, sources))
 }
 
 pub(super) fn from_texts(texts: Vec<(PathBuf, String, bool)>) -> Result<CrdStore, CrdError> {
     let (groups, notes) = read_texts(texts)?;
-    Ok(CrdStore::new(groups.into_iter().flatten().collect(), notes))
+    Ok(CrdStore::new(
+        groups.into_iter().flatten().collect(),
+        notes,
+        Vec::new(),
+    ))
 }
 
 /// A source in the order given: the n-th YAML file, or an import's CRDs.

@@ -38,6 +38,8 @@ pub struct CrdStore {
     /// Group, then kind, to the CRD's index: looked up with `&str`s, without allocating.
     by_group_kind: HashMap<String, HashMap<String, usize>>,
     notes: Vec<String>,
+    /// The files and directories loaded, made absolute.
+    sources: Vec<PathBuf>,
 }
 
 impl std::fmt::Debug for CrdStore {
@@ -167,7 +169,7 @@ impl CrdStore {
         load::from_texts(vec![(path.to_path_buf(), text.to_string(), true)])
     }
 
-    fn new(crds: Vec<Crd>, mut notes: Vec<String>) -> CrdStore {
+    fn new(crds: Vec<Crd>, mut notes: Vec<String>, sources: Vec<PathBuf>) -> CrdStore {
         let mut by_group_kind: HashMap<String, HashMap<String, usize>> = HashMap::new();
         for (i, crd) in crds.iter().enumerate() {
             let kinds = by_group_kind.entry(crd.group.clone()).or_default();
@@ -184,6 +186,7 @@ impl CrdStore {
             crds,
             by_group_kind,
             notes,
+            sources,
         }
     }
 
@@ -218,6 +221,12 @@ impl CrdStore {
     /// Whether no CRD was loaded.
     pub fn is_empty(&self) -> bool {
         self.by_group_kind.is_empty()
+    }
+
+    /// Whether `path` (absolute) is one of the CRD files or lies in one of the CRD directories
+    /// loaded: such files are inputs of validation, not manifests to lint.
+    pub fn is_source(&self, path: &Path) -> bool {
+        self.sources.iter().any(|s| path.starts_with(s))
     }
 
     /// Things worth telling the user that are not errors (skipped files, replaced CRDs).
