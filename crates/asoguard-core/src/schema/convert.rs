@@ -9,7 +9,8 @@
 //!   unknown keys, so the manifest would not mean what it says;
 //! - `x-kubernetes-embedded-resource: true` requires `apiVersion` and `kind`, and allows
 //!   `metadata`, as the API server does for embedded objects; the root always allows
-//!   `apiVersion`, `kind` and `metadata`;
+//!   `apiVersion`, `kind` and `metadata`, and `metadata` never rejects unknown keys (the API
+//!   server validates it itself; a CRD may only restrict `name` and `generateName`);
 //! - OpenAPI's boolean `exclusiveMinimum`/`exclusiveMaximum` become draft 2020-12 numbers;
 //! - `x-kubernetes-list-type: set` becomes `uniqueItems: true`;
 //! - `format` is kept only for the formats in [`CHECKED_FORMATS`], which the validator checks
@@ -188,6 +189,11 @@ fn node(source: &Value, place: Place) -> Value {
             ] {
                 properties.entry(name).or_insert(schema);
             }
+            // The API server validates metadata itself: a CRD may restrict `name`, but labels,
+            // annotations and the rest stay allowed.
+            if let Some(Value::Object(metadata)) = properties.get_mut("metadata") {
+                metadata.remove("additionalProperties");
+            }
         }
     }
     if embedded {
@@ -330,6 +336,19 @@ mod tests {
         // The root always allows the object's identity.
         assert!(v.is_valid(&json!({"apiVersion": "a/v1", "kind": "K", "metadata": {"name": "n"}})));
         assert!(!v.is_valid(&json!({"sepc": {}})));
+    }
+
+    #[test]
+    fn metadata_stays_open_when_the_crd_restricts_its_name() {
+        let v = validator(json!({
+            "type": "object",
+            "properties": {"metadata": {
+                "type": "object",
+                "properties": {"name": {"type": "string", "maxLength": 5}}
+            }}
+        }));
+        assert!(v.is_valid(&json!({"metadata": {"name": "abc", "labels": {"a": "b"}}})));
+        assert!(!v.is_valid(&json!({"metadata": {"name": "abcdef"}})));
     }
 
     #[test]
@@ -484,6 +503,56 @@ mod tests {
                 "additionalProperties": false
             })
         );
+    }
+
+    /// Any JSON value, nested a few levels, with keys drawn from schema keywords so that
+    /// the conversion's branches are reached.
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            (-1e6f64..1e6).prop_map(|n| json!(n)),
+            "[a-z(){}\\[\\]^$.*+?|0-9-]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            let key = prop_oneof![
+                Just("type".to_string()),
+                Just("properties".to_string()),
+                Just("items".to_string()),
+                Just("additionalProperties".to_string()),
+                Just("nullable".to_string()),
+                Just("x-kubernetes-int-or-string".to_string()),
+                Just("x-kubernetes-preserve-unknown-fields".to_string()),
+                Just("x-kubernetes-embedded-resource".to_string()),
+                Just("anyOf".to_string()),
+                Just("enum".to_string()),
+                Just("pattern".to_string()),
+                Just("format".to_string()),
+                Just("minimum".to_string()),
+                Just("exclusiveMinimum".to_string()),
+                Just("required".to_string()),
+                "[a-z]{1,4}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((key, inner), 0..5)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever the schema and the instance, conversion, compilation and validation end
+        /// in a schema, an error or a verdict, never a panic.
+        #[test]
+        fn any_schema_and_instance_never_panic(schema in any_value(), instance in any_value()) {
+            let converted = convert(&schema);
+            if let Ok(validator) = crate::schema::compile(&converted) {
+                let _ = validator.iter_errors(&instance).count();
+            }
+        }
     }
 
     #[test]

@@ -645,6 +645,29 @@ spec:
         assert!(CrdStore::from_yaml(Path::new("e.yaml"), "").is_err());
     }
 
+    proptest::proptest! {
+        /// Whatever the text, loading reports an error or a store; it never panics.
+        #[test]
+        fn any_text_loads_or_fails_cleanly(text in "\\PC{0,300}") {
+            let _ = CrdStore::from_yaml(Path::new("any.yaml"), &text);
+        }
+
+        /// A CRD with bytes inserted anywhere loads or fails, and every served version then
+        /// compiles or reports why.
+        #[test]
+        fn damaged_crds_never_panic(at in 0usize..CRD.len(), insert in "[ :\\-\\[\\]{}#'\"a-z0-9\n]{0,12}") {
+            let mut text = CRD.to_string();
+            text.insert_str(crate::span::floor_char_boundary(&text, at), &insert);
+            if let Ok(store) = CrdStore::from_yaml(Path::new("damaged.yaml"), &text) {
+                for crd in store.crds() {
+                    for version in crd.served_versions() {
+                        let _ = crd.schema(version);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn later_sources_replace_earlier_ones() {
         let second = CRD.replace("size: {type: integer}", "size: {type: string}");
