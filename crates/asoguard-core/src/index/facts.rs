@@ -198,6 +198,10 @@ pub struct KustomizationFact {
     pub common_policy: Option<PolicyFact>,
     /// `namespace`.
     pub namespace: Option<String>,
+    /// `namePrefix`.
+    pub name_prefix: Option<String>,
+    /// `nameSuffix`.
+    pub name_suffix: Option<String>,
     /// What cannot be resolved offline (remote bases, generators, Helm charts).
     pub unresolvable: Vec<String>,
     /// Where to report findings about the kustomization as a whole: its first key.
@@ -429,6 +433,8 @@ fn kustomization(root: &Node) -> KustomizationFact {
         components: references(root, "components"),
         common_policy: PolicyFact::of(root.get("commonAnnotations")),
         namespace: root.get_str("namespace").map(str::to_string),
+        name_prefix: root.get_str("namePrefix").map(str::to_string),
+        name_suffix: root.get_str("nameSuffix").map(str::to_string),
         anchor: root
             .entries()
             .and_then(|e| e.first())

@@ -122,6 +122,9 @@ pub struct Instance {
     pub context: usize,
     /// The namespace it lands in.
     pub namespace: Option<String>,
+    /// Its name after Kustomize's `namePrefix`/`nameSuffix` (the Azure name when `spec.azureName`
+    /// is not set).
+    pub name: Option<String>,
     /// The reconcile-policy after every transform (`None`: unset), and where it comes from.
     pub policy: Option<(String, Origin)>,
 }

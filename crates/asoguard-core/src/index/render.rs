@@ -18,6 +18,7 @@ struct Rendered {
     file: FileId,
     object: usize,
     namespace: Option<String>,
+    name: Option<String>,
     policy: Option<(String, Origin)>,
 }
 
@@ -150,6 +151,7 @@ impl Renderer<'_> {
             file,
             object,
             namespace: fact.namespace.clone(),
+            name: fact.name.clone(),
             policy,
         }
     }
@@ -180,6 +182,7 @@ impl Renderer<'_> {
                 object: r.object,
                 context,
                 namespace: r.namespace,
+                name: r.name,
                 policy: r.policy,
             });
         }
@@ -402,6 +405,17 @@ impl Renderer<'_> {
                 };
                 for r in &mut out {
                     r.policy = Some((value.clone(), origin));
+                }
+            }
+        }
+        if fact.name_prefix.is_some() || fact.name_suffix.is_some() {
+            for r in &mut out {
+                if let Some(name) = &r.name {
+                    r.name = Some(format!(
+                        "{}{name}{}",
+                        fact.name_prefix.as_deref().unwrap_or(""),
+                        fact.name_suffix.as_deref().unwrap_or("")
+                    ));
                 }
             }
         }

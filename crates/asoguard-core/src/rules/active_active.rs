@@ -18,8 +18,9 @@ pub(super) const META: RuleMeta = RuleMeta {
     doc: r#"## What it does
 Finds one Azure resource managed by ASO in two different active clusters (clusters are named
 in `.asoguard.yaml`). Two ASO resources are the same Azure resource when they have the same
-API group, kind, Azure name (`spec.azureName`, else `metadata.name`) and owner chain (the Azure
-names up their `spec.owner` references). Each place is reported, pointing at the others.
+API group, kind, Azure name (`spec.azureName`, else `metadata.name` after Kustomize's
+`namePrefix`/`nameSuffix`) and owner chain (the Azure names up their `spec.owner` references).
+Each place is reported, pointing at the others.
 
 ## Why is this bad
 Two operators then reconcile one Azure resource, each towards its own manifest: every
@@ -63,7 +64,7 @@ fn identity(
     let name = object
         .azure_name
         .clone()
-        .or_else(|| object.name.clone())
+        .or_else(|| instance.name.clone())
         .unwrap_or_default();
     let mut chain = Vec::new();
     let mut owner = object.owner.clone();
@@ -75,7 +76,12 @@ fn identity(
         match by_name.get(&(instance.context, instance.namespace.as_deref(), o.as_str())) {
             Some(parent) => {
                 let po = index.object(parent);
-                chain.push(po.azure_name.clone().unwrap_or_else(|| o.clone()));
+                chain.push(
+                    po.azure_name
+                        .clone()
+                        .or_else(|| parent.name.clone())
+                        .unwrap_or_else(|| o.clone()),
+                );
                 owner = po.owner.clone();
             }
             None => chain.push(o),

@@ -59,6 +59,30 @@ ASO FAQ, "active-passive" and "How can I migrate resources between clusters?"; A
 };
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+    let mut found: Vec<(FileId, Judgement)> = Vec::new();
+    judge_each(index, settings, &mut found);
+    // One finding per place; a kustomization-level one says how many resources it covers.
+    let mut counts: HashMap<(FileId, crate::span::Span), usize> = HashMap::new();
+    for (file, j) in &found {
+        *counts.entry((*file, j.span)).or_default() += 1;
+    }
+    for (file, mut judgement) in found {
+        match counts.remove(&(file, judgement.span)) {
+            Some(1) => out.push((file, judgement)),
+            Some(n) => {
+                judgement.message = judgement.message.replacen(
+                    " has reconcile-policy",
+                    &format!(" and {} more ASO resource(s) have reconcile-policy", n - 1),
+                    1,
+                );
+                out.push((file, judgement));
+            }
+            None => {}
+        }
+    }
+}
+
+fn judge_each(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
     // Objects some non-passive context applies: their own file is not the place for `skip`.
     let mut shared: HashMap<(FileId, usize), bool> = HashMap::new();
     for instance in &index.instances {

@@ -146,7 +146,7 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
             ),
             OriginKind::Namespace | OriginKind::ArgoNamespace => (
                 format!(
-                    "this namespace-level reconcile-policy `skip` applies in {place}: {}{others} inherit it and are never created, updated or deleted",
+                    "this namespace-level reconcile-policy `skip` applies in {place}: ASO resources of the namespace inherit it ({}{others}) and are never created, updated or deleted",
                     seen.label()
                 ),
                 detach("Replace `skip` with `detach-on-delete` on the namespace"),
