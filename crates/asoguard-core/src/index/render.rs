@@ -201,6 +201,43 @@ impl Renderer<'_> {
         dir.starts_with(self.root()).then_some(dir)
     }
 
+    /// Expand git-directory generator globs (`clusters/*`) against the repository's directories
+    /// that hold indexed files; plain paths are kept.
+    fn expand_globs(&self, paths: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for path in paths {
+            if !path.contains(['*', '?', '[']) {
+                out.push(path.clone());
+                continue;
+            }
+            let Ok(glob) = globset::GlobBuilder::new(path.trim_start_matches("./"))
+                .literal_separator(true)
+                .build()
+            else {
+                continue;
+            };
+            let matcher = glob.compile_matcher();
+            let mut dirs: Vec<String> = self
+                .index
+                .files
+                .iter()
+                .filter_map(|f| f.fs_path.strip_prefix(self.root()).ok())
+                .flat_map(|rel| {
+                    rel.ancestors()
+                        .skip(1)
+                        .map(Path::to_path_buf)
+                        .collect::<Vec<_>>()
+                })
+                .filter(|d| !d.as_os_str().is_empty() && matcher.is_match(d))
+                .map(|d| d.to_string_lossy().into_owned())
+                .collect();
+            dirs.sort();
+            dirs.dedup();
+            out.extend(dirs);
+        }
+        out
+    }
+
     /// The directories an app's sources name (resolved, inside the root).
     fn app_dirs(&self, file: FileId, object: usize) -> Vec<PathBuf> {
         match &self.index.files[file].facts.objects[object].extra {
@@ -209,7 +246,7 @@ impl Renderer<'_> {
                 .iter()
                 .filter_map(|p| self.resolve_dir(p))
                 .collect(),
-            Extra::Argo(app) => app_paths(app)
+            Extra::Argo(app) => app_paths(app, &self.expand_globs(&app.generator_paths))
                 .iter()
                 .filter_map(|p| self.resolve_dir(p))
                 .collect(),
@@ -262,7 +299,7 @@ impl Renderer<'_> {
                 for source in &app.sources {
                     let paths = match &source.path {
                         Some(p) if app.app_set && p.contains("{{") => {
-                            substitute(p, &app.generator_paths)
+                            substitute(p, &self.expand_globs(&app.generator_paths))
                         }
                         Some(p) => vec![p.clone()],
                         None => Vec::new(),
@@ -625,13 +662,13 @@ fn name_matches(pattern: &str, name: Option<&str>) -> bool {
 }
 
 /// An app's source paths, with an ApplicationSet's generator paths substituted.
-fn app_paths(app: &super::facts::ArgoFact) -> Vec<String> {
+fn app_paths(app: &super::facts::ArgoFact, generator_paths: &[String]) -> Vec<String> {
     app.sources
         .iter()
         .filter_map(|s| s.path.clone())
         .flat_map(|p| {
             if app.app_set && p.contains("{{") {
-                substitute(&p, &app.generator_paths)
+                substitute(&p, generator_paths)
             } else {
                 vec![p]
             }
@@ -678,6 +715,11 @@ mod tests {
         assert!(name_matches("db-.*", Some("db-prod")));
         assert!(name_matches(".*-prod", Some("db-prod")));
         assert!(!name_matches(".*-prod", Some("db-dev")));
+    }
+
+    #[test]
+    fn substitutes_generator_paths_skipping_globs() {
+        assert!(substitute("{{path}}", &["clusters/*".to_string()]).is_empty());
     }
 
     #[test]
