@@ -106,16 +106,15 @@ fn check_annotation(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
     let Some(entry) = manifest.annotation(ARGOCD_SYNC_OPTIONS) else {
         return;
     };
-    let text = &cx.source.text;
-    let Some((edit, any_left)) = edit::remove_comma_items(text, &entry.value, |i| i == REPLACE)
-    else {
+    if !entry
+        .value
+        .as_str()
+        .is_some_and(|v| v.split(',').any(|i| i.trim() == REPLACE))
+    {
         return;
-    };
-    let edits = if any_left {
-        Some(vec![edit])
-    } else {
-        edit::remove_annotation(text, manifest.root, ARGOCD_SYNC_OPTIONS)
-    };
+    }
+    let edits =
+        edit::remove_annotation_item(&cx.source.text, manifest.root, ARGOCD_SYNC_OPTIONS, REPLACE);
     out.push(
         Diagnostic::new(
             Rule::ArgocdReplace,

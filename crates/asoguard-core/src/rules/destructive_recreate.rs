@@ -79,13 +79,13 @@ pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut
         manifest.name_str().unwrap_or("?")
     );
     if let Some(entry) = manifest.annotation(ARGOCD_SYNC_OPTIONS) {
-        if let Some((edit, any_left)) = edit::remove_comma_items(text, &entry.value, |i| i == FORCE)
+        if entry
+            .value
+            .as_str()
+            .is_some_and(|v| v.split(',').any(|i| i.trim() == FORCE))
         {
-            let edits = if any_left {
-                Some(vec![edit])
-            } else {
-                edit::remove_annotation(text, manifest.root, ARGOCD_SYNC_OPTIONS)
-            };
+            let edits =
+                edit::remove_annotation_item(text, manifest.root, ARGOCD_SYNC_OPTIONS, FORCE);
             out.push(
                 Diagnostic::new(
                     Rule::DestructiveRecreate,

@@ -445,6 +445,22 @@ pub fn remove_entry_at(text: &str, root: &Node, path: &[&str], key: &str) -> Opt
     Some(vec![Edit::delete(key_line), entry])
 }
 
+/// Remove `item` from the comma-separated annotation `key` of the object at `root` (ArgoCD's
+/// `sync-options`), and the annotation itself when nothing is left. `None` when the item is
+/// absent.
+pub fn remove_annotation_item(text: &str, root: &Node, key: &str, item: &str) -> Option<Vec<Edit>> {
+    let value = &root
+        .get_path(&["metadata", "annotations"])?
+        .entry(key)?
+        .value;
+    let (edit, any_left) = remove_comma_items(text, value, |i| i == item)?;
+    if any_left {
+        Some(vec![edit])
+    } else {
+        remove_annotation(text, root, key)
+    }
+}
+
 /// Remove from a comma-separated scalar every item that `drop` selects (items compared
 /// trimmed). Returns the edit and whether anything is left; `None` when nothing matches.
 /// The raw text is edited in place when it reads back as the value (no escapes, no folded
