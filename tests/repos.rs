@@ -145,10 +145,13 @@ fn fixture_repositories() {
         let before = snapshot(&copy);
         let _ = findings(&copy, &["--fix"]);
         let after_fix = snapshot(&copy);
-        assert_ne!(
-            before,
-            after_fix,
-            "{}: --fix changed nothing",
+        // ASO006 has no fix: a repository whose findings all stay changes no file.
+        let unfixable = fs::read_to_string(repo.join("fixed.txt")).ok()
+            == fs::read_to_string(repo.join("expected.txt")).ok();
+        assert_eq!(
+            before == after_fix,
+            unfixable,
+            "{}: --fix should change files exactly when it can fix something",
             repo.display()
         );
         if let Err(e) = compare(&repo, "fixed.txt", &findings(&copy, &[])) {
@@ -163,4 +166,59 @@ fn fixture_repositories() {
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// ASO006 reports each place, pointing at the other (SARIF `relatedLocations`).
+#[test]
+fn active_active_points_at_the_other_cluster() {
+    let repo = repos_dir().join("active-active");
+    let output = Command::cargo_bin("asoguard")
+        .unwrap()
+        .current_dir(&repo)
+        .args(["check", ".", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let log: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let mut pairs = Vec::new();
+    for result in results.iter().filter(|r| r["ruleId"] == "ASO006") {
+        let own = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        let related = &result["relatedLocations"][0]["physicalLocation"];
+        assert_eq!(related["artifactLocation"]["uriBaseId"], "SRCROOT");
+        let other = related["artifactLocation"]["uri"].as_str().unwrap();
+        assert_ne!(own, other);
+        pairs.push((
+            own.to_string(),
+            other.to_string(),
+            related["region"]["startLine"].as_u64().unwrap(),
+        ));
+    }
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [
+            (
+                "clusters/east/shared.yaml".to_string(),
+                "clusters/west/shared.yaml".to_string(),
+                4
+            ),
+            (
+                "clusters/east/shared.yaml".to_string(),
+                "clusters/west/shared.yaml".to_string(),
+                13
+            ),
+            (
+                "clusters/west/shared.yaml".to_string(),
+                "clusters/east/shared.yaml".to_string(),
+                4
+            ),
+            (
+                "clusters/west/shared.yaml".to_string(),
+                "clusters/east/shared.yaml".to_string(),
+                13
+            ),
+        ]
+    );
 }
