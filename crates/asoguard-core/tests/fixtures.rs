@@ -50,7 +50,11 @@ use asoguard_core::engine::{FileReport, Input, RunReport};
 use asoguard_core::fix::Applicability;
 use asoguard_core::{FixMode, RunOptions, check_inputs, check_paths, yaml};
 
-const CODES: [&str; 5] = ["ASO001", "ASO002", "ASO003", "ASO004", "E001"];
+/// Every rule code with a fixture directory; `every_rule_has_fixtures` keeps it equal to the
+/// registry and to the directories on disk, and each code has its own test below.
+const CODES: [&str; 7] = [
+    "ASO001", "ASO002", "ASO003", "ASO004", "ASO100", "ASO101", "E001",
+];
 
 const INPUT_EXT: &str = ".yaml";
 const EXPECTED_EXT: &str = ".expected";
@@ -591,8 +595,40 @@ fn aso004_invalid_reconcile_policy() {
 }
 
 #[test]
+fn aso100_unused_suppression() {
+    run_code("ASO100");
+}
+
+#[test]
+fn aso101_invalid_suppression() {
+    run_code("ASO101");
+}
+
+#[test]
 fn e001_parse_error() {
     run_code("E001");
+}
+
+/// Every rule of the registry has a fixture directory listed in `CODES`, and every directory
+/// under `fixtures/rules` is a rule's.
+#[test]
+fn every_rule_has_fixtures() {
+    let mut registry: Vec<&str> = asoguard_core::Rule::ALL.iter().map(|r| r.code()).collect();
+    registry.sort_unstable();
+    let mut listed = CODES.to_vec();
+    listed.sort_unstable();
+    assert_eq!(listed, registry, "CODES differs from the rule registry");
+    let mut on_disk: Vec<String> = fs::read_dir(rules_dir())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort_unstable();
+    assert_eq!(
+        on_disk, registry,
+        "fixtures/rules/* differs from the rule registry"
+    );
 }
 
 /// Cases marked with a `.bug` file: they fail because of a library bug. This test fails while
