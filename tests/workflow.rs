@@ -878,17 +878,11 @@ fn init_without_a_layout_writes_a_valid_template() {
 }
 
 // =============================================================================================
-// Known bugs outside the CLI (left failing on purpose; see the comment on each)
+// Regressions from bugs found outside the CLI
 // =============================================================================================
 
-// BUG: `per-file-ignores` turns ASO003 off under `legacy/**`, so a suppression of ASO003 there
-// suppresses nothing only because the rule is off, and ASO100's documentation says "Rules
-// turned off in the configuration do not count as unused" (`--ignore ASO003` is honoured).
-// But the engine tells `suppress::apply` which rules are enabled without looking at
-// per-file-ignores (crates/asoguard-core/src/engine.rs, `Checker::check`: the `enabled` closure
-// uses `settings.severity(rule)` only; it also needs `!settings.ignored_in(fs_path, rule)`).
-// So the comment is reported as ASO100, and `--fix` deletes it: narrowing per-file-ignores
-// later brings the finding back with its recorded reason gone.
+// `per-file-ignores` turns ASO003 off under `legacy/**`, so a suppression of ASO003 there
+// suppresses nothing but is not "unused" either: a rule off for a path counts as off.
 #[test]
 fn a_suppression_of_a_rule_ignored_for_its_path_is_not_unused() {
     let sb = Sandbox::new();

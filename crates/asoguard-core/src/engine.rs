@@ -465,7 +465,10 @@ impl Run<'_> {
             }
         }
         let skipped = notes.iter().any(|n| n.ends_with("skipped"));
-        let enabled = |rule: Rule| self.settings.severity(rule).is_some();
+        // A rule turned off, globally or for this path, leaves its suppressions "used".
+        let enabled = |rule: Rule| {
+            self.settings.severity(rule).is_some() && !self.settings.ignored_in(fs_path, rule)
+        };
         let (live, suppressed) = suppress::apply(
             source,
             &stream,

@@ -157,6 +157,16 @@ impl Rule {
 
     /// The rule whose code or name is closest to a mistyped `text`, if one is close.
     pub fn suggest(text: &str) -> Option<Rule> {
+        // A code with its zeros left out (`ASO9`, `e1`) means that code.
+        let upper = text.trim().to_ascii_uppercase();
+        let digits = upper.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        let prefix = &upper[..upper.len() - digits.len()];
+        if let Ok(n) = digits.parse::<u32>() {
+            let padded = format!("{prefix}{n:03}");
+            if let Some(rule) = Rule::ALL.into_iter().find(|r| r.code() == padded) {
+                return Some(rule);
+            }
+        }
         Rule::ALL
             .into_iter()
             .map(|r| {
@@ -395,6 +405,8 @@ mod tests {
         assert_eq!(Rule::from_code_or_name("aso001"), Some(Rule::SkipInActive));
         assert_eq!(Rule::suggest("skip-in-actve"), Some(Rule::SkipInActive));
         assert_eq!(Rule::suggest("zzzz"), None);
+        assert_eq!(Rule::suggest("ASO9"), Some(Rule::AsoV1Api));
+        assert_eq!(Rule::suggest("e1"), Some(Rule::ParseError));
     }
 
     /// `docs/rules.md` is generated from this registry. Regenerate it with
