@@ -193,8 +193,15 @@ fn remove_flow_element(spans: Vec<Span>, index: usize) -> Edit {
 /// Append `key: value` as the last entry of `mapping`, with its siblings' indentation (block)
 /// or as `, key: value` before the closing brace (flow). `None` for an empty block mapping.
 pub fn append_entry(text: &str, mapping: &Node, key: &str, value: &str) -> Option<Edit> {
+    append_entry_raw(text, mapping, key, &scalar_text(value))
+}
+
+/// Append `key: raw` as the last entry of `mapping`, where `raw` is YAML already rendered on
+/// one line (a scalar from [`scalar_text`], or a flow collection such as `{a: b}`). Placement
+/// as in [`append_entry`].
+pub fn append_entry_raw(text: &str, mapping: &Node, key: &str, raw: &str) -> Option<Edit> {
     let entries = mapping.entries()?;
-    let pair = format!("{}: {}", scalar_text(key), scalar_text(value));
+    let pair = format!("{}: {raw}", scalar_text(key));
     if mapping.is_flow() {
         return Some(match entries.last() {
             Some(last) => Edit::insert(entry_span(last).end, format!(", {pair}")),
@@ -227,62 +234,96 @@ fn insert_line_after(text: &str, offset: usize, line: &str) -> Edit {
 /// no `metadata` mapping to edit.
 pub fn set_annotation(text: &str, root: &Node, key: &str, value: &str) -> Option<Edit> {
     let metadata = root.get("metadata")?;
-    metadata.entries()?;
-    let Some(annotations) = metadata.entry("annotations") else {
-        return add_annotations_key(text, root, metadata, key, value);
+    set_in_child_mapping(
+        text,
+        metadata,
+        indent_step(text, root, metadata),
+        "annotations",
+        key,
+        value,
+    )
+}
+
+/// Set `key` to the scalar `value` in the mapping under `child_key` of `parent`: an existing
+/// value is replaced keeping its quotes ([`replace_scalar`]); otherwise as
+/// [`set_in_child_mapping_raw`].
+pub fn set_in_child_mapping(
+    text: &str,
+    parent: &Node,
+    step: usize,
+    child_key: &str,
+    key: &str,
+    value: &str,
+) -> Option<Edit> {
+    match parent.get(child_key).and_then(|child| child.get(key)) {
+        Some(existing) => Some(replace_scalar(text, existing, value)),
+        None => set_in_child_mapping_raw(text, parent, step, child_key, key, &scalar_text(value)),
+    }
+}
+
+/// Set `key` to the rendered YAML `raw` in the mapping under `child_key` of `parent` (as
+/// [`set_annotation`] does for `metadata.annotations`): replace the value when the key exists,
+/// append it otherwise, and create `child_key` as the last key of `parent` when it is missing,
+/// its entry `step` columns deeper. Used for `commonAnnotations` and `.asoguard.yaml`'s
+/// `clusters`. `None` when `parent` is not a mapping or `child_key` holds something else.
+pub fn set_in_child_mapping_raw(
+    text: &str,
+    parent: &Node,
+    step: usize,
+    child_key: &str,
+    key: &str,
+    raw: &str,
+) -> Option<Edit> {
+    parent.entries()?;
+    let Some(child) = parent.entry(child_key) else {
+        return add_child_mapping(text, parent, step, child_key, key, raw);
     };
-    let node = &annotations.value;
+    let node = &child.value;
     if let Some(existing) = node.get(key) {
-        return Some(replace_scalar(text, existing, value));
+        return Some(Edit::replace(existing.span, raw));
     }
     match &node.kind {
         NodeKind::Mapping { entries, .. } if !entries.is_empty() || node.is_flow() => {
-            append_entry(text, node, key, value)
+            append_entry_raw(text, node, key, raw)
         }
         _ if node.is_null() && node.span.is_empty() => {
-            // `annotations:` with nothing after it: give it its first entry on the next line.
-            let indent =
-                column(text, annotations.key.span.start) + indent_step(text, root, metadata);
+            // `child:` with nothing after it: give it its first entry on the next line.
+            let indent = column(text, child.key.span.start) + step;
             Some(insert_line_after(
                 text,
-                annotations.key.span.end,
-                &format!(
-                    "{}{}: {}",
-                    " ".repeat(indent),
-                    scalar_text(key),
-                    scalar_text(value)
-                ),
+                child.key.span.end,
+                &format!("{}{}: {raw}", " ".repeat(indent), scalar_text(key)),
             ))
         }
         _ if node.is_null() => Some(Edit::replace(
             node.span,
-            format!("{{{}: {}}}", scalar_text(key), scalar_text(value)),
+            format!("{{{}: {raw}}}", scalar_text(key)),
         )),
         _ => None,
     }
 }
 
-fn add_annotations_key(
+fn add_child_mapping(
     text: &str,
-    root: &Node,
-    metadata: &Node,
+    parent: &Node,
+    step: usize,
+    child_key: &str,
     key: &str,
-    value: &str,
+    raw: &str,
 ) -> Option<Edit> {
-    let pair = format!("{}: {}", scalar_text(key), scalar_text(value));
-    let entries = metadata.entries()?;
-    if metadata.is_flow() {
+    let pair = format!("{}: {raw}", scalar_text(key));
+    let entries = parent.entries()?;
+    if parent.is_flow() {
         return Some(match entries.last() {
-            Some(last) => Edit::insert(entry_span(last).end, format!(", annotations: {{{pair}}}")),
-            None => Edit::insert(metadata.span.start + 1, format!("annotations: {{{pair}}}")),
+            Some(last) => Edit::insert(entry_span(last).end, format!(", {child_key}: {{{pair}}}")),
+            None => Edit::insert(parent.span.start + 1, format!("{child_key}: {{{pair}}}")),
         });
     }
     let last = entries.last()?;
     let indent = column(text, entries[0].key.span.start);
-    let step = indent_step(text, root, metadata);
     let eol = LineEnding::detect(text).as_str();
     let lines = format!(
-        "{}annotations:{eol}{}{pair}",
+        "{}{child_key}:{eol}{}{pair}",
         " ".repeat(indent),
         " ".repeat(indent + step)
     );
@@ -291,6 +332,23 @@ fn add_annotations_key(
         last.value.span.end.max(last.key.span.end),
         &lines,
     ))
+}
+
+/// The file's indentation step read off the first block mapping nested in `mapping` whose
+/// entries start on their own line (its entries' column minus its key's column); 2 when there
+/// is none. For a document root, this is how the file indents everything.
+pub fn indent_step_in(text: &str, mapping: &Node) -> usize {
+    mapping
+        .entries()
+        .unwrap_or_default()
+        .iter()
+        .filter(|entry| !entry.value.is_flow())
+        .find_map(|entry| {
+            let first = entry.value.entries()?.first()?.key.span.start;
+            let (key_col, child_col) = (column(text, entry.key.span.start), column(text, first));
+            (child_col > key_col && starts_line(text, first)).then(|| child_col - key_col)
+        })
+        .unwrap_or(2)
 }
 
 /// The file's own indentation step, read off `metadata` (its children's column minus its key's
@@ -313,30 +371,41 @@ fn indent_step(text: &str, root: &Node, metadata: &Node) -> usize {
 /// Remove annotation `key` from the object whose root mapping is `root`; when it was the only
 /// annotation, remove `metadata.annotations` as well. `None` when the annotation is absent.
 pub fn remove_annotation(text: &str, root: &Node, key: &str) -> Option<Vec<Edit>> {
-    let metadata = root.get("metadata")?;
-    let (annotations_index, annotations) = metadata
+    remove_from_child_mapping(text, root.get("metadata")?, "annotations", key)
+}
+
+/// Remove `key` from the mapping under `child_key` of `parent` (as [`remove_annotation`] does
+/// for `metadata.annotations`); when it was the only entry, remove `child_key` as well, leaving
+/// comment lines in place. `None` when the key is absent.
+pub fn remove_from_child_mapping(
+    text: &str,
+    parent: &Node,
+    child_key: &str,
+    key: &str,
+) -> Option<Vec<Edit>> {
+    let (child_index, child) = parent
         .entries()?
         .iter()
         .enumerate()
-        .find(|(_, e)| e.key.as_str() == Some("annotations"))?;
-    let map = &annotations.value;
+        .find(|(_, e)| e.key.as_str() == Some(child_key))?;
+    let map = &child.value;
     let entries = map.entries()?;
     let index = entries.iter().position(|e| e.key.as_str() == Some(key))?;
     if entries.len() > 1 {
         return Some(vec![remove_entry(text, map, index)?]);
     }
-    if map.is_flow() || metadata.is_flow() || !starts_line(text, annotations.key.span.start) {
-        return Some(vec![remove_entry(text, metadata, annotations_index)?]);
+    if map.is_flow() || parent.is_flow() || !starts_line(text, child.key.span.start) {
+        return Some(vec![remove_entry(text, parent, child_index)?]);
     }
-    // Block `annotations:` whose only entry goes: remove the key's line and the entry's lines,
+    // Block `child:` whose only entry goes: remove the key's line and the entry's lines,
     // leaving any comment lines between them in place.
     let key_line = Span::new(
-        line_start(text, annotations.key.span.start),
-        next_line_start(text, annotations.key.span.end),
+        line_start(text, child.key.span.start),
+        next_line_start(text, child.key.span.end),
     );
     let entry = remove_entry(text, map, index)?;
     if entry.span.touches(&key_line) {
-        return Some(vec![remove_entry(text, metadata, annotations_index)?]);
+        return Some(vec![remove_entry(text, parent, child_index)?]);
     }
     Some(vec![Edit::delete(key_line), entry])
 }
@@ -494,6 +563,75 @@ mod tests {
             );
             assert_eq!(any_left, left);
         }
+    }
+
+    #[test]
+    fn sets_and_removes_in_a_root_child_mapping() {
+        // commonAnnotations created as the last root key, indented by the file's own step.
+        let text = "resources:\n- a.yaml\nlabels:\n    x: y\r\n";
+        let out = with_root(text, |r| {
+            let step = indent_step_in(text, r);
+            vec![set_in_child_mapping(text, r, step, "commonAnnotations", KEY, "skip").unwrap()]
+        });
+        assert_eq!(
+            out,
+            "resources:\n- a.yaml\nlabels:\n    x: y\r\ncommonAnnotations:\n    serviceoperator.azure.com/reconcile-policy: skip\n"
+        );
+        let out2 = with_root(&out, |r| {
+            remove_from_child_mapping(&out, r, "commonAnnotations", KEY).unwrap()
+        });
+        assert_eq!(out2, text, "removing the only entry removes the key too");
+        // An existing value is replaced keeping its quotes.
+        let text = "commonAnnotations:\n  serviceoperator.azure.com/reconcile-policy: 'manage'\n";
+        let out = with_root(text, |r| {
+            vec![set_in_child_mapping(text, r, 2, "commonAnnotations", KEY, "skip").unwrap()]
+        });
+        assert_eq!(
+            out,
+            "commonAnnotations:\n  serviceoperator.azure.com/reconcile-policy: 'skip'\n"
+        );
+    }
+
+    #[test]
+    fn appends_raw_flow_values() {
+        let text = "clusters:\n  a: {paths: [x], role: passive}\n";
+        let out = with_root(text, |r| {
+            let clusters = r.get("clusters").unwrap();
+            vec![
+                append_entry_raw(text, clusters, "b", "{paths: [\"y/**\"], role: active}").unwrap(),
+            ]
+        });
+        assert_eq!(
+            out,
+            "clusters:\n  a: {paths: [x], role: passive}\n  b: {paths: [\"y/**\"], role: active}\n"
+        );
+        let text = "clusters: {}\n";
+        let out = with_root(text, |r| {
+            vec![set_in_child_mapping_raw(text, r, 2, "clusters", "b", "{paths: []}").unwrap()]
+        });
+        assert_eq!(out, "clusters: {b: {paths: []}}\n");
+        let text = "rules: {}\n";
+        let out = with_root(text, |r| {
+            vec![set_in_child_mapping_raw(text, r, 2, "clusters", "b", "{paths: []}").unwrap()]
+        });
+        assert_eq!(out, "rules: {}\nclusters:\n  b: {paths: []}\n");
+    }
+
+    #[test]
+    fn reads_the_indent_step() {
+        let stream = parse("a: 1\nb:\n   c: 1\n");
+        assert_eq!(
+            indent_step_in(
+                "a: 1\nb:\n   c: 1\n",
+                stream.documents[0].root.as_ref().unwrap()
+            ),
+            3
+        );
+        let stream = parse("a: {b: 1}\n");
+        assert_eq!(
+            indent_step_in("a: {b: 1}\n", stream.documents[0].root.as_ref().unwrap()),
+            2
+        );
     }
 
     #[test]
