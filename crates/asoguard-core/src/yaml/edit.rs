@@ -50,7 +50,11 @@ pub fn scalar_text(value: &str) -> String {
             value,
             "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
         )
-        && !value.starts_with(['-', '.', ','])
+        && !value.starts_with(['-', ','])
+        // A leading `.` reads as a float only in `.inf`, `.nan` and numbers like `.5`.
+        && !value
+            .strip_prefix('.')
+            .is_some_and(|rest| rest.eq_ignore_ascii_case("inf") || rest.eq_ignore_ascii_case("nan"))
         && value.parse::<f64>().is_err();
     if plain_ok {
         return value.to_string();
@@ -640,5 +644,9 @@ mod tests {
         assert_eq!(scalar_text("true"), "\"true\"");
         assert_eq!(scalar_text("a: b"), "\"a: b\"");
         assert_eq!(scalar_text(""), "\"\"");
+        assert_eq!(scalar_text("../../base"), "../../base");
+        for special in [".inf", ".NaN", ".5", "-x", ".Inf"] {
+            assert!(scalar_text(special).starts_with('"'), "{special}");
+        }
     }
 }
