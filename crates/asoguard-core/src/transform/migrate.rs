@@ -1182,3 +1182,59 @@ fn is_dns_label(name: &str) -> bool {
         && !name.starts_with('-')
         && !name.ends_with('-')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::fs;
+
+    fn strip(text: &str) -> String {
+        rewrite::rewrite(text, |_, text, root| {
+            strip_step(text, root).unwrap_or(Step::Done)
+        })
+        .unwrap()
+        .0
+    }
+
+    #[test]
+    fn strips_live_state_keeping_other_finalizers_and_flow_style() {
+        let text = "apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  uid: u # live\n  finalizers:\n  - example.com/keep\n  - serviceoperator.azure.com/finalizer\nstatus: {ready: true}\n";
+        assert_eq!(
+            strip(text),
+            "apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  finalizers:\n  - example.com/keep\n"
+        );
+        let text = "kind: X\nmetadata: {name: a, resourceVersion: '1', annotations: {serviceoperator.azure.com/resource-id: /x, team: a}}\n";
+        assert_eq!(
+            strip(text),
+            "kind: X\nmetadata: {name: a, annotations: {team: a}}\n"
+        );
+    }
+
+    #[test]
+    fn refuses_bad_arguments() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        fs::create_dir_all(root.join("a")).unwrap();
+        fs::write(root.join("a/x.yaml"), "a: 1\n").unwrap();
+        let settings = Settings::resolve(Config::default(), root.clone(), None).unwrap();
+        let options = |to: &str, ns: Option<&str>| MigrateOptions {
+            from: root.join("a"),
+            to: root.join(to),
+            namespace: ns.map(str::to_string),
+        };
+        let error = plan(&options("b", Some("Not_A_Name")), &settings).unwrap_err();
+        assert!(error.message.contains("not a valid namespace"), "{error}");
+        let error = plan(&options("a/b", None), &settings).unwrap_err();
+        assert!(error.message.contains("inside the source"), "{error}");
+        let error = plan(&options(".", None), &settings).unwrap_err();
+        assert!(
+            error.message.contains("source is inside the destination"),
+            "{error}"
+        );
+        let error = plan(&options("a", None), &settings).unwrap_err();
+        assert!(error.message.contains("inside the source"), "{error}");
+        assert!(plan(&options("b", Some("b-1")), &settings).is_ok());
+        assert!(!is_dns_label("-a") && !is_dns_label(&"a".repeat(64)) && is_dns_label("a-1"));
+    }
+}
