@@ -11,6 +11,30 @@
 //! - [`policy`]: set, replace or remove the reconcile-policy annotation in bulk.
 //! - [`migrate`]: the ASO FAQ's four steps to move resources between clusters or namespaces.
 //! - [`failover`]: promote a passive cluster, demote an active one, flip their roles.
+//!
+//! ```no_run
+//! use asoguard_core::transform::{self, policy};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = asoguard_core::config::load(None, "clusters/prod".as_ref())?;
+//! let options = policy::PolicyOptions {
+//!     value: policy::PolicyValue::Set(asoguard_core::manifest::Policy::DetachOnDelete),
+//!     paths: vec!["clusters/prod".into()],
+//!     kinds: vec![],
+//!     critical_only: true,
+//!     only_unset: false,
+//!     force: false,
+//! };
+//! let plan = policy::plan(&options, &settings)?;
+//! for change in &plan.changes {
+//!     println!("{}: {:?}", change.path.display(), change.actions);
+//! }
+//! if plan.conflicts.is_empty() {
+//!     transform::apply(&plan)?; // every file, or none
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod failover;
 pub mod migrate;
