@@ -288,6 +288,13 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                     dst_doc.namespace = Some(ns.to_string());
                 }
             }
+            if let Some(points_at) = deploys(&manifest) {
+                plan.notes.push(format!(
+                    "{}: {} is copied as is, so the copy still deploys {points_at} to the same destination; edit its path and destination before anything syncs it",
+                    path.display(),
+                    label(&manifest)
+                ));
+            }
             if kustomize::is_kustomization(path) {
                 kustomization_doc(
                     &mut plan,
@@ -887,6 +894,31 @@ fn dropped_object(existing: &str, new: &str) -> Option<String> {
         .into_iter()
         .find(|k| !kept.contains(k))
         .map(|(_, kind, _, name)| format!("{kind} `{name}`"))
+}
+
+/// What an ArgoCD Application or a Flux Kustomization deploys (its source paths), if it is one.
+fn deploys(manifest: &Manifest) -> Option<String> {
+    let spec = manifest.root.get("spec")?;
+    let paths: Vec<&str> = if manifest.is("argoproj.io", "Application") {
+        std::iter::once(spec.get("source"))
+            .flatten()
+            .chain(
+                spec.get("sources")
+                    .and_then(Node::items)
+                    .unwrap_or_default(),
+            )
+            .filter_map(|source| source.get_str("path"))
+            .collect()
+    } else if manifest.is("kustomize.toolkit.fluxcd.io", "Kustomization") {
+        spec.get_str("path").into_iter().collect()
+    } else {
+        return None;
+    };
+    Some(if paths.is_empty() {
+        "its source".to_string()
+    } else {
+        paths.join(", ")
+    })
 }
 
 /// Every object of a stream.

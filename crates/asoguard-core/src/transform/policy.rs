@@ -86,6 +86,7 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
         }
     }
     let want = options.value.annotation();
+    let mut kept_passive = 0;
     for file in rewrite::load(targets, settings)? {
         let path = &file.target.display;
         if file.status != Status::Yaml {
@@ -147,6 +148,7 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
                     Some(value) => current != Some(value),
                     None => has_entry,
                 };
+            let mut changes = changes;
             if changes && !options.force {
                 let skip = Some(Policy::Skip.as_str());
                 if want == skip && role == Role::Active {
@@ -158,13 +160,10 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
                         ),
                     );
                 } else if current == skip && want != skip && role == Role::Passive {
-                    plan.conflict(
-                        path,
-                        format!(
-                            "{} is in {place}, where ASO resources keep `skip` (ASO005); promote the cluster with `asoguard failover`, or pass --force",
-                            label(&manifest)
-                        ),
-                    );
+                    // A standby keeps its `skip`: leave it, so a bulk change over the whole
+                    // repository protects the active clusters without waking the passive one.
+                    changes = false;
+                    kept_passive += 1;
                 }
             }
             decisions.push(changes);
@@ -185,6 +184,12 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
             }),
             Err(message) => plan.conflict(path, message),
         }
+    }
+    if kept_passive > 0 {
+        plan.notes.push(format!(
+            "{} in passive clusters left with `skip` (removing it there is ASO005); promote a cluster with `asoguard failover`, or pass --force",
+            super::count(kept_passive, "ASO resource")
+        ));
     }
     Ok(plan.finish())
 }
@@ -276,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn passive_skip_is_kept_unless_forced() {
+    fn passive_skip_is_kept_with_a_note_unless_forced() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         fs::create_dir(root.join("dr")).unwrap();
@@ -294,8 +299,15 @@ mod tests {
         )
         .unwrap();
         let settings = Settings::resolve(config, root.clone(), None).unwrap();
-        let plan = plan(&options("detach-on-delete", &root), &settings).unwrap();
-        assert_eq!(plan.conflicts.len(), 1);
-        assert!(plan.conflicts[0].message.contains("passive cluster `dr`"));
+        let mut opts = options("detach-on-delete", &root);
+        let kept = plan(&opts, &settings).unwrap();
+        assert!(kept.conflicts.is_empty() && kept.changes.is_empty());
+        assert!(
+            kept.notes[0].contains("1 ASO resource in passive clusters left with `skip`"),
+            "{:?}",
+            kept.notes
+        );
+        opts.force = true;
+        assert_eq!(plan(&opts, &settings).unwrap().changes.len(), 1);
     }
 }
