@@ -972,7 +972,9 @@ fn holds_aso(path: &Path, settings: &Settings) -> bool {
 }
 
 /// The files of a migration side: YAML files (as `check` finds them) and kustomizations named
-/// `Kustomization`. Symbolic links are not followed; each one is noted.
+/// `Kustomization`. Symbolic links are not followed, and excluded files not read: each one is
+/// noted, and one that holds ASO resources is a conflict (its resources would get neither
+/// `skip` nor a copy).
 fn files_under(
     given: &Path,
     absolute_dir: &Path,
@@ -986,28 +988,44 @@ fn files_under(
     {
         return Err(TransformError::at(&problem.path, &problem.message));
     }
+    let found: HashSet<PathBuf> = targets.iter().map(|t| t.fs_path.clone()).collect();
     for entry in walkdir::WalkDir::new(given)
         .follow_links(false)
         .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !settings.matches_exclude(
-                    &absolute_dir.join(e.path().strip_prefix(given).unwrap_or(e.path())),
-                )
-        })
+        .filter_entry(|e| e.file_name() != ".git")
         .filter_map(Result::ok)
     {
         let relative = entry.path().strip_prefix(given).unwrap_or(entry.path());
+        let fs_path = absolute_dir.join(relative);
+        let is_yaml = discover::is_yaml_name(entry.path());
         if entry.file_type().is_symlink() {
-            plan.notes.push(format!(
+            let manifest = is_yaml && entry.path().is_file() && holds_aso(entry.path(), settings);
+            let message = format!(
                 "{}: a symbolic link, not followed: neither changed nor copied",
                 entry.path().display()
-            ));
-        } else if entry.file_type().is_file() && entry.file_name() == "Kustomization" {
+            );
+            if manifest {
+                plan.conflict(
+                    entry.path(),
+                    format!(
+                        "{message}, yet it holds ASO resources; replace the link with the file"
+                    ),
+                );
+            } else {
+                plan.notes.push(message);
+            }
+        } else if !entry.file_type().is_file() {
+            continue;
+        } else if entry.file_name() == "Kustomization" && !settings.is_excluded(&fs_path) {
             targets.push(Target {
                 display: given.join(relative),
-                fs_path: absolute_dir.join(relative),
+                fs_path,
             });
+        } else if is_yaml && !found.contains(&fs_path) && holds_aso(entry.path(), settings) {
+            plan.conflict(
+                entry.path(),
+                "excluded from asoguard by the config's exclude globs, yet it holds ASO resources: they would get neither `skip` nor a copy; stop excluding it, or move it out of the source",
+            );
         }
     }
     targets.sort();
