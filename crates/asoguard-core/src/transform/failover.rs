@@ -84,7 +84,7 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
                 }
             },
         );
-    let (targets, _) = discover::discover(&[walk_root], settings, false);
+    let (targets, _) = discover::discover(std::slice::from_ref(&walk_root), settings, false);
     let mut sides: Vec<Target> = Vec::new();
     let mut sides_of: Vec<Side> = Vec::new();
     let mut others: Vec<(Target, String)> = Vec::new();
@@ -107,6 +107,7 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
         ..Plan::default()
     };
     plan.scope.push(config_path.clone());
+    unread_manifests(&mut plan, settings, &walk_root, &sides, options);
     let loaded = rewrite::load(sides, settings)?;
 
     let mut promoted = 0;
@@ -262,6 +263,47 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
         options.promote
     ));
     Ok(plan.finish())
+}
+
+/// Conflicts for manifests of the two clusters that asoguard does not read (excluded by the
+/// config, or symbolic links) but that hold ASO resources: the failover would miss them, and a
+/// missed resource of the demoted cluster keeps being reconciled there.
+fn unread_manifests(
+    plan: &mut Plan,
+    settings: &Settings,
+    walk_root: &Path,
+    read: &[Target],
+    options: &FailoverOptions,
+) {
+    let read: std::collections::HashSet<&Path> = read.iter().map(|t| t.fs_path.as_path()).collect();
+    for entry in walkdir::WalkDir::new(walk_root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".git")
+        .filter_map(Result::ok)
+    {
+        let fs_path = crate::config::absolute(entry.path());
+        let in_scope = settings
+            .cluster_of(&fs_path)
+            .is_some_and(|c| c.name == options.promote || Some(&c.name) == options.demote.as_ref());
+        if !in_scope
+            || read.contains(fs_path.as_path())
+            || !discover::is_yaml_name(entry.path())
+            || entry.file_type().is_dir()
+            || !rewrite::holds_aso(entry.path(), settings)
+        {
+            continue;
+        }
+        let why = if entry.file_type().is_symlink() {
+            "a symbolic link (never followed)"
+        } else {
+            "excluded by the config's exclude globs"
+        };
+        plan.conflict(
+            entry.path(),
+            format!("{why}, yet it holds ASO resources of a cluster this failover changes; stop excluding it, or replace the link with the file"),
+        );
+    }
 }
 
 /// What a document needs: its own policy, or its kustomization's `commonAnnotations` policy

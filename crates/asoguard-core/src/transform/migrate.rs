@@ -598,7 +598,7 @@ fn kustomization_doc(
             (from_copy != target)
                 .then(|| reference.with_path(&kustomize::relative_path(&dst_dir, &target))),
         );
-        if reference.kind == RefKind::Resource && holds_aso(&target, settings) {
+        if reference.kind == RefKind::Resource && rewrite::holds_aso(&target, settings) {
             renders_outside_aso = true;
             outside_aso.push(format!(
                 "{}: renders ASO resources from {}, outside the source: step 1 marks them `skip` through this kustomization's commonAnnotations, and the copy renders them without it",
@@ -956,21 +956,6 @@ fn patch_files(files: &[Loaded]) -> HashSet<PathBuf> {
     out
 }
 
-/// Whether a file, or any YAML file under a directory, holds an ASO resource.
-fn holds_aso(path: &Path, settings: &Settings) -> bool {
-    let files = if path.is_dir() {
-        discover::yaml_files_under(path, settings)
-    } else {
-        vec![path.to_path_buf()]
-    };
-    files.iter().any(|file| {
-        discover::read_text(file, settings.max_file_size)
-            .ok()
-            .filter(|text| text.contains(".azure.com/"))
-            .is_some_and(|text| manifests(&yaml::parse(&text)).iter().any(Manifest::is_aso))
-    })
-}
-
 /// The files of a migration side: YAML files (as `check` finds them) and kustomizations named
 /// `Kustomization`. Symbolic links are not followed, and excluded files not read: each one is
 /// noted, and one that holds ASO resources is a conflict (its resources would get neither
@@ -999,7 +984,8 @@ fn files_under(
         let fs_path = absolute_dir.join(relative);
         let is_yaml = discover::is_yaml_name(entry.path());
         if entry.file_type().is_symlink() {
-            let manifest = is_yaml && entry.path().is_file() && holds_aso(entry.path(), settings);
+            let manifest =
+                is_yaml && entry.path().is_file() && rewrite::holds_aso(entry.path(), settings);
             let message = format!(
                 "{}: a symbolic link, not followed: neither changed nor copied",
                 entry.path().display()
@@ -1021,7 +1007,8 @@ fn files_under(
                 display: given.join(relative),
                 fs_path,
             });
-        } else if is_yaml && !found.contains(&fs_path) && holds_aso(entry.path(), settings) {
+        } else if is_yaml && !found.contains(&fs_path) && rewrite::holds_aso(entry.path(), settings)
+        {
             plan.conflict(
                 entry.path(),
                 "excluded from asoguard by the config's exclude globs, yet it holds ASO resources: they would get neither `skip` nor a copy; stop excluding it, or move it out of the source",

@@ -82,6 +82,29 @@ fn is_sops(stream: &Stream) -> bool {
     })
 }
 
+/// Whether a file, or any YAML file under a directory, holds an ASO resource.
+pub(crate) fn holds_aso(path: &Path, settings: &Settings) -> bool {
+    let files = if path.is_dir() {
+        discover::yaml_files_under(path, settings)
+    } else {
+        vec![path.to_path_buf()]
+    };
+    files.iter().any(|file| {
+        discover::read_text(file, settings.max_file_size)
+            .ok()
+            .filter(|text| text.contains(".azure.com/"))
+            .is_some_and(|text| {
+                yaml::parse(&text)
+                    .documents
+                    .iter()
+                    .filter_map(|d| d.root.as_ref().and_then(Manifest::from_root))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .any(Manifest::is_aso)
+            })
+    })
+}
+
 /// What one document needs next.
 pub(crate) enum Step {
     /// Apply these edits (one change), and say what they did.
