@@ -537,6 +537,9 @@ pub struct Settings {
     pub fail_level: FailLevel,
     /// The report format chosen in config, if any.
     pub output_format: Option<OutputFormat>,
+    /// Whether `root` is a real repository root (a config file or `.git` was found there):
+    /// then cross-file facts come from the whole repository, not only the files linted.
+    pub repository: bool,
     critical: HashSet<GroupKind>,
     levels: HashMap<Rule, RuleLevel>,
     enabled: HashSet<Rule>,
@@ -642,6 +645,7 @@ impl Settings {
             max_file_size: config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
             fail_level: config.fail_level.unwrap_or_default(),
             output_format: config.output_format,
+            repository: false,
             critical,
             levels,
             enabled,
@@ -758,6 +762,8 @@ pub struct Discovered {
     pub root: PathBuf,
     /// The config file, if one was found.
     pub config: Option<PathBuf>,
+    /// Whether the root is a real repository root (config or `.git` found), not a fallback.
+    pub repository: bool,
 }
 
 /// Find the root and config for a run over `first_path`: the nearest ancestor holding
@@ -778,34 +784,37 @@ pub fn discover(first_path: &Path) -> Discovered {
             return Discovered {
                 root: dir.to_path_buf(),
                 config: Some(candidate),
+                repository: true,
             };
         }
         if dir.join(".git").exists() {
             return Discovered {
                 root: dir.to_path_buf(),
                 config: None,
+                repository: true,
             };
         }
     }
     Discovered {
         root: start,
         config: None,
+        repository: false,
     }
 }
 
 /// Load settings: `explicit` config file if given, else the one discovered from `anchor`.
 pub fn load(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, ConfigErrors> {
-    let (root, config_path) = match explicit {
+    let (root, config_path, repository) = match explicit {
         Some(path) => {
             let path = absolute(path);
             let root = path
                 .parent()
                 .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-            (root, Some(path))
+            (root, Some(path), true)
         }
         None => {
             let found = discover(anchor);
-            (found.root, found.config)
+            (found.root, found.config, found.repository)
         }
     };
     let config = match &config_path {
@@ -827,7 +836,9 @@ pub fn load(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, ConfigEr
             parse_config(&text, path)?
         }
     };
-    Settings::resolve(config, root, config_path)
+    let mut settings = Settings::resolve(config, root, config_path)?;
+    settings.repository = repository;
+    Ok(settings)
 }
 
 /// `path` made absolute against the working directory and normalised lexically (`.` and `..`

@@ -23,9 +23,9 @@
 //! The repository root of a case is the nearest directory, from the case's own up to
 //! `fixtures/rules/<CODE>`, that holds `.asoguard.yaml` (found with `config::discover`); when
 //! there is none it is `fixtures/rules/<CODE>` with the default config. Every case is linted
-//! together with the other cases of its directory, because cross-file facts (Namespace
-//! policies, which files hold ASO resources) come only from the linted inputs; the report of
-//! the case file is the one compared.
+//! together with the other cases of its directory; a root with `.asoguard.yaml` is indexed
+//! whole, as the CLI indexes a repository, so cross-file facts (Namespace policies, what an
+//! Application applies) come from all of it. The report of the case file is the one compared.
 //!
 //! For every case the harness checks:
 //! 1. the findings on the input equal `.expected`;
@@ -195,8 +195,12 @@ fn settings_for(case: &Case) -> Settings {
             let text = fs::read_to_string(&path).unwrap();
             let parsed = config::parse_config(&text, &path)
                 .unwrap_or_else(|e| panic!("{}: bad fixture config: {e:?}", path.display()));
-            Settings::resolve(parsed, found.root, Some(path))
-                .unwrap_or_else(|e| panic!("bad fixture config: {e:?}"))
+            let mut settings = Settings::resolve(parsed, found.root, Some(path))
+                .unwrap_or_else(|e| panic!("bad fixture config: {e:?}"));
+            // A directory with `.asoguard.yaml` is a repository: index all of it, as the CLI
+            // does, so an Application's source directory is known without being linted.
+            settings.repository = found.repository;
+            settings
         }
         _ => Settings::resolve(Config::default(), case.code_dir.clone(), None).unwrap(),
     }

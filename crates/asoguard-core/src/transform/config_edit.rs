@@ -112,8 +112,7 @@ pub(crate) fn add_cluster(
         ));
         return Ok(out);
     };
-    let step = edit::indent_step_in(text, root);
-    let edit = edit::set_in_child_mapping_raw(text, root, step, "clusters", name, &raw)
+    let edit = edit::set_entry_raw_at(text, root, &["clusters"], name, &raw)
         .ok_or("the config's root or `clusters` is not a mapping: cannot add a cluster")?;
     apply_edits(text, &[edit])
         .ok_or_else(|| "the config edit failed (please report this bug)".into())

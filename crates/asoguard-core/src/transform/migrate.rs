@@ -288,13 +288,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                     dst_doc.namespace = Some(ns.to_string());
                 }
             }
-            if let Some(points_at) = deploys(&manifest) {
-                plan.notes.push(format!(
-                    "{}: {} is copied as is, so the copy still deploys {points_at} to the same destination; edit its path and destination before anything syncs it",
-                    path.display(),
-                    label(&manifest)
-                ));
-            }
+            dst_doc.deploy_paths = deployer_doc(&mut plan, settings, &manifest, path, &from, &to);
             if kustomize::is_kustomization(path) {
                 kustomization_doc(
                     &mut plan,
@@ -515,6 +509,9 @@ struct DstDoc {
     /// A kustomization's references, in `kustomize::refs` order: the new value of each one
     /// that leaves the source and must be rewritten to reach the same place.
     refs: Vec<Option<String>>,
+    /// An ArgoCD Application's or Flux Kustomization's source paths, in `deploy_path_nodes`
+    /// order: the new value of each one inside the source.
+    deploy_paths: Vec<Option<String>>,
 }
 
 /// An Azure resource the destination holds already.
@@ -758,6 +755,15 @@ fn copy_text(
                 }
             }
         }
+        let deployer = Manifest::from_root(root);
+        let nodes = deployer.as_ref().map(deploy_path_nodes).unwrap_or_default();
+        for (node, want) in nodes.into_iter().zip(&doc.deploy_paths) {
+            if let Some(want) = want {
+                if node.as_str() != Some(want.as_str()) {
+                    return replace(text, node, want, root, "deploys");
+                }
+            }
+        }
         Step::Done
     })
 }
@@ -896,10 +902,13 @@ fn dropped_object(existing: &str, new: &str) -> Option<String> {
         .map(|(_, kind, _, name)| format!("{kind} `{name}`"))
 }
 
-/// What an ArgoCD Application or a Flux Kustomization deploys (its source paths), if it is one.
-fn deploys(manifest: &Manifest) -> Option<String> {
-    let spec = manifest.root.get("spec")?;
-    let paths: Vec<&str> = if manifest.is("argoproj.io", "Application") {
+/// The scalars naming what an ArgoCD Application (`spec.source.path`, `spec.sources[].path`)
+/// or a Flux Kustomization (`spec.path`) deploys, in document order; empty for other objects.
+fn deploy_path_nodes<'d, 'a>(manifest: &Manifest<'d, 'a>) -> Vec<&'d Node<'a>> {
+    let Some(spec) = manifest.root.get("spec") else {
+        return Vec::new();
+    };
+    if manifest.is("argoproj.io", "Application") {
         std::iter::once(spec.get("source"))
             .flatten()
             .chain(
@@ -907,18 +916,89 @@ fn deploys(manifest: &Manifest) -> Option<String> {
                     .and_then(Node::items)
                     .unwrap_or_default(),
             )
-            .filter_map(|source| source.get_str("path"))
+            .filter_map(|source| source.get("path"))
             .collect()
     } else if manifest.is("kustomize.toolkit.fluxcd.io", "Kustomization") {
-        spec.get_str("path").into_iter().collect()
+        spec.get("path").into_iter().collect()
     } else {
-        return None;
-    };
-    Some(if paths.is_empty() {
-        "its source".to_string()
-    } else {
-        paths.join(", ")
-    })
+        Vec::new()
+    }
+}
+
+/// Where an Application or Flux Kustomization deploys, when it is not the cluster that runs
+/// it: an ArgoCD destination other than `https://kubernetes.default.svc` / `in-cluster`, or a
+/// Flux `spec.kubeConfig`.
+fn remote_destination(manifest: &Manifest) -> Option<String> {
+    let spec = manifest.root.get("spec")?;
+    if manifest.is("argoproj.io", "Application") {
+        let destination = spec.get("destination");
+        let server = destination.and_then(|d| d.get_str("server"));
+        let name = destination.and_then(|d| d.get_str("name"));
+        return match (server.map(|s| s.trim_end_matches('/')), name) {
+            (Some("https://kubernetes.default.svc"), _) | (None, Some("in-cluster")) => None,
+            (Some(server), _) => Some(format!("server {server}")),
+            (None, Some(name)) => Some(format!("cluster {name}")),
+            (None, None) => Some("no destination".into()),
+        };
+    }
+    spec.get("kubeConfig")
+        .map(|_| "spec.kubeConfig".to_string())
+}
+
+/// Plan an ArgoCD Application or Flux Kustomization of the source. Its paths inside the source
+/// are re-pointed at the destination in the copy (the copy is synced by the destination
+/// cluster, as `check` assumes of a manifest under a cluster's paths). Conflicts: a deployer
+/// whose destination is another cluster (a person must retarget the copy), and one that
+/// deploys ASO resources from outside the source (both clusters would reconcile them).
+fn deployer_doc(
+    plan: &mut Plan,
+    settings: &Settings,
+    manifest: &Manifest,
+    path: &Path,
+    from: &Path,
+    to: &Path,
+) -> Vec<Option<String>> {
+    let mut rewrites = Vec::new();
+    let what = label(manifest);
+    for node in deploy_path_nodes(manifest) {
+        let Some(written) = node.as_str() else {
+            rewrites.push(None);
+            continue;
+        };
+        let target = normalize(&settings.root.join(written));
+        if target.starts_with(from) {
+            if let Some(remote) = remote_destination(manifest) {
+                plan.conflict(
+                    path,
+                    format!(
+                        "{what} deploys {written} to {remote}: its copy would deploy the destination's manifests there too; move it out of the source, or retarget it by hand"
+                    ),
+                );
+            }
+            let moved = to.join(target.strip_prefix(from).unwrap_or(Path::new("")));
+            let mut new = kustomize::relative_path(&settings.root, &normalize(&moved));
+            if written.starts_with("./") {
+                new = format!("./{new}");
+            }
+            rewrites.push(Some(new));
+        } else {
+            rewrites.push(None);
+            if rewrite::holds_aso(&target, settings) {
+                plan.conflict(
+                    path,
+                    format!(
+                        "{what} deploys {written}, outside the source, which holds ASO resources: its copy would have both clusters reconcile them; migrate {written} itself, or move {what} out of the source"
+                    ),
+                );
+            } else {
+                plan.notes.push(format!(
+                    "{}: {what} deploys {written}, outside the source: its copy deploys it too",
+                    path.display()
+                ));
+            }
+        }
+    }
+    rewrites
 }
 
 /// Every object of a stream.

@@ -248,39 +248,31 @@ pub(crate) fn common_policy_step(text: &str, root: &Node, want: Option<&str>, pa
     let what = format!("kustomization {}: commonAnnotations", path.display());
     match want {
         Some(value) if current == Some(value) => Step::Done,
-        Some(value) => match edit::set_in_child_mapping(
-            text,
-            root,
-            edit::indent_step_in(text, root),
-            "commonAnnotations",
-            RECONCILE_POLICY,
-            value,
-        ) {
-            Some(e) => Step::Edit(
-                vec![e],
-                Some(format!(
-                    "{what} reconcile-policy {value} (was {})",
-                    describe(current)
-                )),
-            ),
-            None => Step::Stuck(format!(
-                "{what} is not a mapping: cannot set reconcile-policy"
-            )),
-        },
-        None if !has_entry => Step::Done,
-        None => {
-            match edit::remove_from_child_mapping(text, root, "commonAnnotations", RECONCILE_POLICY)
-            {
-                Some(edits) => Step::Edit(
-                    edits,
+        Some(value) => {
+            match edit::set_entry_at(text, root, &["commonAnnotations"], RECONCILE_POLICY, value) {
+                Some(e) => Step::Edit(
+                    vec![e],
                     Some(format!(
-                        "{what} reconcile-policy removed (was {})",
+                        "{what} reconcile-policy {value} (was {})",
                         describe(current)
                     )),
                 ),
-                None => Step::Stuck(format!("{what}: cannot remove reconcile-policy")),
+                None => Step::Stuck(format!(
+                    "{what} is not a mapping: cannot set reconcile-policy"
+                )),
             }
         }
+        None if !has_entry => Step::Done,
+        None => match edit::remove_entry_at(text, root, &["commonAnnotations"], RECONCILE_POLICY) {
+            Some(edits) => Step::Edit(
+                edits,
+                Some(format!(
+                    "{what} reconcile-policy removed (was {})",
+                    describe(current)
+                )),
+            ),
+            None => Step::Stuck(format!("{what}: cannot remove reconcile-policy")),
+        },
     }
 }
 

@@ -4,7 +4,7 @@
 //! New lines take the file's line ending and their siblings' indentation; quoted scalars keep
 //! their quotes; block and flow style are kept.
 
-use super::{Entry, Node, NodeKind, Style};
+use super::{Entry, Node, Style};
 use crate::fix::Edit;
 use crate::span::{LineEnding, Span};
 
@@ -200,9 +200,8 @@ pub fn append_entry(text: &str, mapping: &Node, key: &str, value: &str) -> Optio
     append_entry_raw(text, mapping, key, &scalar_text(value))
 }
 
-/// Append `key: raw` as the last entry of `mapping`, where `raw` is YAML already rendered on
-/// one line (a scalar from [`scalar_text`], or a flow collection such as `{a: b}`). Placement
-/// as in [`append_entry`].
+/// Append `key: raw` as [`append_entry`] does, where `raw` is YAML already rendered on one line
+/// (a scalar from [`scalar_text`], or a flow collection such as `{paths: [a], role: active}`).
 pub fn append_entry_raw(text: &str, mapping: &Node, key: &str, raw: &str) -> Option<Edit> {
     let entries = mapping.entries()?;
     let pair = format!("{}: {raw}", scalar_text(key));
@@ -237,100 +236,156 @@ fn insert_line_after(text: &str, offset: usize, line: &str) -> Edit {
 /// `annotations` as the last key of `metadata` when it is missing. `None` when the object has
 /// no `metadata` mapping to edit.
 pub fn set_annotation(text: &str, root: &Node, key: &str, value: &str) -> Option<Edit> {
-    let metadata = root.get("metadata")?;
-    set_in_child_mapping(
-        text,
-        metadata,
-        indent_step(text, root, metadata),
-        "annotations",
-        key,
-        value,
-    )
+    set_entry_at(text, root, &["metadata", "annotations"], key, value)
 }
 
-/// Set `key` to the scalar `value` in the mapping under `child_key` of `parent`: an existing
-/// value is replaced keeping its quotes ([`replace_scalar`]); otherwise as
-/// [`set_in_child_mapping_raw`].
-pub fn set_in_child_mapping(
+/// Remove annotation `key` from the object whose root mapping is `root`; when it was the only
+/// annotation, remove `metadata.annotations` as well. `None` when the annotation is absent.
+pub fn remove_annotation(text: &str, root: &Node, key: &str) -> Option<Vec<Edit>> {
+    remove_entry_at(text, root, &["metadata", "annotations"], key)
+}
+
+/// Set `key: value` in the mapping at `path` under `root` (`["commonAnnotations"]`,
+/// `["spec", "commonMetadata", "annotations"]`): replace the value in place when the key
+/// exists, else append the entry with its siblings' indentation, creating the missing mappings
+/// of `path` as the last keys of the deepest one that exists. `None` when the path runs through
+/// something that is not a mapping.
+pub fn set_entry_at(
     text: &str,
-    parent: &Node,
-    step: usize,
-    child_key: &str,
+    root: &Node,
+    path: &[&str],
     key: &str,
     value: &str,
 ) -> Option<Edit> {
-    match parent.get(child_key).and_then(|child| child.get(key)) {
-        Some(existing) => Some(replace_scalar(text, existing, value)),
-        None => set_in_child_mapping_raw(text, parent, step, child_key, key, &scalar_text(value)),
-    }
+    set_rendered_at(text, root, path, key, &scalar_text(value), |existing| {
+        replace_scalar(text, existing, value)
+    })
 }
 
-/// Set `key` to the rendered YAML `raw` in the mapping under `child_key` of `parent` (as
-/// [`set_annotation`] does for `metadata.annotations`): replace the value when the key exists,
-/// append it otherwise, and create `child_key` as the last key of `parent` when it is missing,
-/// its entry `step` columns deeper. Used for `commonAnnotations` and `.asoguard.yaml`'s
-/// `clusters`. `None` when `parent` is not a mapping or `child_key` holds something else.
-pub fn set_in_child_mapping_raw(
+/// [`set_entry_at`] with a value already rendered as one line of YAML (a flow collection such
+/// as `{paths: ["a/**"], role: active}`); an existing value is replaced whole.
+pub fn set_entry_raw_at(
     text: &str,
-    parent: &Node,
-    step: usize,
-    child_key: &str,
+    root: &Node,
+    path: &[&str],
     key: &str,
     raw: &str,
 ) -> Option<Edit> {
-    parent.entries()?;
-    let Some(child) = parent.entry(child_key) else {
-        return add_child_mapping(text, parent, step, child_key, key, raw);
-    };
-    let node = &child.value;
-    if let Some(existing) = node.get(key) {
-        return Some(Edit::replace(existing.span, raw));
-    }
-    match &node.kind {
-        NodeKind::Mapping { entries, .. } if !entries.is_empty() || node.is_flow() => {
-            append_entry_raw(text, node, key, raw)
-        }
-        _ if node.is_null() && node.span.is_empty() => {
-            // `child:` with nothing after it: give it its first entry on the next line.
-            let indent = column(text, child.key.span.start) + step;
-            Some(insert_line_after(
-                text,
-                child.key.span.end,
-                &format!("{}{}: {raw}", " ".repeat(indent), scalar_text(key)),
-            ))
-        }
-        _ if node.is_null() => Some(Edit::replace(
-            node.span,
-            format!("{{{}: {raw}}}", scalar_text(key)),
-        )),
-        _ => None,
-    }
+    set_rendered_at(text, root, path, key, raw, |existing| {
+        Edit::replace(existing.span, raw)
+    })
 }
 
-fn add_child_mapping(
+/// The walk of [`set_entry_at`]: `raw` is the rendered value of a new entry, `replace` edits an
+/// existing one.
+fn set_rendered_at(
     text: &str,
-    parent: &Node,
-    step: usize,
-    child_key: &str,
+    root: &Node,
+    path: &[&str],
     key: &str,
     raw: &str,
+    replace: impl FnOnce(&Node) -> Edit,
 ) -> Option<Edit> {
+    root.entries()?;
+    // Walk down while the mappings exist; remember the key that led to each.
+    let mut container = root;
+    let mut container_key: Option<&Entry> = None;
+    let mut depth = 0;
+    while depth < path.len() {
+        match container.entry(path[depth]) {
+            Some(entry) if entry.value.entries().is_some() => {
+                container_key = Some(entry);
+                container = &entry.value;
+                depth += 1;
+            }
+            Some(entry) if entry.value.is_null() => {
+                return fill_null(text, root, entry, &path[depth + 1..], key, raw);
+            }
+            Some(_) => return None,
+            None => break,
+        }
+    }
+    if depth == path.len() {
+        if let Some(existing) = container.get(key) {
+            return Some(replace(existing));
+        }
+        if container.is_flow() || !container.entries()?.is_empty() {
+            return append_entry_raw(text, container, key, raw);
+        }
+        // An empty block mapping cannot be: an empty mapping is `{}`, which is flow.
+        return None;
+    }
+    add_nested(
+        text,
+        root,
+        container,
+        container_key,
+        &path[depth..],
+        key,
+        raw,
+    )
+}
+
+/// `missing: {..: {key: raw}}` as text: flow style, or block lines at `indent` by `step`.
+fn nested_text(
+    missing: &[&str],
+    key: &str,
+    raw: &str,
+    flow: Option<()>,
+    indent: usize,
+    step: usize,
+    eol: &str,
+) -> String {
     let pair = format!("{}: {raw}", scalar_text(key));
-    let entries = parent.entries()?;
-    if parent.is_flow() {
+    if flow.is_some() {
+        return missing
+            .iter()
+            .rev()
+            .fold(pair, |inner, k| format!("{}: {{{inner}}}", scalar_text(k)));
+    }
+    let mut lines = Vec::new();
+    for (i, k) in missing.iter().enumerate() {
+        lines.push(format!(
+            "{}{}:",
+            " ".repeat(indent + i * step),
+            scalar_text(k)
+        ));
+    }
+    lines.push(format!(
+        "{}{pair}",
+        " ".repeat(indent + missing.len() * step)
+    ));
+    lines.join(eol)
+}
+
+/// Add the `missing` mappings (and the entry) as the last key of `container`.
+fn add_nested(
+    text: &str,
+    root: &Node,
+    container: &Node,
+    container_key: Option<&Entry>,
+    missing: &[&str],
+    key: &str,
+    raw: &str,
+) -> Option<Edit> {
+    let eol = LineEnding::detect(text).as_str();
+    let entries = container.entries()?;
+    if container.is_flow() {
+        let item = nested_text(missing, key, raw, Some(()), 0, 0, eol);
         return Some(match entries.last() {
-            Some(last) => Edit::insert(entry_span(last).end, format!(", {child_key}: {{{pair}}}")),
-            None => Edit::insert(parent.span.start + 1, format!("{child_key}: {{{pair}}}")),
+            Some(last) => Edit::insert(entry_span(last).end, format!(", {item}")),
+            None => Edit::insert(container.span.start + 1, item),
         });
     }
     let last = entries.last()?;
     let indent = column(text, entries[0].key.span.start);
-    let eol = LineEnding::detect(text).as_str();
-    let lines = format!(
-        "{}{child_key}:{eol}{}{pair}",
-        " ".repeat(indent),
-        " ".repeat(indent + step)
-    );
+    let step = match container_key {
+        Some(k) if indent > column(text, k.key.span.start) => {
+            indent - column(text, k.key.span.start)
+        }
+        _ => file_indent_step(text, root),
+    };
+    let lines = nested_text(missing, key, raw, None, indent, step, eol);
     Some(insert_line_after(
         text,
         last.value.span.end.max(last.key.span.end),
@@ -338,80 +393,111 @@ fn add_child_mapping(
     ))
 }
 
-/// The file's indentation step read off the first block mapping nested in `mapping` whose
-/// entries start on their own line (its entries' column minus its key's column); 2 when there
-/// is none. For a document root, this is how the file indents everything.
-pub fn indent_step_in(text: &str, mapping: &Node) -> usize {
-    mapping
-        .entries()
-        .unwrap_or_default()
-        .iter()
-        .filter(|entry| !entry.value.is_flow())
+/// Give a null value (`annotations:` or `annotations: ~`) its first entry, nesting `missing`.
+fn fill_null(
+    text: &str,
+    root: &Node,
+    entry: &Entry,
+    missing: &[&str],
+    key: &str,
+    raw: &str,
+) -> Option<Edit> {
+    if entry.value.span.is_empty() {
+        let indent = column(text, entry.key.span.start) + file_indent_step(text, root);
+        let eol = LineEnding::detect(text).as_str();
+        let lines = nested_text(
+            missing,
+            key,
+            raw,
+            None,
+            indent,
+            file_indent_step(text, root),
+            eol,
+        );
+        return Some(insert_line_after(text, entry.key.span.end, &lines));
+    }
+    let eol = LineEnding::detect(text).as_str();
+    Some(Edit::replace(
+        entry.value.span,
+        format!(
+            "{{{}}}",
+            nested_text(missing, key, raw, Some(()), 0, 0, eol)
+        ),
+    ))
+}
+
+/// The file's own indentation step: the first block mapping nested under a top-level key,
+/// its entries' column minus that key's column; 2 when there is none.
+fn file_indent_step(text: &str, root: &Node) -> usize {
+    root.entries()
+        .into_iter()
+        .flatten()
         .find_map(|entry| {
-            let first = entry.value.entries()?.first()?.key.span.start;
-            let (key_col, child_col) = (column(text, entry.key.span.start), column(text, first));
-            (child_col > key_col && starts_line(text, first)).then(|| child_col - key_col)
+            let child = entry
+                .value
+                .entries()?
+                .first()
+                .filter(|_| !entry.value.is_flow())?;
+            let (k, c) = (
+                column(text, entry.key.span.start),
+                column(text, child.key.span.start),
+            );
+            (c > k).then_some(c - k)
         })
         .unwrap_or(2)
 }
 
-/// The file's own indentation step, read off `metadata` (its children's column minus its key's
-/// column); 2 when that cannot be read.
-fn indent_step(text: &str, root: &Node, metadata: &Node) -> usize {
-    let key_column = root
-        .entry("metadata")
-        .map(|e| column(text, e.key.span.start));
-    let child_column = metadata
-        .entries()
-        .and_then(|e| e.first())
-        .filter(|_| !metadata.is_flow())
-        .map(|e| column(text, e.key.span.start));
-    match (key_column, child_column) {
-        (Some(k), Some(c)) if c > k => c - k,
-        _ => 2,
-    }
-}
-
-/// Remove annotation `key` from the object whose root mapping is `root`; when it was the only
-/// annotation, remove `metadata.annotations` as well. `None` when the annotation is absent.
-pub fn remove_annotation(text: &str, root: &Node, key: &str) -> Option<Vec<Edit>> {
-    remove_from_child_mapping(text, root.get("metadata")?, "annotations", key)
-}
-
-/// Remove `key` from the mapping under `child_key` of `parent` (as [`remove_annotation`] does
-/// for `metadata.annotations`); when it was the only entry, remove `child_key` as well, leaving
-/// comment lines in place. `None` when the key is absent.
-pub fn remove_from_child_mapping(
-    text: &str,
-    parent: &Node,
-    child_key: &str,
-    key: &str,
-) -> Option<Vec<Edit>> {
-    let (child_index, child) = parent
+/// Remove `key` from the mapping at `path` under `root`; when it was the only entry, remove
+/// the mapping's own key as well (its line, leaving comment lines in place). `None` when the
+/// key is absent.
+pub fn remove_entry_at(text: &str, root: &Node, path: &[&str], key: &str) -> Option<Vec<Edit>> {
+    let (last, parents) = path.split_last()?;
+    let container = if parents.is_empty() {
+        root
+    } else {
+        root.get_path(parents)?
+    };
+    let (map_index, map_entry) = container
         .entries()?
         .iter()
         .enumerate()
-        .find(|(_, e)| e.key.as_str() == Some(child_key))?;
-    let map = &child.value;
+        .find(|(_, e)| e.key.as_str() == Some(*last))?;
+    let map = &map_entry.value;
     let entries = map.entries()?;
     let index = entries.iter().position(|e| e.key.as_str() == Some(key))?;
     if entries.len() > 1 {
         return Some(vec![remove_entry(text, map, index)?]);
     }
-    if map.is_flow() || parent.is_flow() || !starts_line(text, child.key.span.start) {
-        return Some(vec![remove_entry(text, parent, child_index)?]);
+    if map.is_flow() || container.is_flow() || !starts_line(text, map_entry.key.span.start) {
+        return Some(vec![remove_entry(text, container, map_index)?]);
     }
-    // Block `child:` whose only entry goes: remove the key's line and the entry's lines,
+    // A block mapping whose only entry goes: remove its key's line and the entry's lines,
     // leaving any comment lines between them in place.
     let key_line = Span::new(
-        line_start(text, child.key.span.start),
-        next_line_start(text, child.key.span.end),
+        line_start(text, map_entry.key.span.start),
+        next_line_start(text, map_entry.key.span.end),
     );
     let entry = remove_entry(text, map, index)?;
     if entry.span.touches(&key_line) {
-        return Some(vec![remove_entry(text, parent, child_index)?]);
+        return Some(vec![remove_entry(text, container, map_index)?]);
     }
     Some(vec![Edit::delete(key_line), entry])
+}
+
+/// Remove `item` from the comma-separated annotation `key` of the object at `root` (ArgoCD's
+/// `sync-options`), and the annotation itself when nothing is left. `None` when the item is
+/// absent.
+pub fn remove_annotation_item(text: &str, root: &Node, key: &str, item: &str) -> Option<Vec<Edit>> {
+    let value = &root
+        .get_path(&["metadata", "annotations"])?
+        .entry(key)?
+        .value;
+    let (edit, any_left) = remove_comma_items(text, value, |i| i == item)?;
+    if any_left {
+        Some(vec![edit])
+    } else {
+        remove_annotation(text, root, key)
+    }
 }
 
 /// Remove from a comma-separated scalar every item that `drop` selects (items compared
@@ -538,6 +624,98 @@ mod tests {
     }
 
     #[test]
+    fn sets_nested_entries_creating_mappings() {
+        let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_at(text, r, &["commonAnnotations"], KEY, "skip").unwrap()]
+        });
+        assert_eq!(out, format!("{text}commonAnnotations:\n  {KEY}: skip\n"));
+        let text = "kind: Kustomization\nspec:\n    path: ./a\n    prune: true\n";
+        let out = with_root(text, |r| {
+            vec![
+                set_entry_at(
+                    text,
+                    r,
+                    &["spec", "commonMetadata", "annotations"],
+                    KEY,
+                    "skip",
+                )
+                .unwrap(),
+            ]
+        });
+        assert_eq!(
+            out,
+            format!(
+                "kind: Kustomization\nspec:\n    path: ./a\n    prune: true\n    commonMetadata:\n        annotations:\n            {KEY}: skip\n"
+            )
+        );
+        let text = "spec: {path: ./a}\n";
+        let out = with_root(text, |r| {
+            vec![
+                set_entry_at(
+                    text,
+                    r,
+                    &["spec", "commonMetadata", "annotations"],
+                    KEY,
+                    "skip",
+                )
+                .unwrap(),
+            ]
+        });
+        assert_eq!(
+            out,
+            format!("spec: {{path: ./a, commonMetadata: {{annotations: {{{KEY}: skip}}}}}}\n")
+        );
+        let text = "commonAnnotations:\nresources: []\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_at(text, r, &["commonAnnotations"], KEY, "skip").unwrap()]
+        });
+        assert_eq!(
+            out,
+            format!("commonAnnotations:\n  {KEY}: skip\nresources: []\n")
+        );
+    }
+
+    #[test]
+    fn sets_raw_flow_values() {
+        let text = "clusters:\n  a: {paths: [x], role: passive}\n";
+        let out = with_root(text, |r| {
+            vec![
+                set_entry_raw_at(
+                    text,
+                    r,
+                    &["clusters"],
+                    "b",
+                    "{paths: [\"y/**\"], role: active}",
+                )
+                .unwrap(),
+            ]
+        });
+        assert_eq!(
+            out,
+            "clusters:\n  a: {paths: [x], role: passive}\n  b: {paths: [\"y/**\"], role: active}\n"
+        );
+        let text = "clusters: {}\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_raw_at(text, r, &["clusters"], "b", "{paths: []}").unwrap()]
+        });
+        assert_eq!(out, "clusters: {b: {paths: []}}\n");
+        let text = "rules: {}\nexclude:\n    - v\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_raw_at(text, r, &["clusters"], "b", "{paths: []}").unwrap()]
+        });
+        assert_eq!(
+            out,
+            "rules: {}\nexclude:\n    - v\nclusters:\n  b: {paths: []}\n"
+        );
+        let text = "clusters:\n  a: {paths: [x]}\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_raw_at(text, r, &["clusters"], "a", "{paths: [z]}").unwrap()]
+        });
+        assert_eq!(out, "clusters:\n  a: {paths: [z]}\n");
+    }
+
+    #[test]
     fn removes_sequence_items() {
         let text = "o:\n- A=1\n- Replace=true # x\n- B=2\nf: [A=1, Replace=true]\n";
         let stream = parse(text);
@@ -567,75 +745,6 @@ mod tests {
             );
             assert_eq!(any_left, left);
         }
-    }
-
-    #[test]
-    fn sets_and_removes_in_a_root_child_mapping() {
-        // commonAnnotations created as the last root key, indented by the file's own step.
-        let text = "resources:\n- a.yaml\nlabels:\n    x: y\r\n";
-        let out = with_root(text, |r| {
-            let step = indent_step_in(text, r);
-            vec![set_in_child_mapping(text, r, step, "commonAnnotations", KEY, "skip").unwrap()]
-        });
-        assert_eq!(
-            out,
-            "resources:\n- a.yaml\nlabels:\n    x: y\r\ncommonAnnotations:\n    serviceoperator.azure.com/reconcile-policy: skip\n"
-        );
-        let out2 = with_root(&out, |r| {
-            remove_from_child_mapping(&out, r, "commonAnnotations", KEY).unwrap()
-        });
-        assert_eq!(out2, text, "removing the only entry removes the key too");
-        // An existing value is replaced keeping its quotes.
-        let text = "commonAnnotations:\n  serviceoperator.azure.com/reconcile-policy: 'manage'\n";
-        let out = with_root(text, |r| {
-            vec![set_in_child_mapping(text, r, 2, "commonAnnotations", KEY, "skip").unwrap()]
-        });
-        assert_eq!(
-            out,
-            "commonAnnotations:\n  serviceoperator.azure.com/reconcile-policy: 'skip'\n"
-        );
-    }
-
-    #[test]
-    fn appends_raw_flow_values() {
-        let text = "clusters:\n  a: {paths: [x], role: passive}\n";
-        let out = with_root(text, |r| {
-            let clusters = r.get("clusters").unwrap();
-            vec![
-                append_entry_raw(text, clusters, "b", "{paths: [\"y/**\"], role: active}").unwrap(),
-            ]
-        });
-        assert_eq!(
-            out,
-            "clusters:\n  a: {paths: [x], role: passive}\n  b: {paths: [\"y/**\"], role: active}\n"
-        );
-        let text = "clusters: {}\n";
-        let out = with_root(text, |r| {
-            vec![set_in_child_mapping_raw(text, r, 2, "clusters", "b", "{paths: []}").unwrap()]
-        });
-        assert_eq!(out, "clusters: {b: {paths: []}}\n");
-        let text = "rules: {}\n";
-        let out = with_root(text, |r| {
-            vec![set_in_child_mapping_raw(text, r, 2, "clusters", "b", "{paths: []}").unwrap()]
-        });
-        assert_eq!(out, "rules: {}\nclusters:\n  b: {paths: []}\n");
-    }
-
-    #[test]
-    fn reads_the_indent_step() {
-        let stream = parse("a: 1\nb:\n   c: 1\n");
-        assert_eq!(
-            indent_step_in(
-                "a: 1\nb:\n   c: 1\n",
-                stream.documents[0].root.as_ref().unwrap()
-            ),
-            3
-        );
-        let stream = parse("a: {b: 1}\n");
-        assert_eq!(
-            indent_step_in("a: {b: 1}\n", stream.documents[0].root.as_ref().unwrap()),
-            2
-        );
     }
 
     #[test]
