@@ -118,6 +118,11 @@ pub fn asoguard(dir: &Path, args: &[&str]) -> (i32, String) {
 
 /// The findings of the watched rules on a repository: (file, code, kind and name).
 pub fn watched_findings(root: &Path) -> BTreeSet<(PathBuf, String, String)> {
+    findings(root, &WATCHED)
+}
+
+/// The findings of rules `codes` on a repository: (file, code, kind and name).
+pub fn findings(root: &Path, codes: &[&str]) -> BTreeSet<(PathBuf, String, String)> {
     let settings = asoguard_core::config::load(None, root).expect("the fixture config loads");
     let report = asoguard_core::check_paths(
         &[root.to_path_buf()],
@@ -126,7 +131,7 @@ pub fn watched_findings(root: &Path) -> BTreeSet<(PathBuf, String, String)> {
     );
     report
         .diagnostics()
-        .filter(|(_, d)| WATCHED.contains(&d.rule.code()))
+        .filter(|(_, d)| codes.contains(&d.rule.code()))
         .map(|(file, d)| {
             let object = d.object.as_ref().map_or_else(String::new, |o| {
                 format!(
@@ -506,4 +511,34 @@ fn diff_and_plan_write_nothing_and_exit_1() {
         output.contains("4. Once every resource is Ready"),
         "{output}"
     );
+}
+
+/// A migration's copies carry none of the live state ASO011 reports, though the source did.
+#[test]
+fn migrated_copies_carry_no_live_state() {
+    let before = fixtures().join("migrate/cluster-to-cluster/before");
+    let sb = sandbox(&before);
+    let source_state = findings(sb.path(), &["ASO011"]);
+    assert!(
+        source_state
+            .iter()
+            .any(|(path, _, _)| path.starts_with("clusters/east")),
+        "the fixture's source carries live state: {source_state:?}"
+    );
+    let (code, output) = asoguard(
+        sb.path(),
+        &[
+            "migrate",
+            "--from",
+            "clusters/east",
+            "--to",
+            "clusters/west",
+        ],
+    );
+    assert_eq!(code, 0, "{output}");
+    let copies: Vec<_> = findings(sb.path(), &["ASO011"])
+        .into_iter()
+        .filter(|(path, _, _)| path.starts_with("clusters/west"))
+        .collect();
+    assert!(copies.is_empty(), "{copies:?}");
 }

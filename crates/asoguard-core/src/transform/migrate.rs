@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::config::{CONFIG_FILE, Role, Settings, absolute, normalize};
 use crate::discover::{self, Target};
-use crate::manifest::{Manifest, Policy};
+use crate::manifest::{ASO_FINALIZER, LIVE_METADATA, Manifest, OPERATOR_ANNOTATIONS, Policy};
 use crate::yaml::{self, Node, edit, json};
 
 use super::config_edit::{self, role_str};
@@ -19,32 +19,16 @@ use super::kustomize::{self, RefKind};
 use super::rewrite::{self, Loaded, Status, Step};
 use super::{FileChange, Plan, TransformError, count, label};
 
-/// Metadata fields the API server sets on a live object; exported manifests carry them and a
-/// new cluster must not.
-pub const LIVE_METADATA: [&str; 9] = [
-    "uid",
-    "resourceVersion",
-    "managedFields",
-    "creationTimestamp",
-    "generation",
-    "selfLink",
+/// What a copy sheds besides [`LIVE_METADATA`] (which ASO011 reports too): fields of a live
+/// object that tie it to the old cluster (owner and deletion state).
+pub const MOVED_METADATA: [&str; 3] = [
     "deletionTimestamp",
     "deletionGracePeriodSeconds",
     "ownerReferences",
 ];
 
-/// Annotations set by ASO (or by `kubectl apply`) on a live object, never by a manifest.
-pub const OPERATOR_ANNOTATIONS: [&str; 6] = [
-    "serviceoperator.azure.com/resource-id",
-    "serviceoperator.azure.com/poller-resume-token",
-    "serviceoperator.azure.com/poller-resume-id",
-    "serviceoperator.azure.com/latest-reconciled-generation",
-    "serviceoperator.azure.com/operator-namespace",
-    "kubectl.kubernetes.io/last-applied-configuration",
-];
-
-/// The finalizer ASO adds to every resource it manages.
-pub const ASO_FINALIZER: &str = "serviceoperator.azure.com/finalizer";
+/// What a copy sheds besides [`OPERATOR_ANNOTATIONS`]: the annotation `kubectl apply` sets.
+pub const KUBECTL_LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Where resources move from and to.
 #[derive(Clone, Debug)]
@@ -799,7 +783,11 @@ fn strip_step(text: &str, root: &Node) -> Option<Step> {
     }
     let metadata = root.get("metadata").filter(|m| m.entries().is_some())?;
     for (index, entry) in metadata.entries().unwrap_or_default().iter().enumerate() {
-        let Some(key) = entry.key.as_str().filter(|k| LIVE_METADATA.contains(k)) else {
+        let Some(key) = entry
+            .key
+            .as_str()
+            .filter(|k| LIVE_METADATA.contains(k) || MOVED_METADATA.contains(k))
+        else {
             continue;
         };
         return Some(match edit::remove_entry(text, metadata, index) {
@@ -810,7 +798,10 @@ fn strip_step(text: &str, root: &Node) -> Option<Step> {
             None => stuck(key),
         });
     }
-    for key in OPERATOR_ANNOTATIONS {
+    for key in OPERATOR_ANNOTATIONS
+        .into_iter()
+        .chain([KUBECTL_LAST_APPLIED])
+    {
         if metadata
             .get("annotations")
             .and_then(|a| a.get(key))
