@@ -542,3 +542,171 @@ fn migrated_copies_carry_no_live_state() {
         .collect();
     assert!(copies.is_empty(), "{copies:?}");
 }
+
+/// Transforms over the whole-repository fixtures (`fixtures/repos/`: Kustomize overlays, Flux,
+/// ArgoCD App-of-Apps, namespace per environment, active-active). Each either succeeds, with
+/// no new ASO001/ASO005/ASO006 and a second run that changes nothing, or is refused with the
+/// tree untouched.
+#[test]
+fn transforms_on_the_fixture_repositories() {
+    let repos = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/repos");
+    let commands: &[(&str, &[&str])] = &[
+        (
+            "active-active",
+            &["policy", "set", "detach-on-delete", ".", "--critical-only"],
+        ),
+        (
+            "active-active",
+            &["failover", "--promote", "east", "--demote", "west"],
+        ),
+        (
+            "active-active",
+            &[
+                "migrate",
+                "--from",
+                "clusters/east",
+                "--to",
+                "clusters/north",
+            ],
+        ),
+        (
+            "argocd-app-of-apps",
+            &["policy", "set", "detach-on-delete", ".", "--critical-only"],
+        ),
+        (
+            "argocd-app-of-apps",
+            &[
+                "migrate",
+                "--from",
+                "infra/azure",
+                "--to",
+                "infra/azure-west",
+            ],
+        ),
+        (
+            "flux",
+            &["policy", "set", "detach-on-delete", ".", "--critical-only"],
+        ),
+        (
+            "flux",
+            &[
+                "migrate",
+                "--from",
+                "infrastructure/azure",
+                "--to",
+                "infrastructure/west",
+            ],
+        ),
+        (
+            "flux",
+            &[
+                "migrate",
+                "--from",
+                "clusters/prod",
+                "--to",
+                "clusters/west",
+            ],
+        ),
+        (
+            "kustomize-overlays",
+            &["policy", "set", "detach-on-delete", ".", "--critical-only"],
+        ),
+        (
+            "kustomize-overlays",
+            &["policy", "set", "unset", "overlays"],
+        ),
+        (
+            "kustomize-overlays",
+            &["failover", "--promote", "dr", "--demote", "prod"],
+        ),
+        (
+            "kustomize-overlays",
+            &["failover", "--promote", "staging", "--demote", "prod"],
+        ),
+        (
+            "kustomize-overlays",
+            &[
+                "migrate",
+                "--from",
+                "overlays/staging",
+                "--to",
+                "overlays/qa",
+            ],
+        ),
+        (
+            "kustomize-overlays",
+            &[
+                "migrate",
+                "--from",
+                "overlays/prod",
+                "--to",
+                "regions/west/prod",
+            ],
+        ),
+        (
+            "kustomize-overlays",
+            &["migrate", "--from", "base", "--to", "base-west"],
+        ),
+        (
+            "namespace-per-env",
+            &["policy", "set", "detach-on-delete", ".", "--critical-only"],
+        ),
+        (
+            "namespace-per-env",
+            &[
+                "migrate",
+                "--from",
+                "dev",
+                "--to",
+                "test",
+                "--namespace",
+                "test",
+            ],
+        ),
+    ];
+    let mut succeeded = 0;
+    let mut failures = Vec::new();
+    for (repo, args) in commands {
+        let dir = repos.join(repo);
+        if !dir.is_dir() {
+            failures.push(format!("{repo}: no such fixture repository"));
+            continue;
+        }
+        let sb = sandbox(&dir);
+        // The repositories' own expectation files are not part of the repository.
+        for name in ["expected.txt", "fixed.txt"] {
+            let _ = fs::remove_file(sb.path().join(name));
+        }
+        let start = read_tree(sb.path());
+        let old = watched_findings(sb.path());
+        let args = [*args, &["--yes"]].concat();
+        let (code, output) = asoguard(sb.path(), &args);
+        let label = format!("{repo}: asoguard {}", args.join(" "));
+        match code {
+            0 => {
+                succeeded += 1;
+                let new = watched_findings(sb.path());
+                let added: Vec<_> = new.difference(&old).collect();
+                if !added.is_empty() {
+                    failures.push(format!("{label}: new findings {added:?}"));
+                }
+                let after = read_tree(sb.path());
+                let (again, output) = asoguard(sb.path(), &args);
+                if again != 0 || read_tree(sb.path()) != after {
+                    failures.push(format!(
+                        "{label}: the second run was not a no-op:\n{output}"
+                    ));
+                }
+            }
+            2 if read_tree(sb.path()) == start => {}
+            _ => failures.push(format!(
+                "{label}: exit {code} (or a refusal that changed the tree):\n{output}"
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(
+        succeeded >= 10,
+        "only {succeeded} of the transforms succeeded"
+    );
+}

@@ -77,7 +77,8 @@ pub struct PolicySetArgs {
     /// Only resources that set no reconcile-policy of their own.
     #[arg(long)]
     pub only_unset: bool,
-    /// Allow `skip` in an active cluster, or removing it in a passive one.
+    /// Allow changes that `asoguard check` will report (ASO001, ASO005, ASO006), such as `skip`
+    /// in an active cluster or removing it in a passive one.
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]

@@ -1,19 +1,32 @@
-//! `failover`: the ASO FAQ's disaster-recovery step. The passive cluster's copies lose `skip`
-//! (critical kinds get `detach-on-delete`), the demoted cluster's resources get `skip`, and the
-//! two clusters swap roles in `.asoguard.yaml`, all in one transaction.
+//! `failover`: the ASO FAQ's disaster-recovery step. The two clusters swap roles in
+//! `.asoguard.yaml`, and the manifests follow: the promoted cluster's resources lose `skip`
+//! (critical kinds get `detach-on-delete`), the demoted cluster's get it, all in one
+//! transaction.
+//!
+//! The manifests are changed the way `asoguard check --fix` would fix the roles' new ASO001
+//! (`skip` in an active cluster) and ASO005 (a passive cluster without `skip`) findings, so a
+//! policy is changed where it is written: a resource's own annotation, an overlay's patch or
+//! `commonAnnotations`, a Namespace. Only files of the two clusters are changed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Role, Settings};
 use crate::discover::{self, Target};
-use crate::manifest::{Manifest, Policy};
+use crate::engine::{self, RunOptions};
+use crate::fix::{Applicability, Fix, apply_fixes};
+use crate::manifest::Manifest;
+use crate::rules::Rule;
 use crate::yaml;
 
 use super::config_edit::{self, role_str};
 use super::identity::{Identity, identity};
-use super::rewrite::{self, Loaded, Status, Step};
-use super::{FileChange, Plan, TransformError, count, kustomize, label};
+use super::rewrite::{self, Status};
+use super::verify;
+use super::{FileChange, Plan, TransformError, count, label};
+
+/// The most rounds of fixes; each round re-checks the repository.
+const MAX_ROUNDS: usize = 20;
 
 /// Which clusters (names from `.asoguard.yaml`'s `clusters`) trade places.
 #[derive(Clone, Debug)]
@@ -23,13 +36,6 @@ pub struct FailoverOptions {
     /// The active cluster that stands down: it becomes passive. Without it, another active
     /// cluster holding the same resources is a conflict (two operators would reconcile them).
     pub demote: Option<String>,
-}
-
-/// What one side of the failover does to an object.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Promote,
-    Demote,
 }
 
 /// Plan a failover. Errors when the config is missing, a cluster is unknown, the two are the
@@ -86,18 +92,13 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
         );
     let (targets, _) = discover::discover(std::slice::from_ref(&walk_root), settings, false);
     let mut sides: Vec<Target> = Vec::new();
-    let mut sides_of: Vec<Side> = Vec::new();
     let mut others: Vec<(Target, String)> = Vec::new();
     for target in targets {
         let Some(cluster) = settings.cluster_of(&target.fs_path) else {
             continue;
         };
-        if cluster.name == options.promote {
+        if cluster.name == options.promote || Some(&cluster.name) == options.demote.as_ref() {
             sides.push(target);
-            sides_of.push(Side::Promote);
-        } else if Some(&cluster.name) == options.demote.as_ref() {
-            sides.push(target);
-            sides_of.push(Side::Demote);
         } else if cluster.role == Role::Active {
             others.push((target, cluster.name.clone()));
         }
@@ -109,12 +110,8 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
     plan.scope.push(config_path.clone());
     unread_manifests(&mut plan, settings, &walk_root, &sides, options);
     let loaded = rewrite::load(sides, settings)?;
-
-    let mut promoted = 0;
-    let mut protected = 0;
-    let mut demoted = 0;
     let mut promoted_ids: HashMap<Identity, PathBuf> = HashMap::new();
-    for (file, side) in loaded.iter().zip(sides_of) {
+    for file in &loaded {
         let path = &file.target.display;
         if file.status != Status::Yaml {
             if file.text.contains(".azure.com/") {
@@ -125,59 +122,25 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
             }
             continue;
         }
-        let stream = yaml::parse(&file.text);
-        let is_kustomization = kustomize::is_kustomization(path);
-        let mut wants: Vec<Option<Want>> = Vec::new();
-        for document in &stream.documents {
-            let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) else {
-                wants.push(None);
-                continue;
-            };
-            let raw = rewrite::policy_raw(&manifest);
-            let skip = Some(Policy::Skip.as_str());
-            let dod = Policy::DetachOnDelete.as_str();
-            let critical = manifest
-                .kind
-                .is_some_and(|k| manifest.is_aso() && settings.is_critical(manifest.group(), k));
-            let mut want = None;
-            if manifest.is_aso() {
-                if side == Side::Promote {
-                    if let Ok(id) = identity(&manifest, None) {
-                        promoted_ids.insert(id, path.clone());
-                    }
-                }
-                match side {
-                    Side::Promote if raw == skip => {
-                        promoted += 1;
-                        protected += usize::from(critical);
-                        want = Some(Want::Own(critical.then_some(dod)));
-                    }
-                    Side::Demote if raw != skip => {
-                        demoted += 1;
-                        want = Some(Want::Own(skip));
-                    }
-                    _ => {}
-                }
-            } else if manifest.is("", "Namespace") && side == Side::Promote && raw == skip {
-                // Resources that set no policy inherit the Namespace's: keep them protected.
-                want = Some(Want::Own(Some(dod)));
-            }
-            if is_kustomization {
-                let common = rewrite::common_policy(manifest.root);
-                match side {
-                    Side::Promote if common == skip => want = Some(Want::Common(None)),
-                    Side::Demote if common.is_some() && common != skip => {
-                        want = Some(Want::Common(skip))
-                    }
-                    _ => {}
+        let promoted = settings
+            .cluster_of(&file.target.fs_path)
+            .is_some_and(|c| c.name == options.promote);
+        if promoted {
+            let stream = yaml::parse(&file.text);
+            for document in &stream.documents {
+                let manifest = document.root.as_ref().and_then(Manifest::from_root);
+                if let Some(id) = manifest
+                    .filter(Manifest::is_aso)
+                    .and_then(|m| identity(&m, None).ok())
+                {
+                    promoted_ids.insert(id, path.clone());
                 }
             }
-            wants.push(want);
         }
-        apply_wants(&mut plan, file, &wants);
     }
 
-    // Without a demotion, an active cluster that holds the same resources keeps reconciling them.
+    // Another active cluster that holds the same resources would keep reconciling them: name it,
+    // so the hint says what to demote.
     for (target, cluster) in others {
         let Ok(text) = discover::read_text(&target.fs_path, settings.max_file_size) else {
             continue;
@@ -234,18 +197,28 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
             Err(message) => plan.conflict(&config_path, message),
         }
     }
+
+    // The manifests follow the new roles: apply check's own fixes for what the flip causes.
+    let (promoted, demoted) = if plan.conflicts.is_empty() {
+        let new_settings = verify::with_config(settings, &config_path, &config_after)
+            .map_err(|e| TransformError::at(&config_path, e))?;
+        follow_roles(&mut plan, settings, &new_settings, &loaded)
+    } else {
+        (0, 0)
+    };
     plan.push_change(FileChange {
-        path: config_path,
+        path: config_path.clone(),
         before: Some(config_text),
         after: config_after,
         actions: config_actions,
         source: None,
     });
+    verify::verify(&mut plan, settings, Some(&config_path));
 
     if let Some(demote) = &options.demote {
         plan.checklist.push(format!(
-            "Sync cluster `{demote}` first: {} there get `skip`, so its ASO stops writing to Azure before `{}` takes over (if that cluster is down, it picks up `skip` when it returns).",
-            count(demoted, "ASO resource"),
+            "Sync cluster `{demote}` first: {} give its resources `skip`, so its ASO stops writing to Azure before `{}` takes over (if that cluster is down, it picks up `skip` when it returns).",
+            count(demoted, "change"),
             options.promote
         ));
     } else {
@@ -254,9 +227,9 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
         );
     }
     plan.checklist.push(format!(
-        "Then sync cluster `{}`: ASO there now reconciles {} that had `skip` ({protected} of a critical kind, kept from deletion by `detach-on-delete`).",
+        "Then sync cluster `{}`: {} take `skip` off its resources (critical kinds keep `detach-on-delete`), and its ASO reconciles them.",
         options.promote,
-        count(promoted, "resource"),
+        count(promoted, "change"),
     ));
     plan.checklist.push(format!(
         "Check that the promoted resources turn Ready (`kubectl get <kind> -A` in cluster `{}`).",
@@ -306,31 +279,100 @@ fn unread_manifests(
     }
 }
 
-/// What a document needs: its own policy, or its kustomization's `commonAnnotations` policy
-/// (`None` inside: removed).
-#[derive(Clone, Copy)]
-enum Want {
-    Own(Option<&'static str>),
-    Common(Option<&'static str>),
-}
-
-/// Rewrite `file` so every document gets what `wants` says, and add the change (or conflict).
-fn apply_wants(plan: &mut Plan, file: &Loaded, wants: &[Option<Want>]) {
-    let path = &file.target.display;
-    match rewrite::rewrite(&file.text, |index, text, root| {
-        match wants.get(index).copied().flatten() {
-            Some(Want::Own(want)) => rewrite::policy_step(text, root, want),
-            Some(Want::Common(want)) => rewrite::common_policy_step(text, root, want, path),
-            None => Step::Done,
+/// Apply, to the files of the two clusters, the safe fixes `check` proposes under the new
+/// roles for findings the old roles did not have, round after round until none is left.
+/// Returns how many ASO001 fixes (promotions) and ASO005 fixes (demotions) were applied. A
+/// fix that belongs in a file outside the two clusters is a conflict.
+fn follow_roles(
+    plan: &mut Plan,
+    settings: &Settings,
+    new_settings: &Settings,
+    loaded: &[rewrite::Loaded],
+) -> (usize, usize) {
+    let originals: BTreeMap<PathBuf, &rewrite::Loaded> = loaded
+        .iter()
+        .filter(|f| f.status == Status::Yaml)
+        .map(|f| (f.target.fs_path.clone(), f))
+        .collect();
+    let before = verify::findings(verify::inputs(settings, &BTreeMap::new()), settings);
+    let guarded = verify::guarded(new_settings);
+    let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
+    let mut actions: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    let (mut promoted, mut demoted) = (0, 0);
+    let mut outside: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for _ in 0..MAX_ROUNDS {
+        let report = engine::check_inputs(
+            verify::inputs(new_settings, &texts),
+            &guarded,
+            RunOptions::default(),
+        );
+        let mut fixes: BTreeMap<PathBuf, Vec<(Rule, String, Fix)>> = BTreeMap::new();
+        for (file, d) in report.diagnostics() {
+            let key = verify::key(&file.path, d);
+            let Some(fix) = d
+                .fix
+                .clone()
+                .filter(|f| f.applicability == Applicability::Safe)
+            else {
+                continue;
+            };
+            if before.contains_key(&key) {
+                continue;
+            }
+            if !originals.contains_key(&key.0) {
+                outside.insert(key.0.clone(), d.message.clone());
+                continue;
+            }
+            let what = d.object.as_ref().map_or_else(String::new, |o| {
+                format!(
+                    "{} `{}`: ",
+                    o.kind.as_deref().unwrap_or("object"),
+                    o.name.as_deref().unwrap_or("?")
+                )
+            });
+            fixes.entry(key.0).or_default().push((d.rule, what, fix));
         }
-    }) {
-        Ok((after, actions)) => plan.push_change(FileChange {
-            path: path.clone(),
+        if fixes.is_empty() {
+            break;
+        }
+        for (path, list) in fixes {
+            let current = texts
+                .get(&path)
+                .cloned()
+                .unwrap_or_else(|| originals[&path].text.clone());
+            let refs: Vec<&Fix> = list.iter().map(|(_, _, f)| f).collect();
+            let (next, applied) = apply_fixes(&current, &refs);
+            for i in applied {
+                let (rule, what, fix) = &list[i];
+                match rule.code() {
+                    "ASO001" => promoted += 1,
+                    _ => demoted += 1,
+                }
+                actions
+                    .entry(path.clone())
+                    .or_default()
+                    .push(format!("{what}{}", fix.title));
+            }
+            texts.insert(path, next);
+        }
+    }
+    for (path, message) in outside {
+        plan.conflict(
+            &verify::display(&path),
+            format!(
+                "{message}; the fix belongs in this file, which is outside both clusters (and may be shared with others): change it by hand, or give the clusters their own copy"
+            ),
+        );
+    }
+    for (path, after) in texts {
+        let file = originals[&path];
+        plan.push_change(FileChange {
+            path: file.target.display.clone(),
             before: Some(file.text.clone()),
             after,
-            actions,
+            actions: actions.remove(&path).unwrap_or_default(),
             source: None,
-        }),
-        Err(message) => plan.conflict(path, message),
+        });
     }
+    (promoted, demoted)
 }

@@ -17,7 +17,9 @@ use super::config_edit::{self, role_str};
 use super::identity::{Identity, identity, normalized_spec, object_key};
 use super::kustomize::{self, RefKind};
 use super::rewrite::{self, Loaded, Status, Step};
-use super::{FileChange, Plan, TransformError, count, label};
+use super::{FileChange, Plan, TransformError, count, label, verify};
+use crate::index::{FileFacts, Index, IndexedFile};
+use crate::span::LineIndex;
 
 /// What a copy sheds besides [`LIVE_METADATA`] (which ASO011 reports too): fields of a live
 /// object that tie it to the old cluster (owner and deletion state).
@@ -434,8 +436,16 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
         .chain(verbatim.keys().map(|r| to.join(r)))
         .collect();
     let src_paths: Vec<PathBuf> = src_files.iter().map(|f| f.target.fs_path.clone()).collect();
-    let config_path = mark_clusters(&mut plan, settings, &from, &to, &src_paths, &dst_paths)?;
+    let deployers = outside_deployers(settings, &from);
+    let config_path = mark_clusters(
+        &mut plan,
+        settings,
+        (&from, &to),
+        (&src_paths, &dst_paths),
+        &deployers,
+    )?;
 
+    super::verify::verify(&mut plan, settings, Some(&config_path));
     plan.scope = vec![from.clone(), to.clone(), config_path];
     let later = std::mem::take(&mut plan.checklist);
     plan.checklist = vec![
@@ -1097,10 +1107,9 @@ fn files_under(
 fn mark_clusters(
     plan: &mut Plan,
     settings: &Settings,
-    from: &Path,
-    to: &Path,
-    src_paths: &[PathBuf],
-    dst_paths: &[PathBuf],
+    (from, to): (&Path, &Path),
+    (src_paths, dst_paths): (&[PathBuf], &[PathBuf]),
+    deployers: &BTreeMap<PathBuf, Option<String>>,
 ) -> Result<PathBuf, TransformError> {
     let (config_path, before) = match &settings.config_path {
         Some(path) => (
@@ -1232,6 +1241,74 @@ fn mark_clusters(
             }
         }
     }
+    // Contexts outside the source that deploy it (an ArgoCD Application, a Flux Kustomization,
+    // a kustomization elsewhere) decide the cluster of what they render: they go passive too.
+    for (deployer, also) in deployers {
+        let shown = verify::display(deployer);
+        if let Some(also) = also {
+            plan.conflict(
+                &shown,
+                format!(
+                    "deploys the source and also {also}: marking it passive would leave that without reconciliation; give the source a deployment of its own first"
+                ),
+            );
+            continue;
+        }
+        let cluster = settings
+            .cluster_of(deployer)
+            .filter(|_| before.is_some())
+            .map(|c| (c.name.clone(), c.role));
+        let Ok(file_rel) = deployer.strip_prefix(&config_dir) else {
+            plan.conflict(
+                &shown,
+                "deploys the source but lies outside the repository root",
+            );
+            continue;
+        };
+        let file_rel = file_rel.to_string_lossy().replace('\\', "/");
+        match cluster {
+            Some((_, Role::Passive)) => {}
+            None => {
+                let base = Path::new(&file_rel).file_stem().map_or_else(
+                    || "deployer".to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                let name = unique_name(&format!("{base}-source"), &taken);
+                taken.insert(name.clone());
+                match config_edit::add_cluster(&text, &name, &file_rel, Role::Passive) {
+                    Ok(new) => {
+                        text = new;
+                        actions.push(format!(
+                            "cluster `{name}` added for {file_rel}, which deploys the source: role passive"
+                        ));
+                    }
+                    Err(message) => plan.conflict(&config_path, message),
+                }
+            }
+            Some((name, Role::Active)) => {
+                let exact = raw
+                    .iter()
+                    .find(|c| c.name == name)
+                    .is_some_and(|c| c.paths.iter().all(|p| p == &file_rel) && !c.paths.is_empty());
+                match exact.then(|| config_edit::set_role(&text, &name, Role::Passive)) {
+                    Some(Ok(Some(new))) => {
+                        text = new;
+                        actions.push(format!(
+                            "cluster `{name}` ({file_rel}, which deploys the source): role passive (was active)"
+                        ));
+                    }
+                    Some(Ok(None)) => {}
+                    Some(Err(message)) => plan.conflict(&config_path, message),
+                    None => plan.conflict(
+                        &shown,
+                        format!(
+                            "deploys the source from active cluster `{name}`, which covers more than this file: its `skip` would be reported as ASO001; give {file_rel} a cluster of its own (role: passive) first"
+                        ),
+                    ),
+                }
+            }
+        }
+    }
     if before.as_deref() != Some(text.as_str()) && !actions.is_empty() {
         plan.push_change(FileChange {
             path: config_path.clone(),
@@ -1242,6 +1319,53 @@ fn mark_clusters(
         });
     }
     Ok(config_path)
+}
+
+/// The files of contexts outside the source (ArgoCD Applications, Flux Kustomizations,
+/// kustomizations) that deploy ASO resources of the source, as `check` renders the repository;
+/// with each, an ASO resource from outside the source that it deploys too, if any.
+fn outside_deployers(settings: &Settings, from: &Path) -> BTreeMap<PathBuf, Option<String>> {
+    let (targets, _) = discover::discover(std::slice::from_ref(&settings.root), settings, false);
+    let files: Vec<IndexedFile> = targets
+        .into_iter()
+        .filter_map(|target| {
+            let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
+            Some(IndexedFile {
+                facts: FileFacts::of(&yaml::parse(&text), &target.fs_path),
+                lines: LineIndex::new(&text),
+                display: target.display,
+                fs_path: target.fs_path,
+            })
+        })
+        .collect();
+    let index = Index::build(files, settings);
+    let mut out: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
+    let located = |instance: &crate::index::Instance| {
+        let context = &index.files[index.contexts[instance.context].file].fs_path;
+        let object = &index.files[instance.file].fs_path;
+        (context.clone(), object.clone())
+    };
+    for instance in index.instances.iter().filter(|i| index.object(i).aso) {
+        let (context, object) = located(instance);
+        if !context.starts_with(from) && object.starts_with(from) {
+            out.entry(context).or_insert(None);
+        }
+    }
+    for instance in index.instances.iter().filter(|i| index.object(i).aso) {
+        let (context, object) = located(instance);
+        if let Some(also @ None) = out.get_mut(&context) {
+            if !object.starts_with(from) {
+                let fact = index.object(instance);
+                *also = Some(format!(
+                    "{} `{}` ({})",
+                    fact.kind,
+                    fact.name.as_deref().unwrap_or("?"),
+                    verify::display(&object).display()
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn unique_name(base: &str, taken: &HashSet<String>) -> String {

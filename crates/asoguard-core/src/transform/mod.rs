@@ -44,6 +44,7 @@ mod config_edit;
 pub mod identity;
 mod kustomize;
 mod rewrite;
+pub mod verify;
 
 use std::fs;
 use std::io::Write;

@@ -60,8 +60,9 @@ pub struct PolicyOptions {
     pub critical_only: bool,
     /// Only resources that declare no policy of their own.
     pub only_unset: bool,
-    /// Allow changes that put `skip` in an active cluster (ASO001) or take it out of a
-    /// passive one (ASO005); refused otherwise.
+    /// Allow changes that `check` will report: `skip` in an active cluster (ASO001), `skip`
+    /// taken out of a passive one (ASO005), or any other new ASO001/ASO005/ASO006 finding.
+    /// Without it such changes are refused (or, for a passive cluster's `skip`, left out).
     pub force: bool,
 }
 
@@ -184,6 +185,9 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
             }),
             Err(message) => plan.conflict(path, message),
         }
+    }
+    if !options.force {
+        super::verify::verify(&mut plan, settings, None);
     }
     if kept_passive > 0 {
         plan.notes.push(format!(
