@@ -332,11 +332,14 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
             check_meaning(&value, root)
                 .into_iter()
                 .map(|(pointer, message, hint)| {
-                    error_at(
-                        json::span_for(root, &pointer).map(|s| s.start),
-                        message,
-                        hint,
-                    )
+                    // A problem with a mapping key (an unknown rule under `rules`, a bad glob in
+                    // `per-file-ignores`) is reported at the key, not at its value.
+                    let located = json::locate(root, &pointer);
+                    let at = match (pointer_names_key(&pointer), located) {
+                        (true, Some(found)) => found.key.or(Some(found.value)),
+                        _ => json::span_for(root, &pointer),
+                    };
+                    error_at(at.map(|s| s.start), message, hint)
                 }),
         );
     }
@@ -345,6 +348,13 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
     }
     serde_json::from_value(value)
         .map_err(|e| ConfigErrors(vec![error_at(Some(root.span.start), e.to_string(), None)]))
+}
+
+/// Whether the last step of `pointer` is a key chosen by the user (a rule name under `rules`,
+/// a glob under `per-file-ignores`) rather than a fixed config key or a list index.
+fn pointer_names_key(pointer: &str) -> bool {
+    let steps: Vec<&str> = pointer.split('/').skip(1).collect();
+    matches!(steps.as_slice(), ["rules" | "per-file-ignores", _])
 }
 
 fn escape_pointer(key: &str) -> String {
@@ -443,7 +453,14 @@ fn check_meaning(value: &Value, _root: &yaml::Node) -> Vec<(String, String, Opti
         for (glob, _) in map {
             let pointer = format!("/per-file-ignores/{}", escape_pointer(glob));
             if let Err(e) = compile_glob(glob) {
-                problems.push((pointer.clone(), e, None));
+                problems.push((
+                    pointer.clone(),
+                    e,
+                    Some(
+                        "per-file-ignores keys are globs relative to the repository root, like `legacy/**`"
+                            .into(),
+                    ),
+                ));
             }
             for (item, text) in strings(&pointer) {
                 selector(item, &text, &mut problems);
@@ -921,10 +938,13 @@ mod tests {
         assert!(e.message.contains("unknown key `rol`"), "{e}");
         assert_eq!(e.hint.as_deref(), Some("did you mean `role`?"));
         let e = first(settings("rules:\n  skip-in-actve: {severity: off}\n").unwrap_err());
-        assert_eq!(e.line, Some(2));
+        assert_eq!((e.line, e.column), (Some(2), Some(3)), "at the key: {e}");
         assert!(e.hint.unwrap().contains("skip-in-active"));
         let e = first(settings("exclude: [\"a/[b\"]\n").unwrap_err());
         assert!(e.message.contains("bad glob"), "{e}");
+        let e = first(settings("per-file-ignores:\n  \"legacy/[x\": [ASO003]\n").unwrap_err());
+        assert_eq!((e.line, e.column), (Some(2), Some(3)), "at the key: {e}");
+        assert!(e.message.contains("bad glob") && e.hint.is_some(), "{e}");
         let e = first(settings("critical-kinds: {add: [Redis]}\n").unwrap_err());
         assert!(e.message.contains("group/Kind"));
         let e = first(settings("fail-level: fatal\n").unwrap_err());

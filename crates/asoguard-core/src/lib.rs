@@ -14,6 +14,7 @@ pub mod discover;
 pub mod engine;
 pub mod fix;
 pub mod index;
+pub mod init;
 pub mod manifest;
 pub mod rules;
 pub mod span;

@@ -1,6 +1,7 @@
 //! The `asoguard` command line: arguments, commands, printers and exit codes.
 
 mod check;
+mod init;
 mod printers;
 mod transform_cmd;
 
@@ -50,6 +51,8 @@ enum Command {
         #[arg(long)]
         schema: bool,
     },
+    /// Write a commented starter `.asoguard.yaml`, proposing clusters from the directory layout.
+    Init(init::InitArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
         Command::Config { schema } => print_config(schema),
         Command::Rules { format } => print_rules(format),
         Command::Rule { rule } => print_rule(&rule),
+        Command::Init(args) => init::run(args),
     };
     ExitCode::from(code)
 }
