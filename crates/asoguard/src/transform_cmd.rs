@@ -39,7 +39,8 @@ pub struct CommonArgs {
     /// terminal.
     #[arg(long, short)]
     pub yes: bool,
-    /// Use this config file (default: `.asoguard.yaml` found by walking up from the first path).
+    /// Use this config file (default: `.asoguard.yaml` found by walking up from the first path,
+    /// the source of a migration, or the working directory for a failover).
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
