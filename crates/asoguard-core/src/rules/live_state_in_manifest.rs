@@ -4,27 +4,9 @@
 use super::{FileContext, Fixability, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Edit, Fix};
-use crate::manifest::Manifest;
+use crate::manifest::{LIVE_METADATA, Manifest, OPERATOR_ANNOTATIONS};
 use crate::rules::Rule;
 use crate::yaml::{Node, edit};
-
-/// `metadata` fields the API server sets.
-const LIVE_METADATA: [&str; 6] = [
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "managedFields",
-    "selfLink",
-];
-/// Annotations the operator sets.
-pub const OPERATOR_ANNOTATIONS: [&str; 5] = [
-    "serviceoperator.azure.com/resource-id",
-    "serviceoperator.azure.com/poller-resume-token",
-    "serviceoperator.azure.com/poller-resume-id",
-    "serviceoperator.azure.com/latest-reconciled-generation",
-    "serviceoperator.azure.com/operator-namespace",
-];
 
 pub(super) const META: RuleMeta = RuleMeta {
     code: "ASO011",

@@ -50,7 +50,11 @@ pub fn scalar_text(value: &str) -> String {
             value,
             "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
         )
-        && !value.starts_with(['-', '.', ','])
+        && !value.starts_with(['-', ','])
+        // A leading `.` reads as a float only in `.inf`, `.nan` and numbers like `.5`.
+        && !value
+            .strip_prefix('.')
+            .is_some_and(|rest| rest.eq_ignore_ascii_case("inf") || rest.eq_ignore_ascii_case("nan"))
         && value.parse::<f64>().is_err();
     if plain_ok {
         return value.to_string();
@@ -193,8 +197,14 @@ fn remove_flow_element(spans: Vec<Span>, index: usize) -> Edit {
 /// Append `key: value` as the last entry of `mapping`, with its siblings' indentation (block)
 /// or as `, key: value` before the closing brace (flow). `None` for an empty block mapping.
 pub fn append_entry(text: &str, mapping: &Node, key: &str, value: &str) -> Option<Edit> {
+    append_entry_raw(text, mapping, key, &scalar_text(value))
+}
+
+/// Append `key: raw` as [`append_entry`] does, where `raw` is YAML already rendered on one line
+/// (a scalar from [`scalar_text`], or a flow collection such as `{paths: [a], role: active}`).
+pub fn append_entry_raw(text: &str, mapping: &Node, key: &str, raw: &str) -> Option<Edit> {
     let entries = mapping.entries()?;
-    let pair = format!("{}: {}", scalar_text(key), scalar_text(value));
+    let pair = format!("{}: {raw}", scalar_text(key));
     if mapping.is_flow() {
         return Some(match entries.last() {
             Some(last) => Edit::insert(entry_span(last).end, format!(", {pair}")),
@@ -247,6 +257,35 @@ pub fn set_entry_at(
     key: &str,
     value: &str,
 ) -> Option<Edit> {
+    set_rendered_at(text, root, path, key, &scalar_text(value), |existing| {
+        replace_scalar(text, existing, value)
+    })
+}
+
+/// [`set_entry_at`] with a value already rendered as one line of YAML (a flow collection such
+/// as `{paths: ["a/**"], role: active}`); an existing value is replaced whole.
+pub fn set_entry_raw_at(
+    text: &str,
+    root: &Node,
+    path: &[&str],
+    key: &str,
+    raw: &str,
+) -> Option<Edit> {
+    set_rendered_at(text, root, path, key, raw, |existing| {
+        Edit::replace(existing.span, raw)
+    })
+}
+
+/// The walk of [`set_entry_at`]: `raw` is the rendered value of a new entry, `replace` edits an
+/// existing one.
+fn set_rendered_at(
+    text: &str,
+    root: &Node,
+    path: &[&str],
+    key: &str,
+    raw: &str,
+    replace: impl FnOnce(&Node) -> Edit,
+) -> Option<Edit> {
     root.entries()?;
     // Walk down while the mappings exist; remember the key that led to each.
     let mut container = root;
@@ -260,7 +299,7 @@ pub fn set_entry_at(
                 depth += 1;
             }
             Some(entry) if entry.value.is_null() => {
-                return fill_null(text, root, entry, &path[depth + 1..], key, value);
+                return fill_null(text, root, entry, &path[depth + 1..], key, raw);
             }
             Some(_) => return None,
             None => break,
@@ -268,10 +307,10 @@ pub fn set_entry_at(
     }
     if depth == path.len() {
         if let Some(existing) = container.get(key) {
-            return Some(replace_scalar(text, existing, value));
+            return Some(replace(existing));
         }
         if container.is_flow() || !container.entries()?.is_empty() {
-            return append_entry(text, container, key, value);
+            return append_entry_raw(text, container, key, raw);
         }
         // An empty block mapping cannot be: an empty mapping is `{}`, which is flow.
         return None;
@@ -283,21 +322,21 @@ pub fn set_entry_at(
         container_key,
         &path[depth..],
         key,
-        value,
+        raw,
     )
 }
 
-/// `missing: {..: {key: value}}` as text: flow style, or block lines at `indent` by `step`.
+/// `missing: {..: {key: raw}}` as text: flow style, or block lines at `indent` by `step`.
 fn nested_text(
     missing: &[&str],
     key: &str,
-    value: &str,
+    raw: &str,
     flow: Option<()>,
     indent: usize,
     step: usize,
     eol: &str,
 ) -> String {
-    let pair = format!("{}: {}", scalar_text(key), scalar_text(value));
+    let pair = format!("{}: {raw}", scalar_text(key));
     if flow.is_some() {
         return missing
             .iter()
@@ -327,12 +366,12 @@ fn add_nested(
     container_key: Option<&Entry>,
     missing: &[&str],
     key: &str,
-    value: &str,
+    raw: &str,
 ) -> Option<Edit> {
     let eol = LineEnding::detect(text).as_str();
     let entries = container.entries()?;
     if container.is_flow() {
-        let item = nested_text(missing, key, value, Some(()), 0, 0, eol);
+        let item = nested_text(missing, key, raw, Some(()), 0, 0, eol);
         return Some(match entries.last() {
             Some(last) => Edit::insert(entry_span(last).end, format!(", {item}")),
             None => Edit::insert(container.span.start + 1, item),
@@ -346,7 +385,7 @@ fn add_nested(
         }
         _ => file_indent_step(text, root),
     };
-    let lines = nested_text(missing, key, value, None, indent, step, eol);
+    let lines = nested_text(missing, key, raw, None, indent, step, eol);
     Some(insert_line_after(
         text,
         last.value.span.end.max(last.key.span.end),
@@ -361,7 +400,7 @@ fn fill_null(
     entry: &Entry,
     missing: &[&str],
     key: &str,
-    value: &str,
+    raw: &str,
 ) -> Option<Edit> {
     if entry.value.span.is_empty() {
         let indent = column(text, entry.key.span.start) + file_indent_step(text, root);
@@ -369,7 +408,7 @@ fn fill_null(
         let lines = nested_text(
             missing,
             key,
-            value,
+            raw,
             None,
             indent,
             file_indent_step(text, root),
@@ -382,7 +421,7 @@ fn fill_null(
         entry.value.span,
         format!(
             "{{{}}}",
-            nested_text(missing, key, value, Some(()), 0, 0, eol)
+            nested_text(missing, key, raw, Some(()), 0, 0, eol)
         ),
     ))
 }
@@ -638,6 +677,45 @@ mod tests {
     }
 
     #[test]
+    fn sets_raw_flow_values() {
+        let text = "clusters:\n  a: {paths: [x], role: passive}\n";
+        let out = with_root(text, |r| {
+            vec![
+                set_entry_raw_at(
+                    text,
+                    r,
+                    &["clusters"],
+                    "b",
+                    "{paths: [\"y/**\"], role: active}",
+                )
+                .unwrap(),
+            ]
+        });
+        assert_eq!(
+            out,
+            "clusters:\n  a: {paths: [x], role: passive}\n  b: {paths: [\"y/**\"], role: active}\n"
+        );
+        let text = "clusters: {}\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_raw_at(text, r, &["clusters"], "b", "{paths: []}").unwrap()]
+        });
+        assert_eq!(out, "clusters: {b: {paths: []}}\n");
+        let text = "rules: {}\nexclude:\n    - v\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_raw_at(text, r, &["clusters"], "b", "{paths: []}").unwrap()]
+        });
+        assert_eq!(
+            out,
+            "rules: {}\nexclude:\n    - v\nclusters:\n  b: {paths: []}\n"
+        );
+        let text = "clusters:\n  a: {paths: [x]}\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_raw_at(text, r, &["clusters"], "a", "{paths: [z]}").unwrap()]
+        });
+        assert_eq!(out, "clusters:\n  a: {paths: [z]}\n");
+    }
+
+    #[test]
     fn removes_sequence_items() {
         let text = "o:\n- A=1\n- Replace=true # x\n- B=2\nf: [A=1, Replace=true]\n";
         let stream = parse(text);
@@ -675,5 +753,9 @@ mod tests {
         assert_eq!(scalar_text("true"), "\"true\"");
         assert_eq!(scalar_text("a: b"), "\"a: b\"");
         assert_eq!(scalar_text(""), "\"\"");
+        assert_eq!(scalar_text("../../base"), "../../base");
+        for special in [".inf", ".NaN", ".5", "-x", ".Inf"] {
+            assert!(scalar_text(special).starts_with('"'), "{special}");
+        }
     }
 }
