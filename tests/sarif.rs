@@ -134,8 +134,9 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// Everything GitHub code scanning relies on, checked on one log. `fixable` gives, for each
-/// result in order, whether the JSON report of the same run has a fix for it.
-fn assert_code_scanning_ready(log: &Value, fixable: &[bool]) {
+/// result in order, whether the JSON report of the same run has a fix for it; the last
+/// `suppressed` results are the suppressed findings, which carry `suppressions`.
+fn assert_code_scanning_ready(log: &Value, fixable: &[bool], suppressed: usize) {
     assert_eq!(log["version"], "2.1.0");
     let runs = log["runs"].as_array().expect("runs");
     assert_eq!(runs.len(), 1);
@@ -183,8 +184,21 @@ fn assert_code_scanning_ready(log: &Value, fixable: &[bool]) {
         .expect("originalUriBaseIds");
 
     let results = run["results"].as_array().expect("results");
-    assert_eq!(results.len(), fixable.len(), "one result per finding");
-    for (result, &has_fix) in results.iter().zip(fixable) {
+    assert_eq!(
+        results.len(),
+        fixable.len(),
+        "one result per finding, suppressed ones included"
+    );
+    let live = results.len() - suppressed;
+    for (i, (result, &has_fix)) in results.iter().zip(fixable).enumerate() {
+        match result["suppressions"].as_array() {
+            Some(suppressions) => {
+                assert!(i >= live, "a live finding marked suppressed: {result}");
+                assert_eq!(suppressions.len(), 1, "{result}");
+                assert_eq!(suppressions[0]["kind"], "inSource", "{result}");
+            }
+            None => assert!(i < live, "a suppressed finding not marked: {result}"),
+        }
         let rule_id = nonempty_str(&result["ruleId"], "ruleId");
         let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
         assert!(index < rules.len(), "ruleIndex {index} out of range");
@@ -242,15 +256,20 @@ fn assert_code_scanning_ready(log: &Value, fixable: &[bool]) {
     }
 }
 
-/// For each finding of the JSON report of the same run, in order, whether it has a fix.
-fn fixable_from_json(cwd: &Path, path: &str) -> Vec<bool> {
+/// For each finding of the JSON report of the same run, in order, whether it has a fix, then
+/// the same for its suppressed findings (SARIF lists them after the others); and how many of
+/// those are suppressed.
+fn fixable_from_json(cwd: &Path, path: &str) -> (Vec<bool>, usize) {
     let report = parse(&run(cwd, &["check", "--format", "json", path]).1);
-    report["findings"]
+    let suppressed = report["suppressed"].as_array().cloned().unwrap_or_default();
+    let fixable = report["findings"]
         .as_array()
         .expect("findings")
         .iter()
+        .chain(&suppressed)
         .map(|f| !f["fix"].is_null())
-        .collect()
+        .collect();
+    (fixable, suppressed.len())
 }
 
 #[test]
@@ -262,9 +281,9 @@ fn demo_sarif_validates_and_suits_code_scanning() {
     let root = repo_root();
     let log = sarif(&root, "fixtures/demo");
     assert_valid(&validator, &log, "fixtures/demo");
-    let fixable = fixable_from_json(&root, "fixtures/demo");
+    let (fixable, suppressed) = fixable_from_json(&root, "fixtures/demo");
     assert_eq!(fixable.len(), 5, "the demo has five findings");
-    assert_code_scanning_ready(&log, &fixable);
+    assert_code_scanning_ready(&log, &fixable, suppressed);
 
     // The demo's root is the directory of its .asoguard.yaml: URIs are relative to it.
     let run = &log["runs"][0];
@@ -318,8 +337,12 @@ fn rules_fixtures_sarif_validates_and_suits_code_scanning() {
     }
     let log = sarif(&root, "fixtures/rules");
     assert_valid(&validator(&schema), &log, "fixtures/rules");
-    let fixable = fixable_from_json(&root, "fixtures/rules");
-    assert_code_scanning_ready(&log, &fixable);
+    let (fixable, suppressed) = fixable_from_json(&root, "fixtures/rules");
+    assert!(
+        suppressed > 0,
+        "the ASO100/ASO101 fixtures hold suppressed findings"
+    );
+    assert_code_scanning_ready(&log, &fixable, suppressed);
 }
 
 #[test]
@@ -339,7 +362,7 @@ fn clean_run_sarif_validates() {
     let log = parse(&out);
     assert_valid(&validator(&schema), &log, "a clean tree");
     assert_eq!(log["runs"][0]["results"], json!([]));
-    assert_code_scanning_ready(&log, &[]);
+    assert_code_scanning_ready(&log, &[], 0);
 }
 
 /// A tree with bad input (invalid YAML, binary, non-UTF-8) still gives a valid log.
@@ -356,9 +379,9 @@ fn parse_errors_sarif_validates() {
     fs::write(dir.path().join("with space #1.yaml"), "a: [\n").unwrap();
     let log = sarif(dir.path(), ".");
     assert_valid(&validator(&schema), &log, "bad input");
-    let fixable = fixable_from_json(dir.path(), ".");
+    let (fixable, suppressed) = fixable_from_json(dir.path(), ".");
     assert_eq!(fixable, [false; 4]);
-    assert_code_scanning_ready(&log, &fixable);
+    assert_code_scanning_ready(&log, &fixable, suppressed);
     let uris: Vec<&str> = log["runs"][0]["results"]
         .as_array()
         .unwrap()

@@ -337,11 +337,14 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
             check_meaning(&value, root)
                 .into_iter()
                 .map(|(pointer, message, hint)| {
-                    error_at(
-                        json::span_for(root, &pointer).map(|s| s.start),
-                        message,
-                        hint,
-                    )
+                    // A problem with a mapping key (an unknown rule under `rules`, a bad glob in
+                    // `per-file-ignores`) is reported at the key, not at its value.
+                    let located = json::locate(root, &pointer);
+                    let at = match (pointer_names_key(&pointer), located) {
+                        (true, Some(found)) => found.key.or(Some(found.value)),
+                        _ => json::span_for(root, &pointer),
+                    };
+                    error_at(at.map(|s| s.start), message, hint)
                 }),
         );
     }
@@ -350,6 +353,13 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
     }
     serde_json::from_value(value)
         .map_err(|e| ConfigErrors(vec![error_at(Some(root.span.start), e.to_string(), None)]))
+}
+
+/// Whether the last step of `pointer` is a key chosen by the user (a rule name under `rules`,
+/// a glob under `per-file-ignores`) rather than a fixed config key or a list index.
+fn pointer_names_key(pointer: &str) -> bool {
+    let steps: Vec<&str> = pointer.split('/').skip(1).collect();
+    matches!(steps.as_slice(), ["rules" | "per-file-ignores", _])
 }
 
 fn escape_pointer(key: &str) -> String {
@@ -448,7 +458,14 @@ fn check_meaning(value: &Value, _root: &yaml::Node) -> Vec<(String, String, Opti
         for (glob, _) in map {
             let pointer = format!("/per-file-ignores/{}", escape_pointer(glob));
             if let Err(e) = compile_glob(glob) {
-                problems.push((pointer.clone(), e, None));
+                problems.push((
+                    pointer.clone(),
+                    e,
+                    Some(
+                        "per-file-ignores keys are globs relative to the repository root, like `legacy/**`"
+                            .into(),
+                    ),
+                ));
             }
             for (item, text) in strings(&pointer) {
                 selector(item, &text, &mut problems);
@@ -547,6 +564,9 @@ pub struct Settings {
     /// The CRDs ASO012 and ASO013 check against; `None` when none were given
     /// (see `Settings::load_crds`).
     pub crds: Option<std::sync::Arc<crate::schema::CrdStore>>,
+    /// Whether `root` is a real repository root (a config file or `.git` was found there):
+    /// then cross-file facts come from the whole repository, not only the files linted.
+    pub repository: bool,
     critical: HashSet<GroupKind>,
     levels: HashMap<Rule, RuleLevel>,
     enabled: HashSet<Rule>,
@@ -659,6 +679,7 @@ impl Settings {
             output_format: config.output_format,
             crd_paths,
             crds: None,
+            repository: false,
             critical,
             levels,
             enabled,
@@ -775,6 +796,8 @@ pub struct Discovered {
     pub root: PathBuf,
     /// The config file, if one was found.
     pub config: Option<PathBuf>,
+    /// Whether the root is a real repository root (config or `.git` found), not a fallback.
+    pub repository: bool,
 }
 
 /// Find the root and config for a run over `first_path`: the nearest ancestor holding
@@ -795,34 +818,37 @@ pub fn discover(first_path: &Path) -> Discovered {
             return Discovered {
                 root: dir.to_path_buf(),
                 config: Some(candidate),
+                repository: true,
             };
         }
         if dir.join(".git").exists() {
             return Discovered {
                 root: dir.to_path_buf(),
                 config: None,
+                repository: true,
             };
         }
     }
     Discovered {
         root: start,
         config: None,
+        repository: false,
     }
 }
 
 /// Load settings: `explicit` config file if given, else the one discovered from `anchor`.
 pub fn load(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, ConfigErrors> {
-    let (root, config_path) = match explicit {
+    let (root, config_path, repository) = match explicit {
         Some(path) => {
             let path = absolute(path);
             let root = path
                 .parent()
                 .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-            (root, Some(path))
+            (root, Some(path), true)
         }
         None => {
             let found = discover(anchor);
-            (found.root, found.config)
+            (found.root, found.config, found.repository)
         }
     };
     let config = match &config_path {
@@ -844,7 +870,9 @@ pub fn load(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, ConfigEr
             parse_config(&text, path)?
         }
     };
-    Settings::resolve(config, root, config_path)
+    let mut settings = Settings::resolve(config, root, config_path)?;
+    settings.repository = repository;
+    Ok(settings)
 }
 
 /// `path` made absolute against the working directory and normalised lexically (`.` and `..`
@@ -927,10 +955,13 @@ mod tests {
         assert!(e.message.contains("unknown key `rol`"), "{e}");
         assert_eq!(e.hint.as_deref(), Some("did you mean `role`?"));
         let e = first(settings("rules:\n  skip-in-actve: {severity: off}\n").unwrap_err());
-        assert_eq!(e.line, Some(2));
+        assert_eq!((e.line, e.column), (Some(2), Some(3)), "at the key: {e}");
         assert!(e.hint.unwrap().contains("skip-in-active"));
         let e = first(settings("exclude: [\"a/[b\"]\n").unwrap_err());
         assert!(e.message.contains("bad glob"), "{e}");
+        let e = first(settings("per-file-ignores:\n  \"legacy/[x\": [ASO003]\n").unwrap_err());
+        assert_eq!((e.line, e.column), (Some(2), Some(3)), "at the key: {e}");
+        assert!(e.message.contains("bad glob") && e.hint.is_some(), "{e}");
         let e = first(settings("critical-kinds: {add: [Redis]}\n").unwrap_err());
         assert!(e.message.contains("group/Kind"));
         let e = first(settings("fail-level: fatal\n").unwrap_err());

@@ -1,23 +1,25 @@
-//! One run: load files in parallel, gather cross-file facts, check every object, apply fixes to
-//! a fixpoint, and write fixed files atomically.
+//! One run: load files in parallel, index what GitOps applies across the repository, check
+//! every object, apply fixes in rounds until nothing changes, and write fixed files atomically.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::config::{Role, Settings};
+use crate::config::Settings;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, LoadError, PathProblem, Target};
-use crate::fix::{Applicability, apply_fixes};
-use crate::index::{FileFacts, Index};
-use crate::manifest::Manifest;
+use crate::fix::{Applicability, Edit, Fix, apply_fixes};
+use crate::index::{FileId, FixPlan, Index, IndexedFile, facts::FileFacts};
+use crate::manifest::{Manifest, RECONCILE_POLICY};
 use crate::rules::{self, FileContext, Rule};
 use crate::schema::Coverage;
-use crate::span::{SourceFile, Span};
+use crate::span::{LineIndex, SourceFile, Span};
 use crate::suppress;
-use crate::yaml::{self, Stream};
+use crate::yaml::{self, Stream, edit};
 
-/// The most fix rounds on one file before giving up (ruff uses the same bound).
+/// The most fix rounds before giving up (ruff uses the same bound). Each round re-indexes the
+/// repository, since a fix in one file (a kustomization) changes what others mean.
 pub const MAX_FIX_ROUNDS: usize = 100;
 
 /// What to do with fixes.
@@ -77,8 +79,8 @@ pub struct FileReport {
     pub applied: Vec<(Rule, String)>,
     /// How many YAML documents the file holds.
     pub documents: usize,
-    /// Something the user should know that is not a finding (a skipped template, a fix that
-    /// did not converge).
+    /// Something the user should know that is not a finding (a skipped template, what a
+    /// kustomization references that cannot be resolved, a fix that did not converge).
     pub note: Option<String>,
     /// An I/O failure writing the fixed file; the file on disk is unchanged.
     pub write_error: Option<String>,
@@ -135,160 +137,377 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) 
     report
 }
 
-/// Lint already loaded inputs (files, or stdin under a given name).
+/// Lint already loaded inputs (files, or stdin under a given name). When the settings' root is
+/// a repository, the rest of it is indexed too, so cross-file facts (a Namespace's policy, the
+/// kustomization or Application that applies a file) are known when only some files are named.
 pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions) -> RunReport {
-    let facts: Vec<Option<FileFacts>> = inputs
-        .par_iter()
-        .map(|input| {
-            let text = input.text.as_ref().ok()?;
-            Some(FileFacts::of(&yaml::parse(text), &input.target.display))
-        })
-        .collect();
-    let mut index = Index::default();
-    for (input, facts) in inputs.iter().zip(facts) {
-        if let Some(facts) = facts {
-            let cluster = settings
-                .cluster_of(&input.target.fs_path)
-                .map(|c| c.name.as_str());
-            index.add(&input.target.fs_path, cluster, facts);
-        }
-    }
-    let files_checked = inputs.len();
-    let outcomes: Vec<FileReport> = inputs
+    let named: HashSet<&PathBuf> = inputs.iter().map(|i| &i.target.fs_path).collect();
+    let others: Vec<PathBuf> = if settings.repository {
+        discover::yaml_files_under(&settings.root, settings)
+            .into_iter()
+            .filter(|p| !named.contains(p))
+            .filter(|p| !settings.crds.as_deref().is_some_and(|s| s.is_source(p)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Files only indexed never change: summarise them once.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let others: Vec<IndexedFile> = others
         .into_par_iter()
-        .map(|input| process(input, settings, &index, options))
-        .collect();
-    let documents = outcomes.iter().map(|f| f.documents).sum();
-    let schema = settings
-        .crds
-        .as_ref()
-        .map(|_| outcomes.iter().map(|f| f.schema).sum());
-    let mut files: Vec<FileReport> = outcomes
-        .into_iter()
-        .filter(|f| {
-            !f.diagnostics.is_empty()
-                || !f.suppressed.is_empty()
-                || f.fixed > 0
-                || f.note.is_some()
-                || f.write_error.is_some()
+        .filter_map(|fs_path| {
+            let text = discover::read_text(&fs_path, settings.max_file_size).ok()?;
+            let display = fs_path
+                .strip_prefix(&cwd)
+                .map_or_else(|_| fs_path.clone(), PathBuf::from);
+            Some(indexed(display, fs_path, &text))
         })
         .collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    RunReport {
-        files,
-        problems: Vec::new(),
-        files_checked,
-        documents,
-        schema,
+    Run {
+        settings,
+        options,
+        others,
+    }
+    .run(inputs)
+}
+
+/// Summarise one file for the index.
+fn indexed(display: PathBuf, fs_path: PathBuf, text: &str) -> IndexedFile {
+    let facts = if relevant(text) {
+        FileFacts::of(&yaml::parse(text), &fs_path)
+    } else {
+        FileFacts::default()
+    };
+    IndexedFile {
+        display,
+        fs_path,
+        facts,
+        lines: LineIndex::new(text),
     }
 }
 
-/// Check one file, fix it to a fixpoint when asked, and write it when asked.
-fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions) -> FileReport {
-    let Input { target, text } = input;
-    let text = match text {
-        Ok(text) => text,
-        Err(error) => {
-            let diagnostics = leveled(
-                settings,
-                &target.fs_path,
-                vec![Diagnostic::new(
-                    Rule::ParseError,
-                    Span::empty(0),
-                    error.to_string(),
-                )],
-            );
+/// Whether a text may hold anything the index records (objects with a kind, kustomizations,
+/// JSON6902 patches): everything but empty or comment-only text.
+fn relevant(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start_matches('\u{feff}').trim();
+        !l.is_empty() && !l.starts_with('#') && l != "---" && l != "..."
+    })
+}
+
+struct Run<'x> {
+    settings: &'x Settings,
+    options: RunOptions,
+    others: Vec<IndexedFile>,
+}
+
+/// One target file through the rounds.
+struct Working {
+    target: Target,
+    /// The text as loaded, or why it could not be.
+    original: Result<String, LoadError>,
+    /// The current text.
+    text: String,
+    fixed: usize,
+    applied: Vec<(Rule, String)>,
+    note: Option<String>,
+    /// No more fixes: a fix broke it.
+    frozen: bool,
+}
+
+impl Run<'_> {
+    fn run(&self, inputs: Vec<Input>) -> RunReport {
+        let files_checked = inputs.len();
+        let mut work: Vec<Working> = inputs
+            .into_iter()
+            .map(|input| Working {
+                text: input.text.clone().unwrap_or_default(),
+                original: input.text,
+                target: input.target,
+                fixed: 0,
+                applied: Vec::new(),
+                note: None,
+                frozen: false,
+            })
+            .collect();
+        let mut outcomes;
+        let mut round = 0;
+        loop {
+            let index = self.index(&work);
+            outcomes = work
+                .par_iter()
+                .map(|w| match &w.original {
+                    Err(error) => Outcome::unreadable(self.settings, &w.target, error),
+                    Ok(_) => {
+                        let file = index.file_id(&w.target.fs_path);
+                        self.check(
+                            &SourceFile::new(w.target.display.clone(), w.text.clone()),
+                            file,
+                            &index,
+                            &w.target.fs_path,
+                        )
+                    }
+                })
+                .collect::<Vec<_>>();
+            if self.options.fix == FixMode::Off {
+                break;
+            }
+            let changed: Vec<bool> = work
+                .par_iter_mut()
+                .zip(outcomes.par_iter())
+                .map(|(w, outcome)| self.fix_round(w, outcome))
+                .collect();
+            if !changed.contains(&true) {
+                break;
+            }
+            round += 1;
+            if round == MAX_FIX_ROUNDS {
+                for (w, c) in work.iter_mut().zip(&changed) {
+                    if *c {
+                        w.note = Some(format!(
+                            "fixes did not converge after {MAX_FIX_ROUNDS} rounds; the last result is kept (please report this)"
+                        ));
+                    }
+                }
+                let index = self.index(&work);
+                outcomes = work
+                    .par_iter()
+                    .map(|w| match &w.original {
+                        Err(error) => Outcome::unreadable(self.settings, &w.target, error),
+                        Ok(_) => self.check(
+                            &SourceFile::new(w.target.display.clone(), w.text.clone()),
+                            index.file_id(&w.target.fs_path),
+                            &index,
+                            &w.target.fs_path,
+                        ),
+                    })
+                    .collect();
+                break;
+            }
+        }
+        let reports: Vec<FileReport> = work
+            .into_par_iter()
+            .zip(outcomes.into_par_iter())
+            .map(|(w, outcome)| self.finish(w, outcome))
+            .collect();
+        let documents = reports.iter().map(|f| f.documents).sum();
+        let schema = self
+            .settings
+            .crds
+            .as_ref()
+            .map(|_| reports.iter().map(|f| f.schema).sum());
+        let mut files: Vec<FileReport> = reports
+            .into_iter()
+            .filter(|f| {
+                !f.diagnostics.is_empty()
+                    || !f.suppressed.is_empty()
+                    || f.fixed > 0
+                    || f.note.is_some()
+                    || f.write_error.is_some()
+            })
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        RunReport {
+            files,
+            problems: Vec::new(),
+            files_checked,
+            documents,
+            schema,
+        }
+    }
+
+    /// Index the targets' current texts and the other files of the repository.
+    fn index(&self, work: &[Working]) -> Index {
+        let mut files: Vec<IndexedFile> = work
+            .par_iter()
+            .filter(|w| w.original.is_ok())
+            .map(|w| indexed(w.target.display.clone(), w.target.fs_path.clone(), &w.text))
+            .collect();
+        files.extend(self.others.iter().cloned());
+        files.sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
+        Index::build(files, self.settings)
+    }
+
+    /// Apply one round of fixes to a file; whether its text changed.
+    fn fix_round(&self, w: &mut Working, outcome: &Outcome) -> bool {
+        if w.frozen || !outcome.parsed {
+            return false;
+        }
+        let (rules, fixes): (Vec<Rule>, Vec<&Fix>) = outcome
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.fix.as_ref().map(|f| (d.rule, f)))
+            .filter(|(_, f)| self.options.applies(f.applicability))
+            .unzip();
+        let (new_text, taken) = apply_fixes(&w.text, &fixes);
+        if taken.is_empty() || new_text == w.text {
+            return false;
+        }
+        if yaml::parse(&new_text).error.is_some() {
+            w.frozen = true;
+            w.note = Some("a fix produced invalid YAML and was discarded; the file keeps its last valid text (please report this bug)".into());
+            return false;
+        }
+        w.fixed += taken.len();
+        w.applied
+            .extend(taken.iter().map(|&i| (rules[i], fixes[i].title.clone())));
+        w.text = new_text;
+        true
+    }
+
+    /// Write a fixed file (when asked) and build its report.
+    fn finish(&self, w: Working, outcome: Outcome) -> FileReport {
+        let Working {
+            target,
+            original,
+            text,
+            mut fixed,
+            mut applied,
+            note,
+            ..
+        } = w;
+        let note = match (note, outcome.note.clone()) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+        let Ok(original) = original else {
             return FileReport {
                 path: target.display.clone(),
                 source: SourceFile::new(target.display, String::new()),
                 original: None,
-                diagnostics,
+                diagnostics: outcome.diagnostics,
                 suppressed: Vec::new(),
                 fixed: 0,
                 applied: Vec::new(),
                 documents: 0,
-                note: None,
+                note,
                 write_error: None,
                 schema: Coverage::default(),
             };
-        }
-    };
-    let cluster = settings.cluster_of(&target.fs_path);
-    let checker = Checker {
-        settings,
-        index,
-        cluster: cluster.map(|c| c.name.as_str()),
-        role: cluster.map_or(Role::Active, |c| c.role),
-        fs_path: &target.fs_path,
-    };
-    let mut source = SourceFile::new(target.display.clone(), text);
-    let mut outcome = checker.check(&source);
-    let first = (options.fix != FixMode::Off).then(|| (source.text.clone(), outcome.clone()));
-    let mut fixed = 0;
-    let mut applied = Vec::new();
-    let mut note = outcome.note.clone();
-    if options.fix != FixMode::Off && outcome.parsed {
-        for round in 0.. {
-            let (rules, fixes): (Vec<Rule>, Vec<&crate::fix::Fix>) = outcome
-                .diagnostics
-                .iter()
-                .filter_map(|d| d.fix.as_ref().map(|f| (d.rule, f)))
-                .filter(|(_, f)| options.applies(f.applicability))
-                .unzip();
-            let (new_text, taken) = apply_fixes(&source.text, &fixes);
-            if taken.is_empty() || new_text == source.text {
-                break;
-            }
-            if round == MAX_FIX_ROUNDS {
-                note = Some(format!(
-                    "fixes did not converge after {MAX_FIX_ROUNDS} rounds; the last result is kept (please report this)"
-                ));
-                break;
-            }
-            let candidate = SourceFile::new(target.display.clone(), new_text);
-            let next = checker.check(&candidate);
-            if !next.parsed {
-                note = Some(
-                    "a fix produced invalid YAML and was discarded; the file keeps its last valid text (please report this bug)".into(),
-                );
-                break;
-            }
-            fixed += taken.len();
-            applied.extend(taken.iter().map(|&i| (rules[i], fixes[i].title.clone())));
-            source = candidate;
-            outcome = next;
-        }
-    }
-    let mut original = None;
-    let mut write_error = None;
-    if let Some((first_text, first_outcome)) = first.filter(|_| fixed > 0) {
-        let written = match options.fix {
-            FixMode::Write => discover::write_atomic(&target.fs_path, &source.text),
-            _ => Ok(()),
         };
-        if let Err(e) = written {
-            // The file on disk is untouched: report it as it is.
-            write_error = Some(format!("cannot write the fixed file: {e}"));
-            source = SourceFile::new(target.display.clone(), first_text);
-            outcome = first_outcome;
-            fixed = 0;
-            applied.clear();
-        } else {
-            original = Some(first_text);
+        let mut source = SourceFile::new(target.display.clone(), text);
+        let mut outcome = outcome;
+        let mut write_error = None;
+        let changed = fixed > 0 && source.text != original;
+        if changed && self.options.fix == FixMode::Write {
+            if let Err(e) = discover::write_atomic(&target.fs_path, &source.text) {
+                // The file on disk is untouched: report it as it is.
+                write_error = Some(format!("cannot write the fixed file: {e}"));
+                source = SourceFile::new(target.display.clone(), original.clone());
+                outcome = Outcome {
+                    note: outcome.note.clone(),
+                    ..self.recheck(&source, &target)
+                };
+                fixed = 0;
+                applied.clear();
+            }
+        }
+        FileReport {
+            path: target.display,
+            original: (fixed > 0 && source.text != original).then_some(original),
+            source,
+            diagnostics: outcome.diagnostics,
+            suppressed: outcome.suppressed,
+            fixed,
+            applied,
+            documents: outcome.documents,
+            note,
+            write_error,
+            schema: outcome.schema,
         }
     }
-    FileReport {
-        path: target.display,
-        source,
-        original,
-        diagnostics: outcome.diagnostics,
-        suppressed: outcome.suppressed,
-        fixed,
-        applied,
-        documents: outcome.documents,
-        note,
-        write_error,
-        schema: outcome.schema,
+
+    /// Check a file on its own (after a failed write), with the other files as last indexed.
+    fn recheck(&self, source: &SourceFile, target: &Target) -> Outcome {
+        let mut files = self.others.clone();
+        files.push(indexed(
+            target.display.clone(),
+            target.fs_path.clone(),
+            &source.text,
+        ));
+        let index = Index::build(files, self.settings);
+        self.check(
+            source,
+            index.file_id(&target.fs_path),
+            &index,
+            &target.fs_path,
+        )
+    }
+
+    fn check(
+        &self,
+        source: &SourceFile,
+        file: Option<FileId>,
+        index: &Index,
+        fs_path: &std::path::Path,
+    ) -> Outcome {
+        let stream = yaml::parse(&source.text);
+        let mut diagnostics = Vec::new();
+        let mut notes: Vec<String> = file.map(|f| index.notes(f).to_vec()).unwrap_or_default();
+        let mut schema = Coverage::default();
+        if is_sops(&stream) {
+            notes.push("SOPS-encrypted file: skipped".into());
+        } else if stream.error.is_some() && source.text.contains("{{") {
+            notes.push(
+                "looks like a Helm or Go template (`{{ ... }}`) and is not plain YAML: skipped"
+                    .into(),
+            );
+        } else {
+            let cx = FileContext {
+                source,
+                settings: self.settings,
+                index,
+                file,
+            };
+            for (doc, document) in stream.documents.iter().enumerate() {
+                if let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) {
+                    rules::check_manifest(&cx, doc, &manifest, &mut diagnostics);
+                    if let Some(store) = self.settings.crds.as_deref() {
+                        schema += Coverage::of(store, &manifest);
+                    }
+                }
+            }
+            if let Some(file) = file {
+                diagnostics.extend(
+                    index
+                        .judgements(file)
+                        .iter()
+                        .map(|j| realize(j, &source.text, &stream)),
+                );
+            }
+            if let Some(error) = &stream.error {
+                let end = source.text[error.offset..]
+                    .chars()
+                    .next()
+                    .map_or(error.offset, |c| error.offset + c.len_utf8());
+                diagnostics.push(Diagnostic::new(
+                    Rule::ParseError,
+                    Span::new(error.offset, end),
+                    format!("invalid YAML: {}", error.message),
+                ));
+            }
+        }
+        let skipped = notes.iter().any(|n| n.ends_with("skipped"));
+        // A rule turned off, globally or for this path, leaves its suppressions "used".
+        let enabled = |rule: Rule| {
+            self.settings.severity(rule).is_some() && !self.settings.ignored_in(fs_path, rule)
+        };
+        let (live, suppressed) = suppress::apply(
+            source,
+            &stream,
+            leveled(self.settings, fs_path, diagnostics),
+            enabled,
+        );
+        let mut diagnostics = leveled(self.settings, fs_path, live);
+        diagnostics.sort_by_key(|d| (d.span.start, d.rule));
+        Outcome {
+            diagnostics,
+            suppressed,
+            documents: stream.documents.len(),
+            parsed: stream.error.is_none() && !skipped,
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+            schema,
+        }
     }
 }
 
@@ -303,84 +522,87 @@ struct Outcome {
     schema: Coverage,
 }
 
-/// Checks texts of one file against the run's settings and index.
-struct Checker<'x> {
-    settings: &'x Settings,
-    index: &'x Index,
-    cluster: Option<&'x str>,
-    role: Role,
-    fs_path: &'x std::path::Path,
-}
-
-impl Checker<'_> {
-    fn check(&self, source: &SourceFile) -> Outcome {
-        let stream = yaml::parse(&source.text);
-        let mut diagnostics = Vec::new();
-        let mut note = None;
-        let mut schema = Coverage::default();
-        if is_sops(&stream) {
-            note = Some("SOPS-encrypted file: skipped".into());
-        } else if stream.error.is_some() && source.text.contains("{{") {
-            note = Some(
-                "looks like a Helm or Go template (`{{ ... }}`) and is not plain YAML: skipped"
-                    .into(),
-            );
-        } else {
-            schema = self.check_stream(source, &stream, &mut diagnostics);
-        }
-        let enabled = |rule: Rule| self.settings.severity(rule).is_some();
-        let (live, suppressed) = suppress::apply(
-            source,
-            &stream,
-            leveled(self.settings, self.fs_path, diagnostics),
-            enabled,
-        );
-        let mut diagnostics = leveled(self.settings, self.fs_path, live);
-        diagnostics.sort_by_key(|a| (a.span.start, a.rule));
+impl Outcome {
+    fn unreadable(settings: &Settings, target: &Target, error: &LoadError) -> Self {
         Outcome {
-            diagnostics,
-            suppressed,
-            documents: stream.documents.len(),
-            parsed: stream.error.is_none() && note.is_none(),
-            note,
-            schema,
+            diagnostics: leveled(
+                settings,
+                &target.fs_path,
+                vec![Diagnostic::new(
+                    Rule::ParseError,
+                    Span::empty(0),
+                    error.to_string(),
+                )],
+            ),
+            suppressed: Vec::new(),
+            documents: 0,
+            parsed: false,
+            note: None,
+            schema: Coverage::default(),
         }
     }
+}
 
-    fn check_stream(
-        &self,
-        source: &SourceFile,
-        stream: &Stream,
-        out: &mut Vec<Diagnostic>,
-    ) -> Coverage {
-        let cx = FileContext {
-            source,
-            settings: self.settings,
-            index: self.index,
-            cluster: self.cluster,
-            role: self.role,
-        };
-        let mut schema = Coverage::default();
-        for document in &stream.documents {
-            if let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) {
-                rules::check_manifest(&cx, &manifest, out);
-                if let Some(store) = self.settings.crds.as_deref() {
-                    schema += Coverage::of(store, &manifest);
+/// A cross-file judgement as a finding of this file, its fix plan turned into edits on this
+/// file's tree.
+fn realize(judgement: &crate::index::Judgement, text: &str, stream: &Stream) -> Diagnostic {
+    let edits = judgement
+        .fix
+        .as_ref()
+        .and_then(|(_, _, plan)| plan_edits(plan, text, stream));
+    let fix = judgement
+        .fix
+        .as_ref()
+        .zip(edits)
+        .map(|((title, applicability, _), edits)| Fix {
+            title: title.clone(),
+            edits,
+            applicability: *applicability,
+        });
+    let mut diagnostic =
+        Diagnostic::new(judgement.rule, judgement.span, judgement.message.clone()).with_fix(fix);
+    diagnostic.help = judgement.help.clone();
+    diagnostic.object = judgement.object.clone();
+    diagnostic.related = judgement.related.clone();
+    if let Some(severity) = judgement.severity {
+        diagnostic = diagnostic.with_severity(severity);
+    }
+    diagnostic
+}
+
+fn plan_edits(plan: &FixPlan, text: &str, stream: &Stream) -> Option<Vec<Edit>> {
+    let root = |doc: usize| stream.documents.get(doc)?.root.as_ref();
+    match plan {
+        FixPlan::SetPolicy { doc, policy } => {
+            edit::set_annotation(text, root(*doc)?, RECONCILE_POLICY, policy.as_str())
+                .map(|e| vec![e])
+        }
+        FixPlan::RemovePolicy { doc } => {
+            edit::remove_annotation(text, root(*doc)?, RECONCILE_POLICY)
+        }
+        FixPlan::ReplaceValue { span, value } => Some(vec![edit::replace_scalar(
+            text,
+            stream.node_at(*span)?,
+            value,
+        )]),
+        FixPlan::SetEntryAt {
+            doc,
+            path,
+            key,
+            value,
+        } => edit::set_entry_at(text, root(*doc)?, path, key, value).map(|e| vec![e]),
+        FixPlan::RemoveEntryAt { doc, path, key } => {
+            edit::remove_entry_at(text, root(*doc)?, path, key)
+        }
+        FixPlan::RemoveItem { span } => {
+            let place = stream.item_at(*span)?;
+            match (place.sequence.items()?.len(), place.holder) {
+                (1, Some((mapping, entry))) => {
+                    edit::remove_entry(text, mapping, entry).map(|e| vec![e])
                 }
+                _ => edit::remove_item(text, place.sequence, place.index).map(|e| vec![e]),
             }
         }
-        if let Some(error) = &stream.error {
-            let end = source.text[error.offset..]
-                .chars()
-                .next()
-                .map_or(error.offset, |c| error.offset + c.len_utf8());
-            out.push(Diagnostic::new(
-                Rule::ParseError,
-                Span::new(error.offset, end),
-                format!("invalid YAML: {}", error.message),
-            ));
-        }
-        schema
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! The library does all the work and no printing: [`engine::check_paths`] discovers files,
 //! checks every object against the [`rules`], applies [`fix`]es to a fixpoint, and returns a
-//! [`engine::RunReport`] that the CLI's printers render.
+//! [`engine::RunReport`] that the CLI's printers render. [`transform`] plans and applies the
+//! bulk edits of `policy set`, `migrate` and `failover`.
 #![warn(missing_docs)]
 
 pub mod catalog;
@@ -13,11 +14,13 @@ pub mod discover;
 pub mod engine;
 pub mod fix;
 pub mod index;
+pub mod init;
 pub mod manifest;
 pub mod rules;
 pub mod schema;
 pub mod span;
 pub mod suppress;
+pub mod transform;
 pub mod yaml;
 
 pub use config::Settings;

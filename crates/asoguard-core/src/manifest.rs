@@ -6,6 +6,26 @@ use crate::yaml::{Entry, Node};
 
 /// The annotation that decides what ASO does with an object's Azure resource.
 pub const RECONCILE_POLICY: &str = "serviceoperator.azure.com/reconcile-policy";
+/// `metadata` fields the API server sets on a live object: a manifest exported with
+/// `kubectl get -o yaml` carries them, and no manifest should.
+pub const LIVE_METADATA: [&str; 6] = [
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "managedFields",
+    "selfLink",
+];
+/// Annotations ASO sets on the objects it manages, never written in a manifest.
+pub const OPERATOR_ANNOTATIONS: [&str; 5] = [
+    "serviceoperator.azure.com/resource-id",
+    "serviceoperator.azure.com/poller-resume-token",
+    "serviceoperator.azure.com/poller-resume-id",
+    "serviceoperator.azure.com/latest-reconciled-generation",
+    "serviceoperator.azure.com/operator-namespace",
+];
+/// The finalizer ASO adds to every resource it manages.
+pub const ASO_FINALIZER: &str = "serviceoperator.azure.com/finalizer";
 /// ArgoCD's per-resource sync options annotation (comma-separated).
 pub const ARGOCD_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 

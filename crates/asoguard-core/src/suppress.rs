@@ -155,13 +155,16 @@ fn report_directive(
             .filter(|n| n.rule.is_some_and(|r| !n.used && enabled(r)))
             .collect(),
     };
+    // `ignore[]` names no rule: it can never suppress anything.
+    let empty_list = directive.rules.as_ref().is_some_and(Vec::is_empty);
     let all_unused = match &directive.rules {
         None => true,
+        Some(_) if empty_list => true,
         Some(rules) => {
             rules.iter().filter(|n| n.rule.is_some()).all(|n| !n.used) && !unused.is_empty()
         }
     };
-    if directive.rules.is_some() && unused.is_empty() {
+    if directive.rules.is_some() && unused.is_empty() && !empty_list {
         return;
     }
     let names = unused
@@ -174,6 +177,9 @@ fn report_directive(
             "{what} applies to nothing: put it at the end of the finding's line, directly above the object's first line, or use `ignore-file`"
         ),
         (None, _) => format!("{what} suppresses nothing"),
+        (Some(_), _) if empty_list => format!(
+            "{what} names no rule, so it suppresses nothing: list the rules, or drop `[]` to ignore every rule"
+        ),
         (Some(_), _) => format!("{what} for {names} suppresses nothing"),
     };
     let fix = if all_unused || directive.scope == Scope::Nowhere {

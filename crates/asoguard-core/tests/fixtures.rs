@@ -23,9 +23,9 @@
 //! The repository root of a case is the nearest directory, from the case's own up to
 //! `fixtures/rules/<CODE>`, that holds `.asoguard.yaml` (found with `config::discover`); when
 //! there is none it is `fixtures/rules/<CODE>` with the default config. Every case is linted
-//! together with the other cases of its directory, because cross-file facts (Namespace
-//! policies, which files hold ASO resources) come only from the linted inputs; the report of
-//! the case file is the one compared.
+//! together with the other cases of its directory; a root with `.asoguard.yaml` is indexed
+//! whole, as the CLI indexes a repository, so cross-file facts (Namespace policies, what an
+//! Application applies) come from all of it. The report of the case file is the one compared.
 //!
 //! For every case the harness checks:
 //! 1. the findings on the input equal `.expected`;
@@ -50,8 +50,11 @@ use asoguard_core::engine::{FileReport, Input, RunReport};
 use asoguard_core::fix::Applicability;
 use asoguard_core::{FixMode, RunOptions, check_inputs, check_paths, yaml};
 
-const CODES: [&str; 7] = [
-    "ASO001", "ASO002", "ASO003", "ASO004", "ASO012", "ASO013", "E001",
+/// Every rule code with a fixture directory; `every_rule_has_fixtures` keeps it equal to the
+/// registry and to the directories on disk, and each code has its own test below.
+const CODES: [&str; 17] = [
+    "ASO001", "ASO002", "ASO003", "ASO004", "ASO005", "ASO006", "ASO007", "ASO008", "ASO009",
+    "ASO010", "ASO011", "ASO012", "ASO013", "ASO014", "ASO100", "ASO101", "E001",
 ];
 
 const INPUT_EXT: &str = ".yaml";
@@ -198,8 +201,12 @@ fn settings_for(case: &Case) -> Settings {
             let text = fs::read_to_string(&path).unwrap();
             let parsed = config::parse_config(&text, &path)
                 .unwrap_or_else(|e| panic!("{}: bad fixture config: {e:?}", path.display()));
-            Settings::resolve(parsed, found.root, Some(path))
-                .unwrap_or_else(|e| panic!("bad fixture config: {e:?}"))
+            let mut settings = Settings::resolve(parsed, found.root, Some(path))
+                .unwrap_or_else(|e| panic!("bad fixture config: {e:?}"));
+            // A directory with `.asoguard.yaml` is a repository: index all of it, as the CLI
+            // does, so an Application's source directory is known without being linted.
+            settings.repository = found.repository;
+            settings
         }
         _ => Settings::resolve(Config::default(), case.code_dir.clone(), None).unwrap(),
     };
@@ -598,6 +605,41 @@ fn aso004_invalid_reconcile_policy() {
 }
 
 #[test]
+fn aso005_passive_not_skipped() {
+    run_code("ASO005");
+}
+
+#[test]
+fn aso006_active_active() {
+    run_code("ASO006");
+}
+
+#[test]
+fn aso007_destructive_recreate() {
+    run_code("ASO007");
+}
+
+#[test]
+fn aso008_finalizer_override() {
+    run_code("ASO008");
+}
+
+#[test]
+fn aso009_aso_v1_api() {
+    run_code("ASO009");
+}
+
+#[test]
+fn aso010_unprotected_children() {
+    run_code("ASO010");
+}
+
+#[test]
+fn aso011_live_state_in_manifest() {
+    run_code("ASO011");
+}
+
+#[test]
 fn aso012_schema_violation() {
     run_code("ASO012");
 }
@@ -608,8 +650,45 @@ fn aso013_unserved_version() {
 }
 
 #[test]
+fn aso014_reference_outside_root() {
+    run_code("ASO014");
+}
+
+#[test]
+fn aso100_unused_suppression() {
+    run_code("ASO100");
+}
+
+#[test]
+fn aso101_invalid_suppression() {
+    run_code("ASO101");
+}
+
+#[test]
 fn e001_parse_error() {
     run_code("E001");
+}
+
+/// Every rule of the registry has a fixture directory listed in `CODES`, and every directory
+/// under `fixtures/rules` is a rule's.
+#[test]
+fn every_rule_has_fixtures() {
+    let mut registry: Vec<&str> = asoguard_core::Rule::ALL.iter().map(|r| r.code()).collect();
+    registry.sort_unstable();
+    let mut listed = CODES.to_vec();
+    listed.sort_unstable();
+    assert_eq!(listed, registry, "CODES differs from the rule registry");
+    let mut on_disk: Vec<String> = fs::read_dir(rules_dir())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort_unstable();
+    assert_eq!(
+        on_disk, registry,
+        "fixtures/rules/* differs from the rule registry"
+    );
 }
 
 /// Cases marked with a `.bug` file: they fail because of a library bug. This test fails while

@@ -32,8 +32,8 @@ pub struct CheckArgs {
     /// Output format; repeat with --output to write several reports in one run
     /// (`--format sarif --output a.sarif --format text`). Default: text, or `output-format`
     /// from the config.
-    #[arg(long, value_enum)]
-    pub format: Vec<Format>,
+    #[arg(long, value_parser = format_parser())]
+    pub format: Vec<OutputFormat>,
     /// Write the report of the preceding --format to this file instead of standard output.
     #[arg(long, short)]
     pub output: Vec<PathBuf>,
@@ -81,29 +81,11 @@ pub struct CheckArgs {
     pub crds: Vec<PathBuf>,
 }
 
-/// Report formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Human-readable, with source snippets.
-    Text,
-    /// One line per finding: `path:line:col: CODE [name] message`.
-    Concise,
-    /// Machine-readable JSON.
-    Json,
-    /// SARIF 2.1.0 for GitHub code scanning and Azure DevOps.
-    Sarif,
-    /// GitHub Actions workflow commands (annotations).
-    Github,
-    /// Azure Pipelines logging commands.
-    Azure,
-    /// JUnit XML.
-    Junit,
-}
-
-impl Format {
-    fn from_config(format: OutputFormat) -> Self {
-        Format::from_str(format.as_str(), false).unwrap_or(Format::Text)
-    }
+/// `--format` values: the names of the config's output formats.
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = OutputFormat> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(OutputFormat::ALL.map(OutputFormat::as_str))
+        .map(|name: String| OutputFormat::parse(&name).unwrap_or(OutputFormat::Text))
 }
 
 /// `--fail-level` values.
@@ -120,8 +102,8 @@ pub enum Level {
 pub fn pair_outputs(
     matches: &ArgMatches,
     args: &CheckArgs,
-    default: Format,
-) -> Vec<(Format, Option<PathBuf>)> {
+    default: OutputFormat,
+) -> Vec<(OutputFormat, Option<PathBuf>)> {
     let format_at: Vec<usize> = matches
         .indices_of("format")
         .map(Iterator::collect)
@@ -130,7 +112,7 @@ pub fn pair_outputs(
         .indices_of("output")
         .map(Iterator::collect)
         .unwrap_or_default();
-    let mut pairs: Vec<(Format, Option<PathBuf>)> = if args.format.is_empty() {
+    let mut pairs: Vec<(OutputFormat, Option<PathBuf>)> = if args.format.is_empty() {
         vec![(default, None)]
     } else {
         args.format.iter().map(|f| (*f, None)).collect()
@@ -283,9 +265,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
         }
         return code.max(if changed > 0 { EXIT_FINDINGS } else { EXIT_OK });
     }
-    let default = settings
-        .output_format
-        .map_or(Format::Text, Format::from_config);
+    let default = settings.output_format.unwrap_or(OutputFormat::Text);
     for (format, output) in pair_outputs(matches, &args, default) {
         let context = Context {
             colour: output.is_none()
@@ -294,13 +274,13 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
             ..context
         };
         let rendered = match format {
-            Format::Text => printers::text::render(&report, &context),
-            Format::Concise => printers::concise::render(&report, &context),
-            Format::Json => printers::json::render(&report, &context),
-            Format::Sarif => printers::sarif::render(&report, &context),
-            Format::Github => printers::github::render(&report),
-            Format::Azure => printers::azure::render(&report),
-            Format::Junit => printers::junit::render(&report),
+            OutputFormat::Text => printers::text::render(&report, &context),
+            OutputFormat::Concise => printers::concise::render(&report, &context),
+            OutputFormat::Json => printers::json::render(&report, &context),
+            OutputFormat::Sarif => printers::sarif::render(&report, &context),
+            OutputFormat::Github => printers::github::render(&report),
+            OutputFormat::Azure => printers::azure::render(&report),
+            OutputFormat::Junit => printers::junit::render(&report),
         };
         code = code.max(emit(&rendered, output.as_ref()));
     }

@@ -2,7 +2,9 @@
 
 mod check;
 mod crds;
+mod init;
 mod printers;
+mod transform_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,12 +42,23 @@ enum Command {
         #[command(subcommand)]
         command: crds::CrdsCommand,
     },
+    /// Set, replace or remove the reconcile-policy annotation in bulk.
+    Policy {
+        #[command(subcommand)]
+        command: transform_cmd::PolicyCommand,
+    },
+    /// Move ASO resources to another cluster or namespace: the ASO FAQ's four steps as one plan.
+    Migrate(transform_cmd::MigrateArgs),
+    /// Promote a passive cluster and demote an active one (the ASO FAQ's DR step).
+    Failover(transform_cmd::FailoverArgs),
     /// Show the configuration: `--schema` prints the JSON Schema of `.asoguard.yaml`.
     Config {
         /// Print the JSON Schema (draft 2020-12) of `.asoguard.yaml`.
         #[arg(long)]
         schema: bool,
     },
+    /// Write a commented starter `.asoguard.yaml`, proposing clusters from the directory layout.
+    Init(init::InitArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -80,10 +93,14 @@ fn main() -> ExitCode {
             Some(check_matches) => check::run(args, check_matches),
             None => EXIT_ERROR,
         },
+        Command::Policy { command } => transform_cmd::run_policy(command),
+        Command::Migrate(args) => transform_cmd::run_migrate(args),
+        Command::Failover(args) => transform_cmd::run_failover(args),
         Command::Config { schema } => print_config(schema),
         Command::Crds { command } => crds::run(command),
         Command::Rules { format } => print_rules(format),
         Command::Rule { rule } => print_rule(&rule),
+        Command::Init(args) => init::run(args),
     };
     ExitCode::from(code)
 }

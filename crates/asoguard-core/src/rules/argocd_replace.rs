@@ -1,12 +1,10 @@
 //! ASO002 `argocd-replace`: ArgoCD's `Replace=true` sync option on ASO resources, or on an
 //! Application or ApplicationSet that deploys them.
 
-use std::path::Path;
-
 use super::{FileContext, Fixability, RuleMeta};
-use crate::config::normalize;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Fix;
+use crate::index::Reach;
 use crate::manifest::{ARGOCD_SYNC_OPTIONS, Manifest};
 use crate::rules::Rule;
 use crate::yaml::{Node, edit};
@@ -27,8 +25,11 @@ Finds ArgoCD's `Replace=true` sync option where it reaches ASO resources:
 - in `spec.syncPolicy.syncOptions` of an `Application`, or
   `spec.template.spec.syncPolicy.syncOptions` of an `ApplicationSet`, whose source path
   (`spec.source.path`, `spec.sources[].path`), relative to the repository root, is a directory
-  holding ASO resources. When the path cannot be resolved in the repository (another repo, a
-  Helm chart, a templated path), the finding is a warning that says so.
+  applies ASO resources: a directory of manifests (recursively with `directory.recurse`), a
+  kustomization (followed through its bases and components), for each source of `sources[]`
+  and, for an ApplicationSet, each path its list and git-directory generators produce. When no
+  source can be resolved in the repository (another repository, a Helm chart, a path that does
+  not exist), the finding is a warning that says so.
 
 ## Why is this bad
 `Replace=true` makes ArgoCD use `kubectl replace` (or `create`) instead of apply. Replace
@@ -79,16 +80,21 @@ ASO FAQ ("avoid the ArgoCD sync option Replace=true"); gitops-engine
 "#,
 };
 
-pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
     if manifest.is_aso() {
         check_annotation(cx, manifest, out);
     } else if manifest.group() == ARGO_GROUP {
+        let reach = cx.file.and_then(|f| cx.index.app_reach(f, doc)).cloned();
+        let reach = reach.unwrap_or(Reach::Unresolved("(not indexed)".into()));
         match manifest.kind {
-            Some("Application") => check_application(cx, manifest, manifest.root.get("spec"), out),
+            Some("Application") => {
+                check_application(cx, manifest, manifest.root.get("spec"), reach, out)
+            }
             Some("ApplicationSet") => check_application(
                 cx,
                 manifest,
                 manifest.root.get_path(&["spec", "template", "spec"]),
+                reach,
                 out,
             ),
             _ => {}
@@ -100,16 +106,15 @@ fn check_annotation(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
     let Some(entry) = manifest.annotation(ARGOCD_SYNC_OPTIONS) else {
         return;
     };
-    let text = &cx.source.text;
-    let Some((edit, any_left)) = edit::remove_comma_items(text, &entry.value, |i| i == REPLACE)
-    else {
+    if !entry
+        .value
+        .as_str()
+        .is_some_and(|v| v.split(',').any(|i| i.trim() == REPLACE))
+    {
         return;
-    };
-    let edits = if any_left {
-        Some(vec![edit])
-    } else {
-        edit::remove_annotation(text, manifest.root, ARGOCD_SYNC_OPTIONS)
-    };
+    }
+    let edits =
+        edit::remove_annotation_item(&cx.source.text, manifest.root, ARGOCD_SYNC_OPTIONS, REPLACE);
     out.push(
         Diagnostic::new(
             Rule::ArgocdReplace,
@@ -126,20 +131,11 @@ fn check_annotation(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
     );
 }
 
-/// What the source paths of an Application resolve to.
-enum Reach {
-    /// A path that is a directory holding ASO resources.
-    Aso(String),
-    /// No path holds ASO resources, and this one could not be resolved.
-    Unresolved(String),
-    /// Every path resolved, none holds ASO resources.
-    NoAso,
-}
-
 fn check_application(
     cx: &FileContext,
     manifest: &Manifest,
     spec: Option<&Node>,
+    reach: Reach,
     out: &mut Vec<Diagnostic>,
 ) {
     let Some(spec) = spec else {
@@ -160,7 +156,7 @@ fn check_application(
     let item = &items[index];
     let kind = manifest.kind.unwrap_or("Application");
     let name = manifest.name_str().unwrap_or("?");
-    let (severity, message) = match reach(cx, spec) {
+    let (severity, message) = match reach {
         Reach::NoAso => return,
         Reach::Aso(path) => (
             Severity::Error,
@@ -198,39 +194,4 @@ fn check_application(
         diagnostic = diagnostic.with_severity(Severity::Warning);
     }
     out.push(diagnostic);
-}
-
-/// Resolve every source path of an Application spec against the repository root.
-fn reach(cx: &FileContext, spec: &Node) -> Reach {
-    let mut sources: Vec<&Node> = spec.get("source").into_iter().collect();
-    if let Some(list) = spec.get("sources").and_then(Node::items) {
-        sources.extend(list);
-    }
-    if sources.is_empty() {
-        return Reach::Unresolved("(no source)".into());
-    }
-    let mut unresolved = None;
-    for source in sources {
-        let described = source
-            .get_str("path")
-            .or_else(|| source.get_str("chart").map(|_| "(Helm chart)"))
-            .unwrap_or("(no path)")
-            .to_string();
-        match source.get_str("path").and_then(|p| resolve(cx, p)) {
-            Some(dir) if cx.index.dir_holds_aso(&dir, cx.settings) => return Reach::Aso(described),
-            Some(_) => {}
-            None => unresolved = unresolved.or(Some(described)),
-        }
-    }
-    unresolved.map_or(Reach::NoAso, Reach::Unresolved)
-}
-
-/// The directory an Application path names, when it is a real directory inside the root.
-fn resolve(cx: &FileContext, path: &str) -> Option<std::path::PathBuf> {
-    if path.contains("{{") || path.contains("${") {
-        return None;
-    }
-    let root = &cx.settings.root;
-    let dir = normalize(&root.join(Path::new(path.trim_start_matches('/'))));
-    (dir.starts_with(root) && dir.is_dir()).then_some(dir)
 }

@@ -1,12 +1,13 @@
 //! ASO003 `missing-detach-on-delete`: a critical ASO resource that deleting in Kubernetes
 //! would delete in Azure.
 
-use super::{FileContext, Fixability, PolicySource, RuleMeta};
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::fix::Fix;
-use crate::manifest::{DeclaredPolicy, Manifest, Policy, RECONCILE_POLICY};
-use crate::rules::{Rule, object_span};
-use crate::yaml::edit;
+use super::{Fixability, RuleMeta, Seen};
+use crate::config::{Role, Settings};
+use crate::diagnostic::Severity;
+use crate::fix::Applicability;
+use crate::index::{FileId, FixPlan, Index, Judgement, OriginKind};
+use crate::manifest::Policy;
+use crate::rules::Rule;
 
 pub(super) const META: RuleMeta = RuleMeta {
     code: "ASO003",
@@ -15,8 +16,13 @@ pub(super) const META: RuleMeta = RuleMeta {
     fixable: Fixability::Always,
     summary: "A critical ASO resource (resource group, database, vault, storage, cluster...) is not protected by `detach-on-delete`",
     doc: r#"## What it does
-Finds ASO resources of a critical kind whose effective reconcile policy is `manage`: no
-annotation (ASO's default), an explicit `manage`, or `manage` inherited from their Namespace.
+Finds ASO resources of a critical kind whose effective reconcile policy is `manage` where an
+active cluster applies them: no annotation (ASO's default), an explicit `manage`, `manage`
+inherited from their Namespace, or `manage` set by a Kustomize patch, `commonAnnotations` or a
+Flux `spec.commonMetadata`. A resource is judged as GitOps renders it: a base without the
+annotation is fine when the overlay that applies it adds `detach-on-delete`, and a patch file is
+judged merged into its base. When a Flux Kustomization with `prune: true` applies it, the
+message says so.
 Critical kinds are those whose deletion destroys data or many resources: resource groups,
 subscriptions, storage accounts and containers, key vaults, database servers and databases,
 Cosmos accounts, caches, AKS and ARO clusters, registries, disks and VMs, backup vaults,
@@ -55,9 +61,11 @@ spec:
 ```
 
 ## Fix
-Safe. Sets the annotation to `detach-on-delete`: an explicit `manage` is replaced in place;
-otherwise the annotation is added as the last entry of `metadata.annotations`, creating
-`annotations` when it is missing. Values that are not valid policies are left to ASO004.
+Safe. Sets the annotation to `detach-on-delete` where the `manage` comes from: on the resource
+(an explicit `manage` is replaced in place; otherwise the annotation is added as the last entry
+of `metadata.annotations`, creating `annotations` when it is missing), or in the patch,
+`commonAnnotations` or `spec.commonMetadata` that sets `manage`. Values that are not valid
+policies are left to ASO004; inline patches are not fixed.
 
 ## Source
 ASO `guide/annotations.md` (reconcile-policy: `detach-on-delete` leaves the Azure resource on
@@ -65,41 +73,107 @@ delete); ASO best practices ("deletion protection"); ASO FAQ on moving resources
 "#,
 };
 
-pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
-    if !cx.is_critical(manifest) || matches!(manifest.declared_policy(), DeclaredPolicy::Invalid(_))
-    {
-        return;
-    }
-    let effective = cx.effective_policy(manifest);
-    if effective.policy != Policy::Manage {
-        return;
-    }
-    let kind = manifest.kind.unwrap_or("resource");
-    let name = manifest.name_str().unwrap_or("?");
-    let why = match &effective.source {
-        PolicySource::Own => "its reconcile-policy is `manage`".to_string(),
-        PolicySource::Namespace(ns) => {
-            format!("it inherits reconcile-policy `manage` from Namespace `{ns}`")
+pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+    for instance in &index.instances {
+        let seen = Seen::of(index, instance);
+        let object = seen.object;
+        if !object.aso
+            || !settings.is_critical(&object.group, &object.kind)
+            || seen.context.role == Role::Passive
+        {
+            continue;
         }
-        PolicySource::Default => {
-            "it has no reconcile-policy, so ASO's default `manage` applies".to_string()
+        let (policy, origin) = index.effective(instance);
+        if policy != Policy::Manage {
+            continue;
         }
-    };
-    let fix = edit::set_annotation(
-        &cx.source.text,
-        manifest.root,
-        RECONCILE_POLICY,
-        Policy::DetachOnDelete.as_str(),
-    )
-    .map(|e| Fix::safe("Set reconcile-policy to `detach-on-delete`", vec![e]));
-    out.push(
-        Diagnostic::new(
-            Rule::MissingDetachOnDelete,
-            object_span(manifest),
-            format!("{kind} `{name}` is a critical kind and {why}: deleting the object in Kubernetes deletes the Azure resource and its data"),
-        )
-        .with_help("add `serviceoperator.azure.com/reconcile-policy: detach-on-delete`")
-        .with_fix(fix)
-        .with_object(manifest),
-    );
+        // An invalid own value is ASO004's to report.
+        if let (Some(o), Some((value, _))) = (origin, &instance.policy) {
+            if Policy::parse(value).is_none() && matches!(o.kind, OriginKind::Own) {
+                continue;
+            }
+        }
+        let pruned = if seen.context.prune {
+            ", and Flux prunes this path"
+        } else {
+            ""
+        };
+        let place = match seen.context.kind {
+            crate::index::ContextKind::Standalone => String::new(),
+            _ => format!(
+                " (as applied by {})",
+                index.files[seen.context.file].display.display()
+            ),
+        };
+        let set_on_object = || {
+            Some((
+                "Set reconcile-policy to `detach-on-delete`".to_string(),
+                Applicability::Safe,
+                FixPlan::SetPolicy {
+                    doc: object.doc,
+                    policy: Policy::DetachOnDelete,
+                },
+            ))
+        };
+        let (file, span, why, fix) = match origin {
+            None => (
+                instance.file,
+                object.name_span,
+                "it has no reconcile-policy, so ASO's default `manage` applies".to_string(),
+                set_on_object(),
+            ),
+            Some(o) => match o.kind {
+                OriginKind::Own => (
+                    instance.file,
+                    object.name_span,
+                    "its reconcile-policy is `manage`".to_string(),
+                    set_on_object(),
+                ),
+                OriginKind::Namespace | OriginKind::ArgoNamespace => (
+                    instance.file,
+                    object.name_span,
+                    format!(
+                        "it inherits reconcile-policy `manage` from Namespace `{}`",
+                        instance.namespace.as_deref().unwrap_or("?")
+                    ),
+                    set_on_object(),
+                ),
+                OriginKind::InlinePatch => (
+                    o.file,
+                    o.entry,
+                    "an inline patch sets its reconcile-policy to `manage`".to_string(),
+                    None,
+                ),
+                _ => (
+                    o.file,
+                    o.entry,
+                    "this sets its reconcile-policy to `manage`".to_string(),
+                    Some((
+                        "Set reconcile-policy to `detach-on-delete`".to_string(),
+                        Applicability::Safe,
+                        FixPlan::ReplaceValue {
+                            span: o.value,
+                            value: Policy::DetachOnDelete.as_str().into(),
+                        },
+                    )),
+                ),
+            },
+        };
+        out.push((
+            file,
+            Judgement {
+                rule: Rule::MissingDetachOnDelete,
+                span,
+                message: format!(
+                    "{} is a critical kind and {why}{place}: deleting the object in Kubernetes deletes the Azure resource and its data{pruned}",
+                    seen.label()
+                ),
+                help: Some("add `serviceoperator.azure.com/reconcile-policy: detach-on-delete`".into()),
+                severity: None,
+                fix,
+                object: Some(seen.object_ref()),
+                related: Vec::new(),
+            },
+        ));
+    }
 }

@@ -1,19 +1,27 @@
 //! The rule registry: every rule once, with its code, name, severity, fixability and docs.
 
+mod active_active;
 mod argocd_replace;
+mod aso_v1_api;
+mod destructive_recreate;
+mod finalizer_override;
 mod invalid_reconcile_policy;
 mod invalid_suppression;
+mod live_state_in_manifest;
 mod missing_detach_on_delete;
 mod parse_error;
+mod passive_not_skipped;
+mod reference_outside_root;
 mod schema_violation;
 mod skip_in_active;
+mod unprotected_children;
 mod unserved_version;
 mod unused_suppression;
 
 use crate::config::{Role, Settings};
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::index::Index;
-use crate::manifest::{DeclaredPolicy, Manifest, Policy};
+use crate::diagnostic::{Diagnostic, ObjectRef, Severity};
+use crate::index::{Context, ContextKind, FileId, Index, Instance, Judgement, ObjectFact};
+use crate::manifest::{Manifest, Policy};
 use crate::span::{SourceFile, Span};
 
 /// Whether a rule can fix what it finds.
@@ -68,10 +76,26 @@ pub enum Rule {
     MissingDetachOnDelete,
     /// ASO004 `invalid-reconcile-policy`.
     InvalidReconcilePolicy,
+    /// ASO005 `passive-not-skipped`.
+    PassiveNotSkipped,
+    /// ASO006 `active-active`.
+    ActiveActive,
+    /// ASO007 `destructive-recreate`.
+    DestructiveRecreate,
+    /// ASO008 `finalizer-override`.
+    FinalizerOverride,
+    /// ASO009 `aso-v1-api`.
+    AsoV1Api,
+    /// ASO010 `unprotected-children`.
+    UnprotectedChildren,
+    /// ASO011 `live-state-in-manifest`.
+    LiveStateInManifest,
     /// ASO012 `schema-violation`.
     SchemaViolation,
     /// ASO013 `unserved-version`.
     UnservedVersion,
+    /// ASO014 `reference-outside-root`.
+    ReferenceOutsideRoot,
     /// ASO100 `unused-suppression`.
     UnusedSuppression,
     /// ASO101 `invalid-suppression`.
@@ -80,14 +104,22 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in code order.
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 17] = [
         Rule::ParseError,
         Rule::SkipInActive,
         Rule::ArgocdReplace,
         Rule::MissingDetachOnDelete,
         Rule::InvalidReconcilePolicy,
+        Rule::PassiveNotSkipped,
+        Rule::ActiveActive,
+        Rule::DestructiveRecreate,
+        Rule::FinalizerOverride,
+        Rule::AsoV1Api,
+        Rule::UnprotectedChildren,
+        Rule::LiveStateInManifest,
         Rule::SchemaViolation,
         Rule::UnservedVersion,
+        Rule::ReferenceOutsideRoot,
         Rule::UnusedSuppression,
         Rule::InvalidSuppression,
     ];
@@ -100,8 +132,16 @@ impl Rule {
             Rule::ArgocdReplace => &argocd_replace::META,
             Rule::MissingDetachOnDelete => &missing_detach_on_delete::META,
             Rule::InvalidReconcilePolicy => &invalid_reconcile_policy::META,
+            Rule::PassiveNotSkipped => &passive_not_skipped::META,
+            Rule::ActiveActive => &active_active::META,
+            Rule::DestructiveRecreate => &destructive_recreate::META,
+            Rule::FinalizerOverride => &finalizer_override::META,
+            Rule::AsoV1Api => &aso_v1_api::META,
+            Rule::UnprotectedChildren => &unprotected_children::META,
+            Rule::LiveStateInManifest => &live_state_in_manifest::META,
             Rule::SchemaViolation => &schema_violation::META,
             Rule::UnservedVersion => &unserved_version::META,
+            Rule::ReferenceOutsideRoot => &reference_outside_root::META,
             Rule::UnusedSuppression => &unused_suppression::META,
             Rule::InvalidSuppression => &invalid_suppression::META,
         }
@@ -127,6 +167,16 @@ impl Rule {
 
     /// The rule whose code or name is closest to a mistyped `text`, if one is close.
     pub fn suggest(text: &str) -> Option<Rule> {
+        // A code with its zeros left out (`ASO9`, `e1`) means that code.
+        let upper = text.trim().to_ascii_uppercase();
+        let digits = upper.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        let prefix = &upper[..upper.len() - digits.len()];
+        if let Ok(n) = digits.parse::<u32>() {
+            let padded = format!("{prefix}{n:03}");
+            if let Some(rule) = Rule::ALL.into_iter().find(|r| r.code() == padded) {
+                return Some(rule);
+            }
+        }
         Rule::ALL
             .into_iter()
             .map(|r| {
@@ -193,66 +243,21 @@ pub struct FileContext<'x> {
     pub settings: &'x Settings,
     /// Facts gathered across files.
     pub index: &'x Index,
-    /// The cluster this file belongs to, if config names one.
-    pub cluster: Option<&'x str>,
-    /// The role of that cluster (active when none).
-    pub role: Role,
-}
-
-/// Where an object's effective reconcile policy comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PolicySource {
-    /// Its own annotation (possibly an invalid value, which counts as `manage`).
-    Own,
-    /// The annotation on its Namespace object.
-    Namespace(String),
-    /// Nothing sets it: ASO's default, `manage`.
-    Default,
-}
-
-/// The policy ASO will apply to an object, and where it comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EffectivePolicy {
-    /// The policy in force.
-    pub policy: Policy,
-    /// Its source.
-    pub source: PolicySource,
+    /// This file's id in the index, when it is indexed.
+    pub file: Option<FileId>,
 }
 
 impl FileContext<'_> {
-    /// The effective policy of `manifest`: its own annotation, else its Namespace's, else
-    /// `manage`. An invalid own value counts as `manage`, as ASO treats it.
-    pub fn effective_policy(&self, manifest: &Manifest) -> EffectivePolicy {
-        match manifest.declared_policy() {
-            DeclaredPolicy::Valid(policy) => EffectivePolicy {
-                policy,
-                source: PolicySource::Own,
-            },
-            DeclaredPolicy::Invalid(_) => EffectivePolicy {
-                policy: Policy::Manage,
-                source: PolicySource::Own,
-            },
-            DeclaredPolicy::Unset => {
-                let from_namespace = manifest.namespace.and_then(|ns| {
-                    match &self.index.namespace(self.cluster, ns)?.declared {
-                        DeclaredPolicy::Valid(policy) => Some(*policy),
-                        DeclaredPolicy::Invalid(_) => Some(Policy::Manage),
-                        DeclaredPolicy::Unset => None,
-                    }
-                    .map(|policy| (ns, policy))
-                });
-                match from_namespace {
-                    Some((ns, policy)) => EffectivePolicy {
-                        policy,
-                        source: PolicySource::Namespace(ns.to_string()),
-                    },
-                    None => EffectivePolicy {
-                        policy: Policy::Manage,
-                        source: PolicySource::Default,
-                    },
-                }
-            }
-        }
+    /// The effective policies of the object in document `doc` of this file, one per context
+    /// that applies it (none when nothing indexes it).
+    pub fn effective_policies(&self, doc: usize) -> Vec<Policy> {
+        let Some(file) = self.file else {
+            return Vec::new();
+        };
+        self.index
+            .instances_of(file, doc)
+            .map(|i| self.index.effective(i).0)
+            .collect()
     }
 
     /// Whether `manifest` is an ASO resource of a critical kind.
@@ -261,6 +266,86 @@ impl FileContext<'_> {
             && manifest
                 .kind
                 .is_some_and(|kind| self.settings.is_critical(manifest.group(), kind))
+    }
+}
+
+/// What a cross-file rule needs to describe an instance: its object and context.
+pub(crate) struct Seen<'i> {
+    pub object: &'i ObjectFact,
+    pub context: &'i Context,
+}
+
+impl<'i> Seen<'i> {
+    pub(crate) fn of(index: &'i Index, instance: &Instance) -> Self {
+        Seen {
+            object: index.object(instance),
+            context: &index.contexts[instance.context],
+        }
+    }
+
+    /// `Kind `name``.
+    pub(crate) fn label(&self) -> String {
+        format!(
+            "{} `{}`",
+            self.object.kind,
+            self.object.name.as_deref().unwrap_or("?")
+        )
+    }
+
+    /// `active cluster `x`` / `an active cluster`, and the rendering, for messages.
+    pub(crate) fn place(&self, index: &Index, settings: &Settings) -> String {
+        let role = match self.context.role {
+            Role::Active => "active",
+            Role::Passive => "passive",
+        };
+        let cluster = match self.context.cluster {
+            Some(c) => format!("{role} cluster `{}`", settings.clusters[c].name),
+            None => format!("an {role} cluster"),
+        };
+        match self.context.kind {
+            ContextKind::Standalone => cluster,
+            _ => format!(
+                "{cluster} (as applied by {})",
+                index.files[self.context.file].display.display()
+            ),
+        }
+    }
+
+    /// The object reference for reports.
+    pub(crate) fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.object.api_version.clone(),
+            kind: Some(self.object.kind.clone()),
+            namespace: self.object.namespace.clone(),
+            name: self.object.name.clone(),
+        }
+    }
+}
+
+/// Run every enabled cross-file rule over the rendered index, filing judgements.
+pub fn judge(index: &mut Index, settings: &Settings) {
+    let enabled = |rule: Rule| settings.severity(rule).is_some();
+    let mut out: Vec<(FileId, Judgement)> = Vec::new();
+    if enabled(Rule::SkipInActive) {
+        skip_in_active::judge(index, settings, &mut out);
+    }
+    if enabled(Rule::MissingDetachOnDelete) {
+        missing_detach_on_delete::judge(index, settings, &mut out);
+    }
+    if enabled(Rule::PassiveNotSkipped) {
+        passive_not_skipped::judge(index, settings, &mut out);
+    }
+    if enabled(Rule::ActiveActive) {
+        active_active::judge(index, settings, &mut out);
+    }
+    if enabled(Rule::DestructiveRecreate) {
+        destructive_recreate::judge(index, &mut out);
+    }
+    if enabled(Rule::UnprotectedChildren) {
+        unprotected_children::judge(index, settings, &mut out);
+    }
+    for (file, judgement) in out {
+        index.file_judgement(file, judgement);
     }
 }
 
@@ -273,20 +358,31 @@ pub fn object_span(manifest: &Manifest) -> Span {
         .unwrap_or(Span::empty(manifest.root.span.start))
 }
 
-/// Run every enabled per-object rule on one object.
-pub fn check_manifest(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+/// Run every enabled per-object rule on the object in document `doc`.
+pub fn check_manifest(
+    cx: &FileContext,
+    doc: usize,
+    manifest: &Manifest,
+    out: &mut Vec<Diagnostic>,
+) {
     let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
-    if enabled(Rule::SkipInActive) {
-        skip_in_active::check(cx, manifest, out);
-    }
     if enabled(Rule::ArgocdReplace) {
-        argocd_replace::check(cx, manifest, out);
-    }
-    if enabled(Rule::MissingDetachOnDelete) {
-        missing_detach_on_delete::check(cx, manifest, out);
+        argocd_replace::check(cx, doc, manifest, out);
     }
     if enabled(Rule::InvalidReconcilePolicy) {
         invalid_reconcile_policy::check(cx, manifest, out);
+    }
+    if enabled(Rule::DestructiveRecreate) {
+        destructive_recreate::check(cx, doc, manifest, out);
+    }
+    if enabled(Rule::FinalizerOverride) {
+        finalizer_override::check(cx, manifest, out);
+    }
+    if enabled(Rule::AsoV1Api) {
+        aso_v1_api::check(manifest, out);
+    }
+    if enabled(Rule::LiveStateInManifest) {
+        live_state_in_manifest::check(cx, manifest, out);
     }
     if let Some(store) = cx.settings.crds.as_deref() {
         if enabled(Rule::UnservedVersion) {
@@ -327,6 +423,8 @@ mod tests {
         assert_eq!(Rule::from_code_or_name("aso001"), Some(Rule::SkipInActive));
         assert_eq!(Rule::suggest("skip-in-actve"), Some(Rule::SkipInActive));
         assert_eq!(Rule::suggest("zzzz"), None);
+        assert_eq!(Rule::suggest("ASO9"), Some(Rule::AsoV1Api));
+        assert_eq!(Rule::suggest("e1"), Some(Rule::ParseError));
     }
 
     /// `docs/rules.md` is generated from this registry. Regenerate it with

@@ -1,12 +1,15 @@
 //! ASO001 `skip-in-active`: `skip` left on manifests an active cluster applies.
 
-use super::{FileContext, Fixability, RuleMeta};
-use crate::config::Role;
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::fix::Fix;
-use crate::manifest::{DeclaredPolicy, Manifest, Policy, RECONCILE_POLICY};
+use std::collections::HashMap;
+
+use super::{Fixability, RuleMeta, Seen};
+use crate::config::{Role, Settings};
+use crate::diagnostic::Severity;
+use crate::fix::Applicability;
+use crate::index::{FileId, FixPlan, Index, Instance, Judgement, Origin, OriginKind};
+use crate::manifest::{Policy, RECONCILE_POLICY};
 use crate::rules::Rule;
-use crate::yaml::edit;
+use crate::span::Span;
 
 pub(super) const META: RuleMeta = RuleMeta {
     code: "ASO001",
@@ -15,10 +18,13 @@ pub(super) const META: RuleMeta = RuleMeta {
     fixable: Fixability::Always,
     summary: "An ASO resource in an active cluster has reconcile-policy `skip`, so ASO never creates, updates or deletes it",
     doc: r#"## What it does
-Finds ASO resources whose `serviceoperator.azure.com/reconcile-policy` is `skip` in the
-manifests of an active cluster, and Namespace objects in an active cluster whose `skip`
-annotation is inherited by ASO resources that set no policy of their own. Every path is
-active unless `.asoguard.yaml` puts it in a `passive` cluster.
+Finds ASO resources whose effective `serviceoperator.azure.com/reconcile-policy` is `skip`
+where an active cluster applies them. The finding is reported where the `skip` is written:
+the resource's own annotation, a Kustomize `commonAnnotations` or patch, a Flux
+Kustomization's `spec.commonMetadata`, an ArgoCD `managedNamespaceMetadata`, or the Namespace
+object the resource inherits it from. Every path is active unless `.asoguard.yaml` puts it in
+a `passive` cluster; a resource rendered by a kustomization, Flux Kustomization or ArgoCD
+Application belongs to the cluster of that file.
 
 ## Why is this bad
 With `skip`, ASO only reads the Azure resource: it never creates it, never applies changes
@@ -53,9 +59,11 @@ spec:
 ```
 
 ## Fix
-Safe. For a critical kind (and for a Namespace), the value becomes `detach-on-delete`:
-management is turned on and deletion protection is kept. For any other kind the annotation
-is removed (ASO's default, `manage`). If the skip is deliberate, mark the path passive in
+Safe, where the `skip` is written. On the resource (or a patch file): for a critical kind the
+value becomes `detach-on-delete` (management on, deletion protection kept); for any other kind
+the annotation is removed (ASO's default, `manage`). On a Namespace or ArgoCD managed
+namespace: `detach-on-delete`. In `commonAnnotations` or `spec.commonMetadata`: the entry is
+removed, so each resource's own policy applies again. Inline patches are not fixed. If the skip is deliberate, mark the path passive in
 `.asoguard.yaml` (`clusters: {dr: {paths: ["clusters/dr/**"], role: passive}}`).
 
 ## Source
@@ -64,68 +72,126 @@ clusters?" and the active-passive guidance; `v2/internal/reconcilers/reconcile_p
 "#,
 };
 
-pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
-    if cx.role != Role::Active || manifest.declared_policy() != DeclaredPolicy::Valid(Policy::Skip)
-    {
-        return;
-    }
-    let Some(entry) = manifest.annotation(RECONCILE_POLICY) else {
-        return;
-    };
-    let text = &cx.source.text;
-    let span = entry.key.span.cover(entry.value.span);
-    let where_ = cx.cluster.map_or_else(
-        || "an active cluster".to_string(),
-        |c| format!("active cluster `{c}`"),
-    );
-    let keep_protection = |title: &str| {
-        Some(Fix::safe(
-            title,
-            vec![edit::replace_scalar(
-                text,
-                &entry.value,
-                Policy::DetachOnDelete.as_str(),
-            )],
-        ))
-    };
-    if manifest.is_aso() {
-        let kind = manifest.kind.unwrap_or("resource");
-        let fix = if cx.is_critical(manifest) {
-            keep_protection("Replace `skip` with `detach-on-delete`")
-        } else {
-            edit::remove_annotation(text, manifest.root, RECONCILE_POLICY)
-                .map(|edits| Fix::safe("Remove the `skip` reconcile-policy", edits))
-        };
-        out.push(
-            Diagnostic::new(
-                Rule::SkipInActive,
-                span,
-                format!(
-                    "{kind} `{}` has reconcile-policy `skip` in {where_}: ASO never creates, updates or deletes it",
-                    manifest.name_str().unwrap_or("?")
-                ),
-            )
-            .with_help("remove `skip` where this cluster should own the resource, or mark the path passive in .asoguard.yaml")
-            .with_fix(fix)
-            .with_object(manifest),
-        );
-    } else if manifest.is("", "Namespace") {
-        let name = manifest.name_str().unwrap_or("?");
-        let count = cx.index.unset_aso_in(cx.cluster, name);
-        if count == 0 {
-            return;
+pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+    // Instances whose effective `skip` comes from one place, counted per place.
+    let mut by_origin: HashMap<(FileId, Span), (&Instance, Origin, usize)> = HashMap::new();
+    for instance in &index.instances {
+        let seen = Seen::of(index, instance);
+        if !seen.object.aso || seen.context.role != Role::Active {
+            continue;
         }
-        out.push(
-            Diagnostic::new(
-                Rule::SkipInActive,
-                span,
+        let (policy, Some(origin)) = index.effective(instance) else {
+            continue;
+        };
+        if policy != Policy::Skip {
+            continue;
+        }
+        by_origin
+            .entry((origin.file, origin.entry))
+            .or_insert((instance, origin, 0))
+            .2 += 1;
+    }
+    let mut found: Vec<_> = by_origin.into_values().collect();
+    found.sort_by_key(|(_, origin, _)| (origin.file, origin.entry));
+    for (instance, origin, count) in found {
+        let seen = Seen::of(index, instance);
+        let place = seen.place(index, settings);
+        let critical = settings.is_critical(&seen.object.group, &seen.object.kind);
+        let detach = |title: &str| {
+            Some((
+                title.to_string(),
+                Applicability::Safe,
+                FixPlan::ReplaceValue {
+                    span: origin.value,
+                    value: Policy::DetachOnDelete.as_str().into(),
+                },
+            ))
+        };
+        let remove_at = |path: Vec<&'static str>| {
+            Some((
+                "Remove the `skip` reconcile-policy".to_string(),
+                Applicability::Safe,
+                FixPlan::RemoveEntryAt {
+                    doc: origin.doc,
+                    path,
+                    key: RECONCILE_POLICY.into(),
+                },
+            ))
+        };
+        let others = if count > 1 {
+            format!(" and {} more ASO resource(s)", count - 1)
+        } else {
+            String::new()
+        };
+        let (message, fix) = match origin.kind {
+            OriginKind::Own | OriginKind::PatchFile => (
                 format!(
-                    "Namespace `{name}` sets reconcile-policy `skip` in {where_}: {count} ASO resource(s) in it inherit it and are never created, updated or deleted"
+                    "{} has reconcile-policy `skip` in {place}{}: ASO never creates, updates or deletes it",
+                    seen.label(),
+                    if origin.kind == OriginKind::PatchFile {
+                        ", set by this patch"
+                    } else {
+                        ""
+                    }
                 ),
-            )
-            .with_help("remove `skip` from the Namespace where this cluster should own its resources, or mark the path passive in .asoguard.yaml")
-            .with_fix(keep_protection("Replace `skip` with `detach-on-delete` on the Namespace"))
-            .with_object(manifest),
-        );
+                if critical {
+                    detach("Replace `skip` with `detach-on-delete`")
+                } else {
+                    Some((
+                        "Remove the `skip` reconcile-policy".to_string(),
+                        Applicability::Safe,
+                        FixPlan::RemovePolicy { doc: origin.doc },
+                    ))
+                },
+            ),
+            OriginKind::Namespace | OriginKind::ArgoNamespace => (
+                format!(
+                    "this namespace-level reconcile-policy `skip` applies in {place}: ASO resources of the namespace inherit it ({}{others}) and are never created, updated or deleted",
+                    seen.label()
+                ),
+                detach("Replace `skip` with `detach-on-delete` on the namespace"),
+            ),
+            OriginKind::Common => (
+                format!(
+                    "commonAnnotations sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes them",
+                    seen.label()
+                ),
+                remove_at(vec!["commonAnnotations"]),
+            ),
+            OriginKind::Flux => (
+                format!(
+                    "spec.commonMetadata sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes them",
+                    seen.label()
+                ),
+                remove_at(vec!["spec", "commonMetadata", "annotations"]),
+            ),
+            OriginKind::JsonPatch => (
+                format!(
+                    "this patch sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes them",
+                    seen.label()
+                ),
+                detach("Replace `skip` with `detach-on-delete`"),
+            ),
+            OriginKind::InlinePatch => (
+                format!(
+                    "this inline patch sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes them",
+                    seen.label()
+                ),
+                None,
+            ),
+        };
+        out.push((
+            origin.file,
+            Judgement {
+                rule: Rule::SkipInActive,
+                span: origin.entry,
+                message,
+                help: Some("remove `skip` where this cluster should own the resource, or mark the path passive in .asoguard.yaml".into()),
+                severity: None,
+                fix,
+                object: Some(seen.object_ref()),
+                related: Vec::new(),
+            },
+        ));
     }
 }

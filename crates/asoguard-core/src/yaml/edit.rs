@@ -4,7 +4,7 @@
 //! New lines take the file's line ending and their siblings' indentation; quoted scalars keep
 //! their quotes; block and flow style are kept.
 
-use super::{Entry, Node, NodeKind, Style};
+use super::{Entry, Node, Style};
 use crate::fix::Edit;
 use crate::span::{LineEnding, Span};
 
@@ -50,7 +50,11 @@ pub fn scalar_text(value: &str) -> String {
             value,
             "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
         )
-        && !value.starts_with(['-', '.', ','])
+        && !value.starts_with(['-', ','])
+        // A leading `.` reads as a float only in `.inf`, `.nan` and numbers like `.5`.
+        && !value
+            .strip_prefix('.')
+            .is_some_and(|rest| rest.eq_ignore_ascii_case("inf") || rest.eq_ignore_ascii_case("nan"))
         && value.parse::<f64>().is_err();
     if plain_ok {
         return value.to_string();
@@ -193,8 +197,14 @@ fn remove_flow_element(spans: Vec<Span>, index: usize) -> Edit {
 /// Append `key: value` as the last entry of `mapping`, with its siblings' indentation (block)
 /// or as `, key: value` before the closing brace (flow). `None` for an empty block mapping.
 pub fn append_entry(text: &str, mapping: &Node, key: &str, value: &str) -> Option<Edit> {
+    append_entry_raw(text, mapping, key, &scalar_text(value))
+}
+
+/// Append `key: raw` as [`append_entry`] does, where `raw` is YAML already rendered on one line
+/// (a scalar from [`scalar_text`], or a flow collection such as `{paths: [a], role: active}`).
+pub fn append_entry_raw(text: &str, mapping: &Node, key: &str, raw: &str) -> Option<Edit> {
     let entries = mapping.entries()?;
-    let pair = format!("{}: {}", scalar_text(key), scalar_text(value));
+    let pair = format!("{}: {raw}", scalar_text(key));
     if mapping.is_flow() {
         return Some(match entries.last() {
             Some(last) => Edit::insert(entry_span(last).end, format!(", {pair}")),
@@ -226,66 +236,156 @@ fn insert_line_after(text: &str, offset: usize, line: &str) -> Edit {
 /// `annotations` as the last key of `metadata` when it is missing. `None` when the object has
 /// no `metadata` mapping to edit.
 pub fn set_annotation(text: &str, root: &Node, key: &str, value: &str) -> Option<Edit> {
-    let metadata = root.get("metadata")?;
-    metadata.entries()?;
-    let Some(annotations) = metadata.entry("annotations") else {
-        return add_annotations_key(text, root, metadata, key, value);
-    };
-    let node = &annotations.value;
-    if let Some(existing) = node.get(key) {
-        return Some(replace_scalar(text, existing, value));
-    }
-    match &node.kind {
-        NodeKind::Mapping { entries, .. } if !entries.is_empty() || node.is_flow() => {
-            append_entry(text, node, key, value)
-        }
-        _ if node.is_null() && node.span.is_empty() => {
-            // `annotations:` with nothing after it: give it its first entry on the next line.
-            let indent =
-                column(text, annotations.key.span.start) + indent_step(text, root, metadata);
-            Some(insert_line_after(
-                text,
-                annotations.key.span.end,
-                &format!(
-                    "{}{}: {}",
-                    " ".repeat(indent),
-                    scalar_text(key),
-                    scalar_text(value)
-                ),
-            ))
-        }
-        _ if node.is_null() => Some(Edit::replace(
-            node.span,
-            format!("{{{}: {}}}", scalar_text(key), scalar_text(value)),
-        )),
-        _ => None,
-    }
+    set_entry_at(text, root, &["metadata", "annotations"], key, value)
 }
 
-fn add_annotations_key(
+/// Remove annotation `key` from the object whose root mapping is `root`; when it was the only
+/// annotation, remove `metadata.annotations` as well. `None` when the annotation is absent.
+pub fn remove_annotation(text: &str, root: &Node, key: &str) -> Option<Vec<Edit>> {
+    remove_entry_at(text, root, &["metadata", "annotations"], key)
+}
+
+/// Set `key: value` in the mapping at `path` under `root` (`["commonAnnotations"]`,
+/// `["spec", "commonMetadata", "annotations"]`): replace the value in place when the key
+/// exists, else append the entry with its siblings' indentation, creating the missing mappings
+/// of `path` as the last keys of the deepest one that exists. `None` when the path runs through
+/// something that is not a mapping.
+pub fn set_entry_at(
     text: &str,
     root: &Node,
-    metadata: &Node,
+    path: &[&str],
     key: &str,
     value: &str,
 ) -> Option<Edit> {
-    let pair = format!("{}: {}", scalar_text(key), scalar_text(value));
-    let entries = metadata.entries()?;
-    if metadata.is_flow() {
+    set_rendered_at(text, root, path, key, &scalar_text(value), |existing| {
+        replace_scalar(text, existing, value)
+    })
+}
+
+/// [`set_entry_at`] with a value already rendered as one line of YAML (a flow collection such
+/// as `{paths: ["a/**"], role: active}`); an existing value is replaced whole.
+pub fn set_entry_raw_at(
+    text: &str,
+    root: &Node,
+    path: &[&str],
+    key: &str,
+    raw: &str,
+) -> Option<Edit> {
+    set_rendered_at(text, root, path, key, raw, |existing| {
+        Edit::replace(existing.span, raw)
+    })
+}
+
+/// The walk of [`set_entry_at`]: `raw` is the rendered value of a new entry, `replace` edits an
+/// existing one.
+fn set_rendered_at(
+    text: &str,
+    root: &Node,
+    path: &[&str],
+    key: &str,
+    raw: &str,
+    replace: impl FnOnce(&Node) -> Edit,
+) -> Option<Edit> {
+    root.entries()?;
+    // Walk down while the mappings exist; remember the key that led to each.
+    let mut container = root;
+    let mut container_key: Option<&Entry> = None;
+    let mut depth = 0;
+    while depth < path.len() {
+        match container.entry(path[depth]) {
+            Some(entry) if entry.value.entries().is_some() => {
+                container_key = Some(entry);
+                container = &entry.value;
+                depth += 1;
+            }
+            Some(entry) if entry.value.is_null() => {
+                return fill_null(text, root, entry, &path[depth + 1..], key, raw);
+            }
+            Some(_) => return None,
+            None => break,
+        }
+    }
+    if depth == path.len() {
+        if let Some(existing) = container.get(key) {
+            return Some(replace(existing));
+        }
+        if container.is_flow() || !container.entries()?.is_empty() {
+            return append_entry_raw(text, container, key, raw);
+        }
+        // An empty block mapping cannot be: an empty mapping is `{}`, which is flow.
+        return None;
+    }
+    add_nested(
+        text,
+        root,
+        container,
+        container_key,
+        &path[depth..],
+        key,
+        raw,
+    )
+}
+
+/// `missing: {..: {key: raw}}` as text: flow style, or block lines at `indent` by `step`.
+fn nested_text(
+    missing: &[&str],
+    key: &str,
+    raw: &str,
+    flow: Option<()>,
+    indent: usize,
+    step: usize,
+    eol: &str,
+) -> String {
+    let pair = format!("{}: {raw}", scalar_text(key));
+    if flow.is_some() {
+        return missing
+            .iter()
+            .rev()
+            .fold(pair, |inner, k| format!("{}: {{{inner}}}", scalar_text(k)));
+    }
+    let mut lines = Vec::new();
+    for (i, k) in missing.iter().enumerate() {
+        lines.push(format!(
+            "{}{}:",
+            " ".repeat(indent + i * step),
+            scalar_text(k)
+        ));
+    }
+    lines.push(format!(
+        "{}{pair}",
+        " ".repeat(indent + missing.len() * step)
+    ));
+    lines.join(eol)
+}
+
+/// Add the `missing` mappings (and the entry) as the last key of `container`.
+fn add_nested(
+    text: &str,
+    root: &Node,
+    container: &Node,
+    container_key: Option<&Entry>,
+    missing: &[&str],
+    key: &str,
+    raw: &str,
+) -> Option<Edit> {
+    let eol = LineEnding::detect(text).as_str();
+    let entries = container.entries()?;
+    if container.is_flow() {
+        let item = nested_text(missing, key, raw, Some(()), 0, 0, eol);
         return Some(match entries.last() {
-            Some(last) => Edit::insert(entry_span(last).end, format!(", annotations: {{{pair}}}")),
-            None => Edit::insert(metadata.span.start + 1, format!("annotations: {{{pair}}}")),
+            Some(last) => Edit::insert(entry_span(last).end, format!(", {item}")),
+            None => Edit::insert(container.span.start + 1, item),
         });
     }
     let last = entries.last()?;
     let indent = column(text, entries[0].key.span.start);
-    let step = indent_step(text, root, metadata);
-    let eol = LineEnding::detect(text).as_str();
-    let lines = format!(
-        "{}annotations:{eol}{}{pair}",
-        " ".repeat(indent),
-        " ".repeat(indent + step)
-    );
+    let step = match container_key {
+        Some(k) if indent > column(text, k.key.span.start) => {
+            indent - column(text, k.key.span.start)
+        }
+        _ => file_indent_step(text, root),
+    };
+    let lines = nested_text(missing, key, raw, None, indent, step, eol);
     Some(insert_line_after(
         text,
         last.value.span.end.max(last.key.span.end),
@@ -293,52 +393,111 @@ fn add_annotations_key(
     ))
 }
 
-/// The file's own indentation step, read off `metadata` (its children's column minus its key's
-/// column); 2 when that cannot be read.
-fn indent_step(text: &str, root: &Node, metadata: &Node) -> usize {
-    let key_column = root
-        .entry("metadata")
-        .map(|e| column(text, e.key.span.start));
-    let child_column = metadata
-        .entries()
-        .and_then(|e| e.first())
-        .filter(|_| !metadata.is_flow())
-        .map(|e| column(text, e.key.span.start));
-    match (key_column, child_column) {
-        (Some(k), Some(c)) if c > k => c - k,
-        _ => 2,
+/// Give a null value (`annotations:` or `annotations: ~`) its first entry, nesting `missing`.
+fn fill_null(
+    text: &str,
+    root: &Node,
+    entry: &Entry,
+    missing: &[&str],
+    key: &str,
+    raw: &str,
+) -> Option<Edit> {
+    if entry.value.span.is_empty() {
+        let indent = column(text, entry.key.span.start) + file_indent_step(text, root);
+        let eol = LineEnding::detect(text).as_str();
+        let lines = nested_text(
+            missing,
+            key,
+            raw,
+            None,
+            indent,
+            file_indent_step(text, root),
+            eol,
+        );
+        return Some(insert_line_after(text, entry.key.span.end, &lines));
     }
+    let eol = LineEnding::detect(text).as_str();
+    Some(Edit::replace(
+        entry.value.span,
+        format!(
+            "{{{}}}",
+            nested_text(missing, key, raw, Some(()), 0, 0, eol)
+        ),
+    ))
 }
 
-/// Remove annotation `key` from the object whose root mapping is `root`; when it was the only
-/// annotation, remove `metadata.annotations` as well. `None` when the annotation is absent.
-pub fn remove_annotation(text: &str, root: &Node, key: &str) -> Option<Vec<Edit>> {
-    let metadata = root.get("metadata")?;
-    let (annotations_index, annotations) = metadata
+/// The file's own indentation step: the first block mapping nested under a top-level key,
+/// its entries' column minus that key's column; 2 when there is none.
+fn file_indent_step(text: &str, root: &Node) -> usize {
+    root.entries()
+        .into_iter()
+        .flatten()
+        .find_map(|entry| {
+            let child = entry
+                .value
+                .entries()?
+                .first()
+                .filter(|_| !entry.value.is_flow())?;
+            let (k, c) = (
+                column(text, entry.key.span.start),
+                column(text, child.key.span.start),
+            );
+            (c > k).then_some(c - k)
+        })
+        .unwrap_or(2)
+}
+
+/// Remove `key` from the mapping at `path` under `root`; when it was the only entry, remove
+/// the mapping's own key as well (its line, leaving comment lines in place). `None` when the
+/// key is absent.
+pub fn remove_entry_at(text: &str, root: &Node, path: &[&str], key: &str) -> Option<Vec<Edit>> {
+    let (last, parents) = path.split_last()?;
+    let container = if parents.is_empty() {
+        root
+    } else {
+        root.get_path(parents)?
+    };
+    let (map_index, map_entry) = container
         .entries()?
         .iter()
         .enumerate()
-        .find(|(_, e)| e.key.as_str() == Some("annotations"))?;
-    let map = &annotations.value;
+        .find(|(_, e)| e.key.as_str() == Some(*last))?;
+    let map = &map_entry.value;
     let entries = map.entries()?;
     let index = entries.iter().position(|e| e.key.as_str() == Some(key))?;
     if entries.len() > 1 {
         return Some(vec![remove_entry(text, map, index)?]);
     }
-    if map.is_flow() || metadata.is_flow() || !starts_line(text, annotations.key.span.start) {
-        return Some(vec![remove_entry(text, metadata, annotations_index)?]);
+    if map.is_flow() || container.is_flow() || !starts_line(text, map_entry.key.span.start) {
+        return Some(vec![remove_entry(text, container, map_index)?]);
     }
-    // Block `annotations:` whose only entry goes: remove the key's line and the entry's lines,
+    // A block mapping whose only entry goes: remove its key's line and the entry's lines,
     // leaving any comment lines between them in place.
     let key_line = Span::new(
-        line_start(text, annotations.key.span.start),
-        next_line_start(text, annotations.key.span.end),
+        line_start(text, map_entry.key.span.start),
+        next_line_start(text, map_entry.key.span.end),
     );
     let entry = remove_entry(text, map, index)?;
     if entry.span.touches(&key_line) {
-        return Some(vec![remove_entry(text, metadata, annotations_index)?]);
+        return Some(vec![remove_entry(text, container, map_index)?]);
     }
     Some(vec![Edit::delete(key_line), entry])
+}
+
+/// Remove `item` from the comma-separated annotation `key` of the object at `root` (ArgoCD's
+/// `sync-options`), and the annotation itself when nothing is left. `None` when the item is
+/// absent.
+pub fn remove_annotation_item(text: &str, root: &Node, key: &str, item: &str) -> Option<Vec<Edit>> {
+    let value = &root
+        .get_path(&["metadata", "annotations"])?
+        .entry(key)?
+        .value;
+    let (edit, any_left) = remove_comma_items(text, value, |i| i == item)?;
+    if any_left {
+        Some(vec![edit])
+    } else {
+        remove_annotation(text, root, key)
+    }
 }
 
 /// Remove from a comma-separated scalar every item that `drop` selects (items compared
@@ -465,6 +624,98 @@ mod tests {
     }
 
     #[test]
+    fn sets_nested_entries_creating_mappings() {
+        let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_at(text, r, &["commonAnnotations"], KEY, "skip").unwrap()]
+        });
+        assert_eq!(out, format!("{text}commonAnnotations:\n  {KEY}: skip\n"));
+        let text = "kind: Kustomization\nspec:\n    path: ./a\n    prune: true\n";
+        let out = with_root(text, |r| {
+            vec![
+                set_entry_at(
+                    text,
+                    r,
+                    &["spec", "commonMetadata", "annotations"],
+                    KEY,
+                    "skip",
+                )
+                .unwrap(),
+            ]
+        });
+        assert_eq!(
+            out,
+            format!(
+                "kind: Kustomization\nspec:\n    path: ./a\n    prune: true\n    commonMetadata:\n        annotations:\n            {KEY}: skip\n"
+            )
+        );
+        let text = "spec: {path: ./a}\n";
+        let out = with_root(text, |r| {
+            vec![
+                set_entry_at(
+                    text,
+                    r,
+                    &["spec", "commonMetadata", "annotations"],
+                    KEY,
+                    "skip",
+                )
+                .unwrap(),
+            ]
+        });
+        assert_eq!(
+            out,
+            format!("spec: {{path: ./a, commonMetadata: {{annotations: {{{KEY}: skip}}}}}}\n")
+        );
+        let text = "commonAnnotations:\nresources: []\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_at(text, r, &["commonAnnotations"], KEY, "skip").unwrap()]
+        });
+        assert_eq!(
+            out,
+            format!("commonAnnotations:\n  {KEY}: skip\nresources: []\n")
+        );
+    }
+
+    #[test]
+    fn sets_raw_flow_values() {
+        let text = "clusters:\n  a: {paths: [x], role: passive}\n";
+        let out = with_root(text, |r| {
+            vec![
+                set_entry_raw_at(
+                    text,
+                    r,
+                    &["clusters"],
+                    "b",
+                    "{paths: [\"y/**\"], role: active}",
+                )
+                .unwrap(),
+            ]
+        });
+        assert_eq!(
+            out,
+            "clusters:\n  a: {paths: [x], role: passive}\n  b: {paths: [\"y/**\"], role: active}\n"
+        );
+        let text = "clusters: {}\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_raw_at(text, r, &["clusters"], "b", "{paths: []}").unwrap()]
+        });
+        assert_eq!(out, "clusters: {b: {paths: []}}\n");
+        let text = "rules: {}\nexclude:\n    - v\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_raw_at(text, r, &["clusters"], "b", "{paths: []}").unwrap()]
+        });
+        assert_eq!(
+            out,
+            "rules: {}\nexclude:\n    - v\nclusters:\n  b: {paths: []}\n"
+        );
+        let text = "clusters:\n  a: {paths: [x]}\n";
+        let out = with_root(text, |r| {
+            vec![set_entry_raw_at(text, r, &["clusters"], "a", "{paths: [z]}").unwrap()]
+        });
+        assert_eq!(out, "clusters:\n  a: {paths: [z]}\n");
+    }
+
+    #[test]
     fn removes_sequence_items() {
         let text = "o:\n- A=1\n- Replace=true # x\n- B=2\nf: [A=1, Replace=true]\n";
         let stream = parse(text);
@@ -502,5 +753,9 @@ mod tests {
         assert_eq!(scalar_text("true"), "\"true\"");
         assert_eq!(scalar_text("a: b"), "\"a: b\"");
         assert_eq!(scalar_text(""), "\"\"");
+        assert_eq!(scalar_text("../../base"), "../../base");
+        for special in [".inf", ".NaN", ".5", "-x", ".Inf"] {
+            assert!(scalar_text(special).starts_with('"'), "{special}");
+        }
     }
 }

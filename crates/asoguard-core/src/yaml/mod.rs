@@ -181,6 +181,77 @@ impl<'a> Node<'a> {
     }
 }
 
+impl<'a> Stream<'a> {
+    /// The node whose span is exactly `span`, in any document.
+    pub fn node_at(&self, span: Span) -> Option<&Node<'a>> {
+        self.documents
+            .iter()
+            .filter_map(|d| d.root.as_ref())
+            .find_map(|r| find_node(r, span))
+    }
+
+    /// The sequence holding an item whose span is `span`, the item's index, and the mapping
+    /// entry (mapping, entry index) that holds the sequence, if any.
+    pub fn item_at(&self, span: Span) -> Option<ItemPlace<'_, 'a>> {
+        self.documents
+            .iter()
+            .filter_map(|d| d.root.as_ref())
+            .find_map(|r| find_item(r, span, None))
+    }
+}
+
+/// Where a sequence item is: its sequence, its index, and the entry holding the sequence.
+pub struct ItemPlace<'n, 'a> {
+    /// The sequence.
+    pub sequence: &'n Node<'a>,
+    /// The item's index in it.
+    pub index: usize,
+    /// The mapping and entry index whose value is the sequence.
+    pub holder: Option<(&'n Node<'a>, usize)>,
+}
+
+fn find_node<'n, 'a>(node: &'n Node<'a>, span: Span) -> Option<&'n Node<'a>> {
+    if node.span == span
+        && !matches!(
+            node.kind,
+            NodeKind::Mapping { .. } | NodeKind::Sequence { .. }
+        )
+    {
+        return Some(node);
+    }
+    match &node.kind {
+        NodeKind::Mapping { entries, .. } => entries
+            .iter()
+            .find_map(|e| find_node(&e.key, span).or_else(|| find_node(&e.value, span))),
+        NodeKind::Sequence { items, .. } => items.iter().find_map(|i| find_node(i, span)),
+        _ => (node.span == span).then_some(node),
+    }
+}
+
+fn find_item<'n, 'a>(
+    node: &'n Node<'a>,
+    span: Span,
+    holder: Option<(&'n Node<'a>, usize)>,
+) -> Option<ItemPlace<'n, 'a>> {
+    match &node.kind {
+        NodeKind::Sequence { items, .. } => {
+            if let Some(index) = items.iter().position(|i| i.span == span) {
+                return Some(ItemPlace {
+                    sequence: node,
+                    index,
+                    holder,
+                });
+            }
+            items.iter().find_map(|i| find_item(i, span, None))
+        }
+        NodeKind::Mapping { entries, .. } => entries
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| find_item(&e.value, span, Some((node, i)))),
+        _ => None,
+    }
+}
+
 /// Parse `text` into documents, keeping spans and comments. Never panics; a syntax error ends
 /// parsing and is returned with the documents completed before it.
 pub fn parse(text: &str) -> Stream<'_> {

@@ -74,11 +74,29 @@ impl Counts {
     }
 }
 
-/// `n thing` or `n things`.
+/// `n thing` or `n things` (`n fixes` for words ending in a sibilant).
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
+    } else if ["s", "x", "z", "sh", "ch"]
+        .iter()
+        .any(|end| word.ends_with(end))
+    {
+        format!("{n} {word}es")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "fix"), "1 fix");
+        assert_eq!(plural(2, "fix"), "2 fixes");
+        assert_eq!(plural(0, "file"), "0 files");
+        assert_eq!(plural(3, "ASO resource"), "3 ASO resources");
     }
 }

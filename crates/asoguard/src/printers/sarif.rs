@@ -125,7 +125,7 @@ fn result(file: &FileReport, d: &Diagnostic, context: &Context) -> Value {
                         "id": i,
                         "message": {"text": r.message},
                         "physicalLocation": {
-                            "artifactLocation": {"uri": uri_path(&r.path)},
+                            "artifactLocation": path_location(&r.path, context),
                             "region": {"startLine": r.line, "startColumn": r.column},
                         },
                     })
@@ -139,7 +139,11 @@ fn result(file: &FileReport, d: &Diagnostic, context: &Context) -> Value {
 /// The file's URI relative to the repository root (with `uriBaseId`), or an absolute
 /// `file://` URI when it lies outside the root.
 fn artifact_location(file: &FileReport, context: &Context) -> Value {
-    let absolute = asoguard_core::config::absolute(&file.path);
+    path_location(&file.path, context)
+}
+
+fn path_location(path: &Path, context: &Context) -> Value {
+    let absolute = asoguard_core::config::absolute(path);
     match absolute.strip_prefix(&context.settings.root) {
         Ok(relative) => json!({"uri": uri_path(relative), "uriBaseId": ROOT_ID}),
         Err(_) => json!({"uri": file_uri(&absolute, false)}),

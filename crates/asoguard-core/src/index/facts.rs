@@ -1,0 +1,593 @@
+//! Per-file summaries for the cross-file index: objects with their identity and reconcile
+//! policy, kustomizations, Flux Kustomizations, ArgoCD Applications, JSON6902 patches.
+
+use std::path::Path;
+
+use crate::manifest::{Manifest, RECONCILE_POLICY};
+use crate::span::Span;
+use crate::yaml::{self, Node, Stream};
+
+/// Flux's per-resource force annotation.
+pub const FLUX_FORCE: &str = "kustomize.toolkit.fluxcd.io/force";
+const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
+const FLUX_GROUP: &str = "kustomize.toolkit.fluxcd.io";
+const ARGO_GROUP: &str = "argoproj.io";
+
+/// File names kustomize reads in a directory.
+pub const KUSTOMIZATION_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// A reconcile-policy annotation as written: its value (`None` for null, which a patch uses to
+/// remove it) and where its entry and value are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyFact {
+    /// The value; `None` when null or empty.
+    pub value: Option<String>,
+    /// The whole `key: value` entry.
+    pub entry: Span,
+    /// The value.
+    pub value_span: Span,
+}
+
+impl PolicyFact {
+    /// The reconcile-policy entry of an annotations mapping, if present.
+    pub fn of(annotations: Option<&Node>) -> Option<Self> {
+        let entry = annotations?.entry(RECONCILE_POLICY)?;
+        Some(PolicyFact {
+            value: entry
+                .value
+                .as_str()
+                .filter(|v| !v.is_empty() && !entry.value.is_null())
+                .map(str::to_string),
+            entry: entry.key.span.cover(entry.value.span),
+            value_span: entry.value.span,
+        })
+    }
+}
+
+/// One Kubernetes object of a file.
+#[derive(Clone, Debug)]
+pub struct ObjectFact {
+    /// Index of its document in the file.
+    pub doc: usize,
+    /// The document's root span.
+    pub span: Span,
+    /// `apiVersion` as written.
+    pub api_version: Option<String>,
+    /// API group (empty for core).
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: Option<String>,
+    /// Span of the name (or of the object when it has none).
+    pub name_span: Span,
+    /// `metadata.namespace`.
+    pub namespace: Option<String>,
+    /// Its own reconcile-policy annotation.
+    pub policy: Option<PolicyFact>,
+    /// An ASO v2 resource.
+    pub aso: bool,
+    /// `spec.azureName`.
+    pub azure_name: Option<String>,
+    /// `spec.owner.name`.
+    pub owner: Option<String>,
+    /// What else the index needs of it.
+    pub extra: Extra,
+}
+
+/// Kind-specific facts.
+#[derive(Clone, Debug, Default)]
+pub enum Extra {
+    /// Nothing more.
+    #[default]
+    None,
+    /// A Flux Kustomization.
+    Flux(FluxFact),
+    /// An ArgoCD Application or ApplicationSet.
+    Argo(ArgoFact),
+}
+
+/// A Flux `kustomize.toolkit.fluxcd.io` Kustomization.
+#[derive(Clone, Debug, Default)]
+pub struct FluxFact {
+    /// `spec.path`.
+    pub path: Option<String>,
+    /// `spec.prune: true`, at the value.
+    pub prune: Option<Span>,
+    /// `spec.force: true`, at the entry.
+    pub force: Option<Span>,
+    /// `spec.commonMetadata.annotations` reconcile-policy.
+    pub common_policy: Option<PolicyFact>,
+    /// `spec.targetNamespace`.
+    pub target_namespace: Option<String>,
+}
+
+/// One source of an ArgoCD Application.
+#[derive(Clone, Debug)]
+pub struct SourceFact {
+    /// `path`, when set.
+    pub path: Option<String>,
+    /// A Helm chart source.
+    pub chart: bool,
+    /// `directory.recurse: true`.
+    pub recurse: bool,
+}
+
+/// An ArgoCD Application or ApplicationSet (its template).
+#[derive(Clone, Debug, Default)]
+pub struct ArgoFact {
+    /// An ApplicationSet rather than an Application.
+    pub app_set: bool,
+    /// `spec.source` and `spec.sources[]` (of the template for an ApplicationSet).
+    pub sources: Vec<SourceFact>,
+    /// `syncPolicy.syncOptions` items and their spans.
+    pub sync_options: Vec<(String, Span)>,
+    /// `destination.namespace`.
+    pub destination_namespace: Option<String>,
+    /// `syncPolicy.managedNamespaceMetadata.annotations` reconcile-policy.
+    pub managed_namespace_policy: Option<PolicyFact>,
+    /// Paths listed by an ApplicationSet's list and git-directory generators.
+    pub generator_paths: Vec<String>,
+}
+
+/// A reference from a kustomization (a resource, component or patch path) and where it is.
+#[derive(Clone, Debug)]
+pub struct Reference {
+    /// The text as written.
+    pub text: String,
+    /// Its span.
+    pub span: Span,
+}
+
+/// Which objects a patch applies to.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    /// API group (`None`: any).
+    pub group: Option<String>,
+    /// Kind (`None`: any).
+    pub kind: Option<String>,
+    /// Name (`None`: any).
+    pub name: Option<String>,
+    /// Namespace (`None`: any).
+    pub namespace: Option<String>,
+    /// A label or annotation selector, which asoguard cannot evaluate: assumed to match.
+    pub selector: bool,
+}
+
+/// What a patch does to the reconcile-policy annotation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatchEffect {
+    /// Sets it to this value.
+    Set(String),
+    /// Removes it.
+    Remove,
+}
+
+/// A patch of a kustomization.
+#[derive(Clone, Debug)]
+pub enum Patch {
+    /// A patch file (strategic merge or JSON6902), relative to the kustomization.
+    File {
+        /// The path as written.
+        reference: Reference,
+        /// The selector, for `patches` and `patchesJson6902`.
+        target: Option<Target>,
+    },
+    /// An inline patch and what it does to the policy (decided when the kustomization is read).
+    Inline {
+        /// The `patch:` value's span.
+        span: Span,
+        /// The selector (from `target`, or from the patch's own identity).
+        target: Target,
+        /// Its effect on the policy, if any.
+        effect: Option<PatchEffect>,
+    },
+}
+
+/// A `kustomization.yaml`.
+#[derive(Clone, Debug, Default)]
+pub struct KustomizationFact {
+    /// `resources` and the older `bases`.
+    pub resources: Vec<Reference>,
+    /// `components`.
+    pub components: Vec<Reference>,
+    /// `patches`, `patchesStrategicMerge` and `patchesJson6902`, in that order.
+    pub patches: Vec<Patch>,
+    /// `commonAnnotations` reconcile-policy.
+    pub common_policy: Option<PolicyFact>,
+    /// `namespace`.
+    pub namespace: Option<String>,
+    /// `namePrefix`.
+    pub name_prefix: Option<String>,
+    /// `nameSuffix`.
+    pub name_suffix: Option<String>,
+    /// What cannot be resolved offline (remote bases, generators, Helm charts).
+    pub unresolvable: Vec<String>,
+    /// Where to report findings about the kustomization as a whole: its first key.
+    pub anchor: Span,
+}
+
+/// One operation of a JSON6902 patch that touches the reconcile-policy annotation.
+#[derive(Clone, Debug)]
+pub struct JsonPatchOp {
+    /// Its effect.
+    pub effect: PatchEffect,
+    /// The op's value (or the op itself for `remove`).
+    pub span: Span,
+}
+
+/// The summary of one file.
+#[derive(Clone, Debug, Default)]
+pub struct FileFacts {
+    /// Objects, in document order.
+    pub objects: Vec<ObjectFact>,
+    /// The kustomization, when the file is one.
+    pub kustomization: Option<KustomizationFact>,
+    /// JSON6902 operations on the reconcile-policy, when the file is a JSON6902 patch.
+    pub json_patch: Vec<JsonPatchOp>,
+    /// Whether the file holds at least one ASO resource.
+    pub has_aso: bool,
+}
+
+/// Whether `path` names a kustomization file.
+pub fn is_kustomization_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| KUSTOMIZATION_NAMES.contains(&n))
+}
+
+impl FileFacts {
+    /// Summarise a parsed file at `path`.
+    pub fn of(stream: &Stream, path: &Path) -> Self {
+        let mut facts = FileFacts::default();
+        let kustomization_file = is_kustomization_file(path);
+        for (doc, document) in stream.documents.iter().enumerate() {
+            let Some(root) = document.root.as_ref() else {
+                continue;
+            };
+            if let Some(items) = root.items() {
+                facts.json_patch.extend(json_patch_ops(items));
+                continue;
+            }
+            let Some(manifest) = Manifest::from_root(root) else {
+                continue;
+            };
+            let is_kustomize_kind = matches!(manifest.kind, Some("Kustomization" | "Component"))
+                && (manifest.group() == KUSTOMIZE_GROUP || manifest.api_version.is_none());
+            if kustomization_file && doc == 0 && (is_kustomize_kind || manifest.kind.is_none()) {
+                facts.kustomization = Some(kustomization(root));
+                continue;
+            }
+            if let Some(object) = object(doc, root, &manifest) {
+                facts.has_aso |= object.aso;
+                facts.objects.push(object);
+            }
+        }
+        facts
+    }
+}
+
+fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
+    let kind = manifest.kind?.to_string();
+    let group = manifest.group().to_string();
+    let extra = if group == FLUX_GROUP && kind == "Kustomization" {
+        Extra::Flux(flux(root))
+    } else if group == ARGO_GROUP && (kind == "Application" || kind == "ApplicationSet") {
+        Extra::Argo(argo(root, kind == "ApplicationSet"))
+    } else {
+        Extra::None
+    };
+    let spec = root.get("spec");
+    Some(ObjectFact {
+        doc,
+        span: root.span,
+        aso: manifest.is_aso(),
+        api_version: manifest.api_version.map(str::to_string),
+        name: manifest.name_str().map(str::to_string),
+        name_span: crate::rules::object_span(manifest),
+        namespace: manifest.namespace.map(str::to_string),
+        policy: PolicyFact::of(manifest.annotations()),
+        azure_name: spec
+            .and_then(|s| s.get_str("azureName"))
+            .map(str::to_string),
+        owner: spec
+            .and_then(|s| s.get_path(&["owner", "name"]))
+            .and_then(Node::as_str)
+            .map(str::to_string),
+        group,
+        kind,
+        extra,
+    })
+}
+
+fn is_true(node: Option<&Node>) -> bool {
+    node.and_then(Node::as_str).is_some_and(|v| v == "true")
+}
+
+fn flux(root: &Node) -> FluxFact {
+    let spec = root.get("spec");
+    let entry_span = |key: &str| {
+        spec.and_then(|s| s.entry(key))
+            .filter(|e| is_true(Some(&e.value)))
+            .map(|e| e.key.span.cover(e.value.span))
+    };
+    FluxFact {
+        path: spec.and_then(|s| s.get_str("path")).map(str::to_string),
+        prune: entry_span("prune"),
+        force: entry_span("force"),
+        common_policy: PolicyFact::of(
+            spec.and_then(|s| s.get_path(&["commonMetadata", "annotations"])),
+        ),
+        target_namespace: spec
+            .and_then(|s| s.get_str("targetNamespace"))
+            .map(str::to_string),
+    }
+}
+
+fn argo(root: &Node, app_set: bool) -> ArgoFact {
+    let spec = if app_set {
+        root.get_path(&["spec", "template", "spec"])
+    } else {
+        root.get("spec")
+    };
+    let mut fact = ArgoFact {
+        app_set,
+        ..ArgoFact::default()
+    };
+    let Some(spec) = spec else {
+        return fact;
+    };
+    let mut sources: Vec<&Node> = spec.get("source").into_iter().collect();
+    sources.extend(
+        spec.get("sources")
+            .and_then(Node::items)
+            .into_iter()
+            .flatten(),
+    );
+    fact.sources = sources
+        .into_iter()
+        .map(|s| SourceFact {
+            path: s.get_str("path").map(str::to_string),
+            chart: s.get("chart").is_some(),
+            recurse: is_true(s.get_path(&["directory", "recurse"])),
+        })
+        .collect();
+    if let Some(options) = spec
+        .get_path(&["syncPolicy", "syncOptions"])
+        .and_then(Node::items)
+    {
+        fact.sync_options = options
+            .iter()
+            .filter_map(|o| Some((o.as_str()?.to_string(), o.span)))
+            .collect();
+    }
+    fact.destination_namespace = spec
+        .get_path(&["destination", "namespace"])
+        .and_then(Node::as_str)
+        .map(str::to_string);
+    fact.managed_namespace_policy =
+        PolicyFact::of(spec.get_path(&["syncPolicy", "managedNamespaceMetadata", "annotations"]));
+    if app_set {
+        for generator in root
+            .get_path(&["spec", "generators"])
+            .and_then(Node::items)
+            .into_iter()
+            .flatten()
+        {
+            for element in generator
+                .get_path(&["list", "elements"])
+                .and_then(Node::items)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(path) = element.get_str("path") {
+                    fact.generator_paths.push(path.to_string());
+                }
+            }
+            for dir in generator
+                .get_path(&["git", "directories"])
+                .and_then(Node::items)
+                .into_iter()
+                .flatten()
+            {
+                let excluded = is_true(dir.get("exclude"));
+                if let (Some(path), false) = (dir.get_str("path"), excluded) {
+                    fact.generator_paths.push(path.to_string());
+                }
+            }
+        }
+    }
+    fact
+}
+
+fn references(root: &Node, key: &str) -> Vec<Reference> {
+    root.get(key)
+        .and_then(Node::items)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            Some(Reference {
+                text: item.as_str()?.to_string(),
+                span: item.span,
+            })
+        })
+        .collect()
+}
+
+fn target(node: Option<&Node>) -> Option<Target> {
+    let node = node?;
+    let text = |k: &str| node.get_str(k).map(str::to_string);
+    Some(Target {
+        group: text("group"),
+        kind: text("kind"),
+        name: text("name"),
+        namespace: text("namespace"),
+        selector: node.get("labelSelector").is_some() || node.get("annotationSelector").is_some(),
+    })
+}
+
+fn kustomization(root: &Node) -> KustomizationFact {
+    let mut fact = KustomizationFact {
+        resources: references(root, "resources"),
+        components: references(root, "components"),
+        common_policy: PolicyFact::of(root.get("commonAnnotations")),
+        namespace: root.get_str("namespace").map(str::to_string),
+        name_prefix: root.get_str("namePrefix").map(str::to_string),
+        name_suffix: root.get_str("nameSuffix").map(str::to_string),
+        anchor: root
+            .entries()
+            .and_then(|e| e.first())
+            .map_or(root.span, |e| e.key.span),
+        ..KustomizationFact::default()
+    };
+    fact.resources.extend(references(root, "bases"));
+    for key in [
+        "helmCharts",
+        "helmChartInflationGenerator",
+        "generators",
+        "transformers",
+    ] {
+        if root.get(key).is_some() {
+            fact.unresolvable
+                .push(format!("`{key}` cannot be rendered offline"));
+        }
+    }
+    for item in root
+        .get("patches")
+        .and_then(Node::items)
+        .into_iter()
+        .flatten()
+    {
+        let target = target(item.get("target"));
+        if let Some(path) = item.get("path") {
+            if let Some(text) = path.as_str() {
+                fact.patches.push(Patch::File {
+                    reference: Reference {
+                        text: text.to_string(),
+                        span: path.span,
+                    },
+                    target,
+                });
+            }
+        } else if let Some(inline) = item.get("patch") {
+            fact.patches.extend(inline_patch(inline, target));
+        }
+    }
+    for item in root
+        .get("patchesStrategicMerge")
+        .and_then(Node::items)
+        .into_iter()
+        .flatten()
+    {
+        match item.as_str() {
+            // An inline strategic merge patch is a YAML document in a string.
+            Some(text) if text.contains('\n') => fact.patches.extend(inline_patch(item, None)),
+            Some(text) => fact.patches.push(Patch::File {
+                reference: Reference {
+                    text: text.to_string(),
+                    span: item.span,
+                },
+                target: None,
+            }),
+            None => {}
+        }
+    }
+    for item in root
+        .get("patchesJson6902")
+        .and_then(Node::items)
+        .into_iter()
+        .flatten()
+    {
+        let target = target(item.get("target"));
+        if let Some(path) = item.get("path").and_then(|p| Some((p.as_str()?, p.span))) {
+            fact.patches.push(Patch::File {
+                reference: Reference {
+                    text: path.0.to_string(),
+                    span: path.1,
+                },
+                target,
+            });
+        } else if let Some(inline) = item.get("patch") {
+            fact.patches.extend(inline_patch(inline, target));
+        }
+    }
+    fact
+}
+
+/// Read an inline patch (a YAML string): a strategic merge patch document, or a JSON6902
+/// operation list.
+fn inline_patch(node: &Node, target: Option<Target>) -> Option<Patch> {
+    let text = node.as_str()?;
+    let stream = yaml::parse(text);
+    let root = stream.documents.first()?.root.as_ref()?;
+    if let Some(items) = root.items() {
+        let effect = json_patch_ops(items).last().map(|op| op.effect.clone());
+        return Some(Patch::Inline {
+            span: node.span,
+            target: target.unwrap_or_default(),
+            effect,
+        });
+    }
+    let manifest = Manifest::from_root(root)?;
+    let target = target.unwrap_or_else(|| Target {
+        group: Some(manifest.group().to_string()),
+        kind: manifest.kind.map(str::to_string),
+        name: manifest.name_str().map(str::to_string),
+        namespace: manifest.namespace.map(str::to_string),
+        selector: false,
+    });
+    let effect = manifest
+        .annotations()
+        .and_then(|a| a.entry(RECONCILE_POLICY))
+        .map(|e| {
+            match e
+                .value
+                .as_str()
+                .filter(|v| !v.is_empty() && !e.value.is_null())
+            {
+                Some(v) => PatchEffect::Set(v.to_string()),
+                None => PatchEffect::Remove,
+            }
+        });
+    Some(Patch::Inline {
+        span: node.span,
+        target,
+        effect,
+    })
+}
+
+const POLICY_POINTER: &str = "/metadata/annotations/serviceoperator.azure.com~1reconcile-policy";
+
+/// The operations of a JSON6902 list that touch the reconcile-policy.
+fn json_patch_ops(items: &[Node]) -> Vec<JsonPatchOp> {
+    let mut ops = Vec::new();
+    for item in items {
+        let (Some(op), Some(path)) = (item.get_str("op"), item.get_str("path")) else {
+            continue;
+        };
+        let value = item.get("value");
+        let effect = match (op, path) {
+            ("remove", POLICY_POINTER) => Some(PatchEffect::Remove),
+            ("add" | "replace", POLICY_POINTER) => value
+                .and_then(Node::as_str)
+                .map(|v| PatchEffect::Set(v.to_string())),
+            ("add" | "replace", "/metadata/annotations") => {
+                Some(match value.and_then(|v| v.get_str(RECONCILE_POLICY)) {
+                    Some(v) => PatchEffect::Set(v.to_string()),
+                    None => PatchEffect::Remove,
+                })
+            }
+            ("remove", "/metadata/annotations") => Some(PatchEffect::Remove),
+            _ => None,
+        };
+        if let Some(effect) = effect {
+            let span = match (op, value) {
+                ("remove", _) | (_, None) => item.span,
+                (_, Some(v)) => v.get(RECONCILE_POLICY).map_or(v.span, |p| p.span),
+            };
+            ops.push(JsonPatchOp { effect, span });
+        }
+    }
+    ops
+}

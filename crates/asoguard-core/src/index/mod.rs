@@ -1,0 +1,409 @@
+//! The cross-file model: what GitOps applies. Files are summarised (`facts`), then rendered
+//! (`render`) into *instances*: each ASO resource as a kustomization, Flux Kustomization, ArgoCD
+//! Application or a plain file applies it, with its effective annotations and where each comes
+//! from. Cross-file rules judge instances and report where the cause is.
+
+pub mod facts;
+mod render;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use facts::{FileFacts, ObjectFact, PolicyFact};
+
+use crate::config::{Role, Settings};
+use crate::diagnostic::{ObjectRef, Related, Severity};
+use crate::fix::Applicability;
+use crate::manifest::{DeclaredPolicy, Policy};
+use crate::rules::Rule;
+use crate::span::{LineIndex, Span};
+
+/// A file's position in the index.
+pub type FileId = usize;
+
+/// One indexed file.
+#[derive(Clone, Debug)]
+pub struct IndexedFile {
+    /// The path as reported.
+    pub display: PathBuf,
+    /// The absolute path.
+    pub fs_path: PathBuf,
+    /// Its summary.
+    pub facts: FileFacts,
+    /// Its line starts: related locations in it are resolved without keeping its text.
+    pub lines: LineIndex,
+}
+
+impl IndexedFile {
+    /// 1-based line and byte column of `offset`, for related locations.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.lines.line_of(offset);
+        (
+            line + 1,
+            offset.saturating_sub(self.lines.line_start(line)) + 1,
+        )
+    }
+}
+
+/// Where an effective annotation comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OriginKind {
+    /// The object's own annotation.
+    Own,
+    /// A strategic merge patch file.
+    PatchFile,
+    /// A JSON6902 patch operation (file).
+    JsonPatch,
+    /// An inline patch in a kustomization (reported, not fixed).
+    InlinePatch,
+    /// A kustomization's `commonAnnotations`.
+    Common,
+    /// A Flux Kustomization's `spec.commonMetadata.annotations`.
+    Flux,
+    /// An ArgoCD Application's `managedNamespaceMetadata` annotations.
+    ArgoNamespace,
+    /// A Namespace object's annotation.
+    Namespace,
+}
+
+/// The place an annotation value is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// What kind of place.
+    pub kind: OriginKind,
+    /// The file.
+    pub file: FileId,
+    /// The document in that file.
+    pub doc: usize,
+    /// The `key: value` entry (or the patch).
+    pub entry: Span,
+    /// The value.
+    pub value: Span,
+}
+
+/// How a context applies its resources.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContextKind {
+    /// A top-level kustomization (no other kustomization or app references it).
+    Kustomization,
+    /// A Flux Kustomization.
+    Flux,
+    /// An ArgoCD Application (or one app of an ApplicationSet).
+    Argo,
+    /// A file that nothing renders, applied as it is.
+    Standalone,
+}
+
+/// One way the repository is applied to a cluster.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Its kind.
+    pub kind: ContextKind,
+    /// The file that defines it (the kustomization, Flux or Argo object, or the plain file).
+    pub file: FileId,
+    /// The defining document, for Flux and Argo objects.
+    pub doc: Option<usize>,
+    /// The cluster (index into `Settings::clusters`).
+    pub cluster: Option<usize>,
+    /// Its role.
+    pub role: Role,
+    /// Flux `spec.prune: true`.
+    pub prune: bool,
+}
+
+/// An object as one context applies it.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// The source file.
+    pub file: FileId,
+    /// Index into that file's `facts.objects`.
+    pub object: usize,
+    /// Index into `Index::contexts`.
+    pub context: usize,
+    /// The namespace it lands in.
+    pub namespace: Option<String>,
+    /// Its name after Kustomize's `namePrefix`/`nameSuffix` (the Azure name when `spec.azureName`
+    /// is not set).
+    pub name: Option<String>,
+    /// The reconcile-policy after every transform (`None`: unset), and where it comes from.
+    pub policy: Option<(String, Origin)>,
+}
+
+/// What an Application's sources reach.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// A source path applies ASO resources.
+    Aso(String),
+    /// No source applies ASO resources, and this one could not be resolved.
+    Unresolved(String),
+    /// Every source resolved, none applies ASO resources.
+    NoAso,
+}
+
+/// A fix, described without the file's tree; the checker turns it into edits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixPlan {
+    /// Set the object's reconcile-policy annotation.
+    SetPolicy {
+        /// The document.
+        doc: usize,
+        /// The value.
+        policy: Policy,
+    },
+    /// Remove the object's reconcile-policy annotation.
+    RemovePolicy {
+        /// The document.
+        doc: usize,
+    },
+    /// Replace the scalar at this span.
+    ReplaceValue {
+        /// The scalar's span.
+        span: Span,
+        /// The new value.
+        value: String,
+    },
+    /// Set `key: value` in the mapping at `path` of a document.
+    SetEntryAt {
+        /// The document.
+        doc: usize,
+        /// Keys from the root to the mapping.
+        path: Vec<&'static str>,
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Remove the sequence item at this span (and the sequence's key when it was the only
+    /// item).
+    RemoveItem {
+        /// The item's span.
+        span: Span,
+    },
+    /// Remove `key` from the mapping at `path` of a document.
+    RemoveEntryAt {
+        /// The document.
+        doc: usize,
+        /// Keys from the root to the mapping.
+        path: Vec<&'static str>,
+        /// The key.
+        key: String,
+    },
+}
+
+/// A cross-file finding, to be reported in one file.
+#[derive(Clone, Debug)]
+pub struct Judgement {
+    /// The rule.
+    pub rule: Rule,
+    /// Where, in the file it is filed under.
+    pub span: Span,
+    /// The message.
+    pub message: String,
+    /// Help.
+    pub help: Option<String>,
+    /// A lower severity than the rule's default, when the rule says so.
+    pub severity: Option<Severity>,
+    /// The fix: title, applicability and plan.
+    pub fix: Option<(String, Applicability, FixPlan)>,
+    /// The object it is about.
+    pub object: Option<ObjectRef>,
+    /// Other places that explain it.
+    pub related: Vec<Related>,
+}
+
+/// Cross-file facts of a run, and the judgements of cross-file rules.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    /// Every indexed file.
+    pub files: Vec<IndexedFile>,
+    by_path: HashMap<PathBuf, FileId>,
+    namespaces: HashMap<(Option<usize>, String), (FileId, usize)>,
+    /// Every context.
+    pub contexts: Vec<Context>,
+    /// Every instance.
+    pub instances: Vec<Instance>,
+    by_source: HashMap<(FileId, usize), Vec<usize>>,
+    app_reach: HashMap<(FileId, usize), Reach>,
+    judgements: HashMap<FileId, Vec<Judgement>>,
+    notes: HashMap<FileId, Vec<String>>,
+}
+
+impl Index {
+    /// Index `files` (display path, absolute path, facts, line starts), render them and judge.
+    pub fn build(files: Vec<IndexedFile>, settings: &Settings) -> Self {
+        let mut index = Index {
+            by_path: files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.fs_path.clone(), i))
+                .collect(),
+            files,
+            ..Index::default()
+        };
+        for (id, file) in index.files.iter().enumerate() {
+            let cluster = cluster_index(settings, &file.fs_path);
+            for (i, object) in file.facts.objects.iter().enumerate() {
+                if object.group.is_empty() && object.kind == "Namespace" {
+                    if let Some(name) = &object.name {
+                        index
+                            .namespaces
+                            .entry((cluster, name.clone()))
+                            .or_insert((id, i));
+                    }
+                }
+            }
+        }
+        render::render(&mut index, settings);
+        for (i, instance) in index.instances.iter().enumerate() {
+            index
+                .by_source
+                .entry((
+                    instance.file,
+                    index.files[instance.file].facts.objects[instance.object].doc,
+                ))
+                .or_default()
+                .push(i);
+        }
+        crate::rules::judge(&mut index, settings);
+        index
+    }
+
+    /// The id of the file at `fs_path`.
+    pub fn file_id(&self, fs_path: &Path) -> Option<FileId> {
+        self.by_path.get(fs_path).copied()
+    }
+
+    /// The object an instance is of.
+    pub fn object(&self, instance: &Instance) -> &ObjectFact {
+        &self.files[instance.file].facts.objects[instance.object]
+    }
+
+    /// The instances of the object in document `doc` of `file`.
+    pub fn instances_of(&self, file: FileId, doc: usize) -> impl Iterator<Item = &Instance> {
+        self.by_source
+            .get(&(file, doc))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.instances[i])
+    }
+
+    /// What an Application's sources reach.
+    pub fn app_reach(&self, file: FileId, doc: usize) -> Option<&Reach> {
+        self.app_reach.get(&(file, doc))
+    }
+
+    /// Cross-file findings filed under `file`.
+    pub fn judgements(&self, file: FileId) -> &[Judgement] {
+        self.judgements.get(&file).map_or(&[], Vec::as_slice)
+    }
+
+    /// Notes about `file` (what could not be resolved).
+    pub fn notes(&self, file: FileId) -> &[String] {
+        self.notes.get(&file).map_or(&[], Vec::as_slice)
+    }
+
+    /// File a judgement, once per rule and place.
+    pub fn file_judgement(&mut self, file: FileId, judgement: Judgement) {
+        let list = self.judgements.entry(file).or_default();
+        if !list
+            .iter()
+            .any(|j| j.rule == judgement.rule && j.span == judgement.span)
+        {
+            list.push(judgement);
+        }
+    }
+
+    fn note(&mut self, file: FileId, note: String) {
+        let list = self.notes.entry(file).or_default();
+        if !list.contains(&note) {
+            list.push(note);
+        }
+    }
+
+    /// The effective policy of an instance: its own (after transforms), else its Namespace's
+    /// (an ArgoCD managed namespace, or a Namespace object of its cluster), else `manage`. An
+    /// invalid value counts as `manage`, as ASO treats it.
+    pub fn effective(&self, instance: &Instance) -> (Policy, Option<Origin>) {
+        if let Some((value, origin)) = &instance.policy {
+            return (
+                Policy::parse(value).unwrap_or(Policy::Manage),
+                Some(*origin),
+            );
+        }
+        let context = &self.contexts[instance.context];
+        let Some(namespace) = &instance.namespace else {
+            return (Policy::Manage, None);
+        };
+        if let (ContextKind::Argo, Some(doc)) = (&context.kind, context.doc) {
+            let argo = self.files[context.file]
+                .facts
+                .objects
+                .iter()
+                .find(|o| o.doc == doc);
+            if let Some(facts::Extra::Argo(app)) = argo.map(|o| &o.extra) {
+                let creates = app
+                    .sync_options
+                    .iter()
+                    .any(|(o, _)| o == "CreateNamespace=true");
+                if let (true, Some(dest), Some(fact)) = (
+                    creates,
+                    &app.destination_namespace,
+                    &app.managed_namespace_policy,
+                ) {
+                    if dest == namespace {
+                        if let Some(value) = &fact.value {
+                            let origin = Origin {
+                                kind: OriginKind::ArgoNamespace,
+                                file: context.file,
+                                doc,
+                                entry: fact.entry,
+                                value: fact.value_span,
+                            };
+                            return (Policy::parse(value).unwrap_or(Policy::Manage), Some(origin));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(&(file, object)) = self.namespaces.get(&(context.cluster, namespace.clone())) {
+            let ns = &self.files[file].facts.objects[object];
+            if let Some(fact) = ns.policy.as_ref().filter(|p| p.value.is_some()) {
+                let value = fact.value.as_deref().unwrap_or_default();
+                let origin = Origin {
+                    kind: OriginKind::Namespace,
+                    file,
+                    doc: ns.doc,
+                    entry: fact.entry,
+                    value: fact.value_span,
+                };
+                let policy = match DeclaredPolicy::from_value(Some(value)) {
+                    DeclaredPolicy::Valid(p) => p,
+                    _ => Policy::Manage,
+                };
+                return (policy, Some(origin));
+            }
+        }
+        (Policy::Manage, None)
+    }
+
+    /// A related location pointing at `span` in `file`.
+    pub fn related(&self, file: FileId, span: Span, message: String) -> Related {
+        let (line, column) = self.files[file].line_col(span.start);
+        Related {
+            path: self.files[file].display.clone(),
+            span,
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// The cluster (index into `Settings::clusters`) of a file.
+pub fn cluster_index(settings: &Settings, path: &Path) -> Option<usize> {
+    let cluster = settings.cluster_of(path)?;
+    settings
+        .clusters
+        .iter()
+        .position(|c| c.name == cluster.name)
+}

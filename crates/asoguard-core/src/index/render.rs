@@ -1,0 +1,737 @@
+//! Rendering without a `kustomize` binary: Kustomize builds, Flux Kustomization paths, ArgoCD
+//! sources and plain files, into contexts and instances whose annotations keep their origin.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::facts::{Extra, Patch, PatchEffect, Target};
+use super::{
+    Context, ContextKind, FileId, Index, Instance, Judgement, Origin, OriginKind, Reach,
+    cluster_index,
+};
+use crate::config::{Role, Settings, normalize};
+use crate::rules::Rule;
+
+/// An object as a build renders it, before it is placed in a context.
+#[derive(Clone, Debug)]
+struct Rendered {
+    file: FileId,
+    object: usize,
+    namespace: Option<String>,
+    name: Option<String>,
+    policy: Option<(String, Origin)>,
+}
+
+struct Renderer<'x> {
+    index: &'x mut Index,
+    settings: &'x Settings,
+    /// Kustomization file of each directory that has one.
+    kustomization_of: HashMap<PathBuf, FileId>,
+    /// Builds already done, by kustomization file.
+    built: HashMap<FileId, Vec<Rendered>>,
+    /// Files used as patches: judged merged into their targets, never on their own.
+    patch_files: HashSet<FileId>,
+}
+
+/// Render every context of the index.
+pub(super) fn render(index: &mut Index, settings: &Settings) {
+    let kustomization_of = index
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.facts.kustomization.is_some())
+        .filter_map(|(i, f)| Some((f.fs_path.parent()?.to_path_buf(), i)))
+        .collect();
+    let mut renderer = Renderer {
+        index,
+        settings,
+        kustomization_of,
+        built: HashMap::new(),
+        patch_files: HashSet::new(),
+    };
+    renderer.run();
+}
+
+impl Renderer<'_> {
+    fn run(&mut self) {
+        let mut rendered_by_apps: HashSet<FileId> = HashSet::new();
+        let mut referenced: HashSet<FileId> = HashSet::new();
+        // Kustomizations referenced by others are rendered through them.
+        for (id, file) in self.index.files.iter().enumerate() {
+            let Some(k) = &file.facts.kustomization else {
+                continue;
+            };
+            let dir = file
+                .fs_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            for r in k.resources.iter().chain(&k.components) {
+                if let Some(&target) = self.kustomization_of.get(&normalize(&dir.join(&r.text))) {
+                    if target != id {
+                        referenced.insert(target);
+                    }
+                }
+            }
+        }
+        // Flux Kustomizations and ArgoCD Applications.
+        let apps: Vec<(FileId, usize)> = self
+            .index
+            .files
+            .iter()
+            .enumerate()
+            .flat_map(|(id, f)| {
+                f.facts
+                    .objects
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| !matches!(o.extra, Extra::None))
+                    .map(move |(i, _)| (id, i))
+            })
+            .collect();
+        for (file, object) in apps {
+            let rendered = self.render_app(file, object);
+            for r in &rendered {
+                rendered_by_apps.insert(r.file);
+            }
+            for dir in self.app_dirs(file, object) {
+                if let Some(&k) = self.kustomization_of.get(&dir) {
+                    referenced.insert(k);
+                }
+            }
+        }
+        // Top-level kustomizations.
+        let kustomizations: Vec<FileId> = self.kustomization_of.values().copied().collect();
+        let mut tops: Vec<FileId> = kustomizations
+            .into_iter()
+            .filter(|k| !referenced.contains(k))
+            .collect();
+        tops.sort_unstable();
+        for k in tops {
+            let rendered = self.build(k, &mut Vec::new());
+            self.place(ContextKind::Kustomization, k, None, false, rendered);
+        }
+        // Everything nothing renders is applied as it is.
+        let rendered: HashSet<(FileId, usize)> = self
+            .index
+            .instances
+            .iter()
+            .map(|i| (i.file, i.object))
+            .collect();
+        for id in 0..self.index.files.len() {
+            if self.patch_files.contains(&id) || self.index.files[id].facts.kustomization.is_some()
+            {
+                continue;
+            }
+            let objects: Vec<Rendered> = (0..self.index.files[id].facts.objects.len())
+                .filter(|o| !rendered.contains(&(id, *o)))
+                .map(|o| self.fresh(id, o))
+                .collect();
+            if !objects.is_empty() {
+                self.place(ContextKind::Standalone, id, None, false, objects);
+            }
+        }
+        let _ = rendered_by_apps;
+    }
+
+    /// An object as its file has it.
+    fn fresh(&self, file: FileId, object: usize) -> Rendered {
+        let fact = &self.index.files[file].facts.objects[object];
+        let policy = fact.policy.as_ref().and_then(|p| {
+            let origin = Origin {
+                kind: OriginKind::Own,
+                file,
+                doc: fact.doc,
+                entry: p.entry,
+                value: p.value_span,
+            };
+            p.value.clone().map(|v| (v, origin))
+        });
+        Rendered {
+            file,
+            object,
+            namespace: fact.namespace.clone(),
+            name: fact.name.clone(),
+            policy,
+        }
+    }
+
+    /// Add a context and its instances.
+    fn place(
+        &mut self,
+        kind: ContextKind,
+        file: FileId,
+        doc: Option<usize>,
+        prune: bool,
+        rendered: Vec<Rendered>,
+    ) {
+        let cluster = cluster_index(self.settings, &self.index.files[file].fs_path);
+        let role = cluster.map_or(Role::Active, |c| self.settings.clusters[c].role);
+        let context = self.index.contexts.len();
+        self.index.contexts.push(Context {
+            kind,
+            file,
+            doc,
+            cluster,
+            role,
+            prune,
+        });
+        for r in rendered {
+            self.index.instances.push(Instance {
+                file: r.file,
+                object: r.object,
+                context,
+                namespace: r.namespace,
+                name: r.name,
+                policy: r.policy,
+            });
+        }
+    }
+
+    fn root(&self) -> &Path {
+        &self.settings.root
+    }
+
+    /// The directory a path of an app names, when it is inside the root.
+    fn resolve_dir(&self, path: &str) -> Option<PathBuf> {
+        if path.contains("{{") || path.contains("${") {
+            return None;
+        }
+        let dir = normalize(&self.root().join(path.trim_start_matches('/')));
+        dir.starts_with(self.root()).then_some(dir)
+    }
+
+    /// Expand git-directory generator globs (`clusters/*`) against the repository's directories
+    /// that hold indexed files; plain paths are kept.
+    fn expand_globs(&self, paths: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for path in paths {
+            if !path.contains(['*', '?', '[']) {
+                out.push(path.clone());
+                continue;
+            }
+            let Ok(glob) = globset::GlobBuilder::new(path.trim_start_matches("./"))
+                .literal_separator(true)
+                .build()
+            else {
+                continue;
+            };
+            let matcher = glob.compile_matcher();
+            let mut dirs: Vec<String> = self
+                .index
+                .files
+                .iter()
+                .filter_map(|f| f.fs_path.strip_prefix(self.root()).ok())
+                .flat_map(|rel| {
+                    rel.ancestors()
+                        .skip(1)
+                        .map(Path::to_path_buf)
+                        .collect::<Vec<_>>()
+                })
+                .filter(|d| !d.as_os_str().is_empty() && matcher.is_match(d))
+                .map(|d| d.to_string_lossy().into_owned())
+                .collect();
+            dirs.sort();
+            dirs.dedup();
+            out.extend(dirs);
+        }
+        out
+    }
+
+    /// The directories an app's sources name (resolved, inside the root).
+    fn app_dirs(&self, file: FileId, object: usize) -> Vec<PathBuf> {
+        match &self.index.files[file].facts.objects[object].extra {
+            Extra::Flux(flux) => flux
+                .path
+                .iter()
+                .filter_map(|p| self.resolve_dir(p))
+                .collect(),
+            Extra::Argo(app) => app_paths(app, &self.expand_globs(&app.generator_paths))
+                .iter()
+                .filter_map(|p| self.resolve_dir(p))
+                .collect(),
+            Extra::None => Vec::new(),
+        }
+    }
+
+    /// Render a Flux Kustomization or an ArgoCD app into its contexts.
+    fn render_app(&mut self, file: FileId, object: usize) -> Vec<Rendered> {
+        let fact = self.index.files[file].facts.objects[object].clone();
+        match &fact.extra {
+            Extra::Flux(flux) => {
+                let Some(dir) = flux.path.as_deref().and_then(|p| self.resolve_dir(p)) else {
+                    return Vec::new();
+                };
+                let mut rendered = self.render_dir(&dir, true);
+                for r in &mut rendered {
+                    if let Some(ns) = &flux.target_namespace {
+                        r.namespace = Some(ns.clone());
+                    }
+                    if let Some(common) = &flux.common_policy {
+                        if let Some(value) = &common.value {
+                            let origin = Origin {
+                                kind: OriginKind::Flux,
+                                file,
+                                doc: fact.doc,
+                                entry: common.entry,
+                                value: common.value_span,
+                            };
+                            r.policy = Some((value.clone(), origin));
+                        }
+                    }
+                }
+                self.place(
+                    ContextKind::Flux,
+                    file,
+                    Some(fact.doc),
+                    flux.prune.is_some(),
+                    rendered.clone(),
+                );
+                rendered
+            }
+            Extra::Argo(app) => {
+                let mut all = Vec::new();
+                let mut unresolved = None;
+                let mut reached_aso = None;
+                if app.sources.is_empty() {
+                    unresolved = Some("(no source)".to_string());
+                }
+                for source in &app.sources {
+                    let paths = match &source.path {
+                        Some(p) if app.app_set && p.contains("{{") => {
+                            substitute(p, &self.expand_globs(&app.generator_paths))
+                        }
+                        Some(p) => vec![p.clone()],
+                        None => Vec::new(),
+                    };
+                    if paths.is_empty() {
+                        let described = match (&source.path, source.chart) {
+                            (Some(p), _) => p.clone(),
+                            (None, true) => "(Helm chart)".into(),
+                            (None, false) => "(no path)".into(),
+                        };
+                        unresolved = unresolved.or(Some(described));
+                        continue;
+                    }
+                    for path in paths {
+                        match self
+                            .resolve_dir(&path)
+                            .filter(|d| d.is_dir() || self.kustomization_of.contains_key(d))
+                        {
+                            None => unresolved = unresolved.or(Some(path.clone())),
+                            Some(dir) => {
+                                let mut rendered = self.render_dir(&dir, source.recurse);
+                                for r in &mut rendered {
+                                    if r.namespace.is_none() {
+                                        r.namespace = app.destination_namespace.clone();
+                                    }
+                                }
+                                if reached_aso.is_none()
+                                    && rendered.iter().any(|r| {
+                                        self.index.files[r.file].facts.objects[r.object].aso
+                                    })
+                                {
+                                    reached_aso = Some(path.clone());
+                                }
+                                all.extend(rendered);
+                            }
+                        }
+                    }
+                }
+                let reach = match (reached_aso, unresolved) {
+                    (Some(p), _) => Reach::Aso(p),
+                    (None, Some(p)) => Reach::Unresolved(p),
+                    (None, None) => Reach::NoAso,
+                };
+                self.index.app_reach.insert((file, fact.doc), reach);
+                self.place(ContextKind::Argo, file, Some(fact.doc), false, all.clone());
+                all
+            }
+            Extra::None => Vec::new(),
+        }
+    }
+
+    /// Render a directory: its kustomization if it has one, else its YAML files (and, with
+    /// `recurse`, those below it, where a directory with a kustomization is built as one unit,
+    /// as Flux's generated kustomization and ArgoCD's directory source do).
+    fn render_dir(&mut self, dir: &Path, recurse: bool) -> Vec<Rendered> {
+        if let Some(&k) = self.kustomization_of.get(dir) {
+            return self.build(k, &mut Vec::new());
+        }
+        let mut units: Vec<FileId> = Vec::new();
+        let mut out = Vec::new();
+        let files: Vec<FileId> = (0..self.index.files.len())
+            .filter(|&id| {
+                let path = &self.index.files[id].fs_path;
+                path.starts_with(dir) && (recurse || path.parent() == Some(dir))
+            })
+            .collect();
+        for id in files {
+            let path = self.index.files[id].fs_path.clone();
+            // The nearest directory between `dir` and the file that has a kustomization.
+            let unit = path
+                .ancestors()
+                .skip(1)
+                .take_while(|a| a.starts_with(dir) && *a != dir)
+                .filter_map(|a| self.kustomization_of.get(a).copied())
+                .last();
+            match unit {
+                Some(k) if !units.contains(&k) => units.push(k),
+                Some(_) => {}
+                None if self.index.files[id].facts.kustomization.is_none() => {
+                    out.extend(
+                        (0..self.index.files[id].facts.objects.len()).map(|o| self.fresh(id, o)),
+                    );
+                }
+                None => {}
+            }
+        }
+        for k in units {
+            out.extend(self.build(k, &mut Vec::new()));
+        }
+        out
+    }
+
+    /// Build a kustomization: its resources (recursively), components, patches,
+    /// `commonAnnotations` and `namespace`.
+    fn build(&mut self, k: FileId, stack: &mut Vec<FileId>) -> Vec<Rendered> {
+        if let Some(done) = self.built.get(&k) {
+            return done.clone();
+        }
+        if stack.contains(&k) {
+            self.index.note(
+                k,
+                "kustomization cycle: this kustomization includes itself".into(),
+            );
+            return Vec::new();
+        }
+        stack.push(k);
+        let Some(fact) = self.index.files[k].facts.kustomization.clone() else {
+            stack.pop();
+            return Vec::new();
+        };
+        for reason in &fact.unresolvable {
+            self.index.note(
+                k,
+                format!("{reason}; the resources it would add are not checked"),
+            );
+        }
+        let dir = self.index.files[k]
+            .fs_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for r in &fact.resources {
+            out.extend(self.resource(k, &dir, r, stack));
+        }
+        for c in &fact.components {
+            out.extend(self.resource(k, &dir, c, stack));
+        }
+        for patch in &fact.patches {
+            self.apply_patch(k, &dir, patch, &mut out);
+        }
+        if let Some(common) = &fact.common_policy {
+            if let Some(value) = &common.value {
+                let origin = Origin {
+                    kind: OriginKind::Common,
+                    file: k,
+                    doc: 0,
+                    entry: common.entry,
+                    value: common.value_span,
+                };
+                for r in &mut out {
+                    r.policy = Some((value.clone(), origin));
+                }
+            }
+        }
+        if fact.name_prefix.is_some() || fact.name_suffix.is_some() {
+            for r in &mut out {
+                if let Some(name) = &r.name {
+                    r.name = Some(format!(
+                        "{}{name}{}",
+                        fact.name_prefix.as_deref().unwrap_or(""),
+                        fact.name_suffix.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+        }
+        if let Some(ns) = &fact.namespace {
+            for r in &mut out {
+                let object = &self.index.files[r.file].facts.objects[r.object];
+                if !(object.group.is_empty() && object.kind == "Namespace") {
+                    r.namespace = Some(ns.clone());
+                }
+            }
+        }
+        stack.pop();
+        self.built.insert(k, out.clone());
+        out
+    }
+
+    /// The objects one `resources` (or `components`) entry adds.
+    fn resource(
+        &mut self,
+        k: FileId,
+        dir: &Path,
+        reference: &super::facts::Reference,
+        stack: &mut Vec<FileId>,
+    ) -> Vec<Rendered> {
+        let text = reference.text.as_str();
+        if text.contains("://")
+            || text.starts_with("github.com/")
+            || text.starts_with("git@")
+            || text.contains("?ref=")
+        {
+            self.index.note(k, format!("remote resource `{text}` cannot be fetched offline; what it adds is not checked"));
+            return Vec::new();
+        }
+        let path = normalize(&dir.join(text));
+        if !path.starts_with(self.root()) {
+            let judgement = Judgement {
+                rule: Rule::ReferenceOutsideRoot,
+                span: reference.span,
+                message: format!(
+                    "`{text}` points outside the repository root: asoguard does not read it, so what it adds is not checked"
+                ),
+                help: Some(
+                    "keep bases inside the repository, or lint from a root that contains them"
+                        .into(),
+                ),
+                severity: None,
+                fix: None,
+                object: None,
+                related: Vec::new(),
+            };
+            self.index.file_judgement(k, judgement);
+            return Vec::new();
+        }
+        if let Some(&sub) = self.kustomization_of.get(&path) {
+            return self.build(sub, stack);
+        }
+        if let Some(file) = self.index.file_id(&path) {
+            return (0..self.index.files[file].facts.objects.len())
+                .map(|o| self.fresh(file, o))
+                .collect();
+        }
+        if !path.exists() {
+            self.index.note(k, format!("`{text}` does not exist"));
+        } else if path.is_dir() {
+            self.index.note(
+                k,
+                format!("`{text}` is a directory without a kustomization"),
+            );
+        }
+        Vec::new()
+    }
+
+    fn apply_patch(&mut self, k: FileId, dir: &Path, patch: &Patch, out: &mut [Rendered]) {
+        match patch {
+            Patch::Inline {
+                span,
+                target,
+                effect,
+            } => {
+                let Some(effect) = effect else { return };
+                let origin = Origin {
+                    kind: OriginKind::InlinePatch,
+                    file: k,
+                    doc: 0,
+                    entry: *span,
+                    value: *span,
+                };
+                self.patch_matching(target, effect, origin, out);
+            }
+            Patch::File { reference, target } => {
+                let path = normalize(&dir.join(&reference.text));
+                let Some(file) = self
+                    .index
+                    .file_id(&path)
+                    .filter(|_| path.starts_with(self.root()))
+                else {
+                    if !path.starts_with(self.root()) {
+                        self.index.file_judgement(k, Judgement {
+                            rule: Rule::ReferenceOutsideRoot,
+                            span: reference.span,
+                            message: format!("patch `{}` points outside the repository root: asoguard does not read it", reference.text),
+                            help: None,
+                            severity: None,
+                            fix: None,
+                            object: None,
+                            related: Vec::new(),
+                        });
+                    }
+                    return;
+                };
+                self.patch_files.insert(file);
+                let facts = self.index.files[file].facts.clone();
+                for op in &facts.json_patch {
+                    if let Some(target) = target {
+                        let origin = Origin {
+                            kind: OriginKind::JsonPatch,
+                            file,
+                            doc: 0,
+                            entry: op.span,
+                            value: op.span,
+                        };
+                        self.patch_matching(target, &op.effect, origin, out);
+                    }
+                }
+                for object in &facts.objects {
+                    let own_target = Target {
+                        group: Some(object.group.clone()),
+                        kind: Some(object.kind.clone()),
+                        name: object.name.clone(),
+                        namespace: object.namespace.clone(),
+                        selector: false,
+                    };
+                    let Some(fact) = &object.policy else { continue };
+                    let effect = match &fact.value {
+                        Some(v) => PatchEffect::Set(v.clone()),
+                        None => PatchEffect::Remove,
+                    };
+                    let origin = Origin {
+                        kind: OriginKind::PatchFile,
+                        file,
+                        doc: object.doc,
+                        entry: fact.entry,
+                        value: fact.value_span,
+                    };
+                    self.patch_matching(
+                        target.as_ref().unwrap_or(&own_target),
+                        &effect,
+                        origin,
+                        out,
+                    );
+                }
+            }
+        }
+    }
+
+    fn patch_matching(
+        &self,
+        target: &Target,
+        effect: &PatchEffect,
+        origin: Origin,
+        out: &mut [Rendered],
+    ) {
+        for r in out.iter_mut() {
+            let object = &self.index.files[r.file].facts.objects[r.object];
+            let matches = target.kind.as_deref().is_none_or(|k| k == object.kind)
+                && target.group.as_deref().is_none_or(|g| g == object.group)
+                && target
+                    .name
+                    .as_deref()
+                    .is_none_or(|n| name_matches(n, object.name.as_deref()))
+                && target
+                    .namespace
+                    .as_deref()
+                    .is_none_or(|ns| r.namespace.as_deref() == Some(ns));
+            if matches {
+                r.policy = match effect {
+                    PatchEffect::Set(v) => Some((v.clone(), origin)),
+                    PatchEffect::Remove => None,
+                };
+            }
+        }
+    }
+}
+
+/// Kustomize patch targets name objects by regular expression; exact names and `.*`
+/// wildcards are understood, anything else is compared literally.
+fn name_matches(pattern: &str, name: Option<&str>) -> bool {
+    let Some(name) = name else { return false };
+    if !pattern.contains(".*") {
+        return pattern == name;
+    }
+    let parts: Vec<&str> = pattern
+        .trim_start_matches('^')
+        .trim_end_matches('$')
+        .split(".*")
+        .collect();
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        match rest.find(part) {
+            Some(at) if i > 0 || at == 0 => rest = &rest[at + part.len()..],
+            _ => return false,
+        }
+    }
+    parts
+        .last()
+        .is_none_or(|p| p.is_empty() || name.ends_with(p))
+}
+
+/// An app's source paths, with an ApplicationSet's generator paths substituted.
+fn app_paths(app: &super::facts::ArgoFact, generator_paths: &[String]) -> Vec<String> {
+    app.sources
+        .iter()
+        .filter_map(|s| s.path.clone())
+        .flat_map(|p| {
+            if app.app_set && p.contains("{{") {
+                substitute(&p, generator_paths)
+            } else {
+                vec![p]
+            }
+        })
+        .collect()
+}
+
+/// Substitute `{{path}}`, `{{.path}}`, `{{ .path.path }}` and `{{path.basename}}` in an
+/// ApplicationSet template path for each generator path (git-directory globs expand later).
+fn substitute(template: &str, generator_paths: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for path in generator_paths {
+        let basename = path.rsplit('/').next().unwrap_or(path);
+        let mut text = template.to_string();
+        for (key, value) in [
+            ("path.basename", basename),
+            ("path.path", path.as_str()),
+            ("path", path.as_str()),
+        ] {
+            for form in [
+                format!("{{{{{key}}}}}"),
+                format!("{{{{.{key}}}}}"),
+                format!("{{{{ .{key} }}}}"),
+                format!("{{{{ {key} }}}}"),
+            ] {
+                text = text.replace(&form, value);
+            }
+        }
+        if !text.contains("{{") && !text.contains('*') {
+            out.push(text);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_names_and_wildcards() {
+        assert!(name_matches("db", Some("db")));
+        assert!(!name_matches("db", Some("db2")));
+        assert!(name_matches("db-.*", Some("db-prod")));
+        assert!(name_matches(".*-prod", Some("db-prod")));
+        assert!(!name_matches(".*-prod", Some("db-dev")));
+    }
+
+    #[test]
+    fn substitutes_generator_paths_skipping_globs() {
+        assert!(substitute("{{path}}", &["clusters/*".to_string()]).is_empty());
+    }
+
+    #[test]
+    fn substitutes_generator_paths() {
+        let paths = vec!["clusters/a".to_string(), "clusters/b".to_string()];
+        assert_eq!(
+            substitute("{{path}}/azure", &paths),
+            ["clusters/a/azure", "clusters/b/azure"]
+        );
+        assert_eq!(
+            substitute("apps/{{.path.basename}}", &paths),
+            ["apps/a", "apps/b"]
+        );
+    }
+}

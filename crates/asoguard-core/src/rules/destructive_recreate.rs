@@ -1,0 +1,186 @@
+//! ASO007 `destructive-recreate`: ArgoCD `Force=true` or Flux force over ASO resources that a
+//! delete would delete in Azure.
+
+use super::{FileContext, Fixability, RuleMeta, Seen};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::{Applicability, Fix};
+use crate::index::facts::{Extra, FLUX_FORCE};
+use crate::index::{FileId, FixPlan, Index, Judgement};
+use crate::manifest::{ARGOCD_SYNC_OPTIONS, Manifest, Policy};
+use crate::rules::Rule;
+use crate::yaml::edit;
+
+const FORCE: &str = "Force=true";
+
+pub(super) const META: RuleMeta = RuleMeta {
+    code: "ASO007",
+    name: "destructive-recreate",
+    severity: Severity::Error,
+    fixable: Fixability::Always,
+    summary: "ArgoCD `Force=true` or Flux force recreates ASO resources: an Azure DELETE, then a PUT",
+    doc: r#"## What it does
+Finds options that make GitOps delete and re-create objects, where they reach ASO resources
+whose effective policy is `manage` (neither `skip` nor `detach-on-delete`):
+- ArgoCD `Force=true` in an ASO resource's `argocd.argoproj.io/sync-options` annotation, or in
+  the `syncOptions` of an Application or ApplicationSet that applies ASO resources;
+- Flux `spec.force: true` on a Kustomization that applies ASO resources, or the annotation
+  `kustomize.toolkit.fluxcd.io/force: enabled` on an ASO resource.
+
+## Why is this bad
+Recreating an ASO resource is a Kubernetes delete followed by a create. With `manage`, the
+delete sends an Azure DELETE: the database, vault or cluster is destroyed, and the create
+that follows makes an empty one. Flux forces a recreate whenever an immutable field changes;
+ArgoCD's `Force=true` (with `Replace=true`) does it on sync.
+
+## Example
+```yaml
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: azure
+spec:
+  path: ./clusters/prod/azure
+  prune: true
+  force: true
+```
+
+Use instead:
+```yaml
+spec:
+  path: ./clusters/prod/azure
+  prune: true
+```
+
+## Fix
+Unsafe (needs `--unsafe-fixes`): removes the option. Removing it changes how the deployment
+behaves for every object it applies, so asoguard never does it on its own; protecting the ASO
+resources with `detach-on-delete` also silences the finding.
+
+## Source
+ArgoCD sync options (`Force=true`); Flux kustomize-controller (`spec.force`, the
+`kustomize.toolkit.fluxcd.io/force` annotation); ASO `guide/annotations.md` (reconcile-policy).
+"#,
+};
+
+/// Whether any context applies this document with policy `manage`.
+fn managed(cx: &FileContext, doc: usize) -> bool {
+    let policies = cx.effective_policies(doc);
+    policies.is_empty() || policies.contains(&Policy::Manage)
+}
+
+pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+    if !manifest.is_aso() || !managed(cx, doc) {
+        return;
+    }
+    let text = &cx.source.text;
+    let label = format!(
+        "{} `{}`",
+        manifest.kind.unwrap_or("resource"),
+        manifest.name_str().unwrap_or("?")
+    );
+    if let Some(entry) = manifest.annotation(ARGOCD_SYNC_OPTIONS) {
+        if entry
+            .value
+            .as_str()
+            .is_some_and(|v| v.split(',').any(|i| i.trim() == FORCE))
+        {
+            let edits =
+                edit::remove_annotation_item(text, manifest.root, ARGOCD_SYNC_OPTIONS, FORCE);
+            out.push(
+                Diagnostic::new(
+                    Rule::DestructiveRecreate,
+                    entry.value.span,
+                    format!("{label} has ArgoCD sync option `Force=true` and reconcile-policy `manage`: a forced recreate deletes the Azure resource"),
+                )
+                .with_help("remove `Force=true`, or protect the resource with `detach-on-delete`")
+                .with_fix(edits.map(|e| Fix::unsafe_("Remove `Force=true`", e)))
+                .with_object(manifest),
+            );
+        }
+    }
+    if let Some(entry) = manifest.annotation(FLUX_FORCE) {
+        if entry
+            .value
+            .as_str()
+            .is_some_and(|v| v.eq_ignore_ascii_case("enabled"))
+        {
+            out.push(
+                Diagnostic::new(
+                    Rule::DestructiveRecreate,
+                    entry.key.span.cover(entry.value.span),
+                    format!("{label} has `{FLUX_FORCE}: enabled` and reconcile-policy `manage`: Flux recreates it on an immutable change, deleting the Azure resource"),
+                )
+                .with_help("remove the annotation, or protect the resource with `detach-on-delete`")
+                .with_fix(edit::remove_annotation(text, manifest.root, FLUX_FORCE).map(|e| Fix::unsafe_("Remove the force annotation", e)))
+                .with_object(manifest),
+            );
+        }
+    }
+}
+
+pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
+    for (context_id, context) in index.contexts.iter().enumerate() {
+        let Some(doc) = context.doc else { continue };
+        let Some(app) = index.files[context.file]
+            .facts
+            .objects
+            .iter()
+            .find(|o| o.doc == doc)
+        else {
+            continue;
+        };
+        let managed: Vec<_> = index
+            .instances
+            .iter()
+            .filter(|i| {
+                i.context == context_id
+                    && index.object(i).aso
+                    && index.effective(i).0 == Policy::Manage
+            })
+            .collect();
+        let Some(first) = managed.first() else {
+            continue;
+        };
+        let seen = Seen::of(index, first);
+        let count = managed.len();
+        let (span, what, plan) = match &app.extra {
+            Extra::Flux(flux) => match flux.force {
+                Some(span) => (
+                    span,
+                    "Flux `spec.force: true`",
+                    FixPlan::RemoveEntryAt {
+                        doc,
+                        path: vec!["spec"],
+                        key: "force".into(),
+                    },
+                ),
+                None => continue,
+            },
+            Extra::Argo(argo) => match argo.sync_options.iter().find(|(o, _)| o == FORCE) {
+                Some((_, span)) => (
+                    *span,
+                    "ArgoCD sync option `Force=true`",
+                    FixPlan::RemoveItem { span: *span },
+                ),
+                None => continue,
+            },
+            Extra::None => continue,
+        };
+        out.push((
+            context.file,
+            Judgement {
+                rule: Rule::DestructiveRecreate,
+                span,
+                message: format!(
+                    "{what} recreates what this applies, including {} ({count} ASO resource(s) with reconcile-policy `manage`): a recreate deletes the Azure resource",
+                    seen.label()
+                ),
+                help: Some("remove the option, or protect the ASO resources with `detach-on-delete`".into()),
+                severity: None,
+                fix: Some(("Remove the force option".into(), Applicability::Unsafe, plan)),
+                object: Some(seen.object_ref()),
+                related: Vec::new(),
+            },
+        ));
+    }
+}

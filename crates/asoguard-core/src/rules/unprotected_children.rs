@@ -1,0 +1,130 @@
+//! ASO010 `unprotected-children`: `manage` children under a protected ASO parent.
+
+use std::collections::HashMap;
+
+use super::{Fixability, RuleMeta, Seen};
+use crate::catalog;
+use crate::config::Settings;
+use crate::diagnostic::Severity;
+use crate::fix::Applicability;
+use crate::index::{FileId, FixPlan, Index, Instance, Judgement};
+use crate::manifest::Policy;
+use crate::rules::Rule;
+
+pub(super) const META: RuleMeta = RuleMeta {
+    code: "ASO010",
+    name: "unprotected-children",
+    severity: Severity::Warning,
+    fixable: Fixability::Always,
+    summary: "A protected parent (e.g. a ResourceGroup with `detach-on-delete`) has ASO children that `manage` their Azure resources",
+    doc: r#"## What it does
+Finds ASO resources whose effective policy is `manage` while their owner (`spec.owner.name`, an
+ASO resource of the same namespace in the same rendering) is protected with `detach-on-delete`
+or `skip`. Critical kinds are left to ASO003, and kinds Azure cannot delete are skipped.
+
+## Why is this bad
+ASO sets Kubernetes ownerReferences from `spec.owner`. Deleting the parent object (or its
+namespace, or the Application that applies it) makes Kubernetes delete every child object, and
+each child with `manage` sends its own Azure DELETE. `detach-on-delete` on a ResourceGroup keeps
+the group, but not the databases, secrets or subnets inside it that ASO manages.
+
+## Example
+```yaml
+apiVersion: resources.azure.com/v1api20200601
+kind: ResourceGroup
+metadata:
+  name: prod-rg
+  annotations:
+    serviceoperator.azure.com/reconcile-policy: detach-on-delete
+---
+apiVersion: network.azure.com/v1api20201101
+kind: NetworkSecurityGroup
+metadata:
+  name: prod-nsg
+spec:
+  owner:
+    name: prod-rg
+```
+
+Use instead: give the child `serviceoperator.azure.com/reconcile-policy: detach-on-delete` too.
+
+## Fix
+Unsafe (needs `--unsafe-fixes`): sets `detach-on-delete` on the child. Deleting a child object
+then no longer deletes its Azure resource, which may not be what was meant.
+
+## Source
+ASO `guide/annotations.md` (reconcile-policy) and its owner/ownerReferences handling
+(`spec.owner`); DOMAIN facts on cascading deletes.
+"#,
+};
+
+pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+    let undeletable = catalog::no_azure_delete_kinds();
+    let mut by_name: HashMap<(usize, Option<&str>, &str), Vec<&Instance>> = HashMap::new();
+    for instance in &index.instances {
+        let object = index.object(instance);
+        if let (true, Some(name)) = (object.aso, object.name.as_deref()) {
+            by_name
+                .entry((instance.context, instance.namespace.as_deref(), name))
+                .or_default()
+                .push(instance);
+        }
+    }
+    for child in &index.instances {
+        let object = index.object(child);
+        let Some(owner) = object.owner.as_deref() else {
+            continue;
+        };
+        if !object.aso
+            || settings.is_critical(&object.group, &object.kind)
+            || undeletable
+                .iter()
+                .any(|gk| gk.group == object.group && gk.kind == object.kind)
+            || index.effective(child).0 != Policy::Manage
+        {
+            continue;
+        }
+        let Some(candidates) = by_name.get(&(child.context, child.namespace.as_deref(), owner))
+        else {
+            continue;
+        };
+        // The owner kind is fixed by the child's CRD; prefer the kind the child's name extends
+        // (`FlexibleServer` for `FlexibleServersDatabase`), then a ResourceGroup.
+        let parent = candidates
+            .iter()
+            .filter(|p| !std::ptr::eq(**p, child))
+            .max_by_key(|p| {
+                let kind = &index.object(p).kind;
+                (object.kind.starts_with(kind.as_str()) as u8) * 2 + (kind == "ResourceGroup") as u8
+            });
+        let Some(parent) = parent else { continue };
+        let (parent_policy, _) = index.effective(parent);
+        if parent_policy == Policy::Manage {
+            continue;
+        }
+        let seen = Seen::of(index, child);
+        let parent_seen = Seen::of(index, parent);
+        out.push((
+            child.file,
+            Judgement {
+                rule: Rule::UnprotectedChildren,
+                span: object.name_span,
+                message: format!(
+                    "{} is owned by {}, which has reconcile-policy `{}`, but it has `manage`: deleting the parent object deletes this child, and its Azure resource with it",
+                    seen.label(),
+                    parent_seen.label(),
+                    parent_policy.as_str()
+                ),
+                help: Some("set `detach-on-delete` on the children of protected resources".into()),
+                severity: None,
+                fix: Some((
+                    "Set reconcile-policy to `detach-on-delete`".into(),
+                    Applicability::Unsafe,
+                    FixPlan::SetPolicy { doc: object.doc, policy: Policy::DetachOnDelete },
+                )),
+                object: Some(seen.object_ref()),
+                related: vec![index.related(parent.file, parent_seen.object.name_span, "the protected parent".into())],
+            },
+        ));
+    }
+}

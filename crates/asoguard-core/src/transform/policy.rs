@@ -1,0 +1,317 @@
+//! `policy set`: set, replace or remove the reconcile-policy annotation on the ASO resources
+//! under some paths, in bulk, optionally only on some kinds, critical kinds, or unset ones.
+
+use std::path::PathBuf;
+
+use crate::catalog::{self, GroupKind};
+use crate::config::{Role, Settings, absolute};
+use crate::discover;
+use crate::manifest::{DeclaredPolicy, Manifest, Policy};
+use crate::yaml;
+
+use super::rewrite::{self, Status, Step};
+use super::{FileChange, Plan, TransformError, kustomize, label};
+
+/// The value `policy set` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyValue {
+    /// Set the annotation to this policy.
+    Set(Policy),
+    /// Remove the annotation (ASO's default, `manage`, or the Namespace's policy applies).
+    Unset,
+}
+
+impl PolicyValue {
+    /// Parse `manage`, `skip`, `detach-on-delete` or `unset`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "unset" => Some(PolicyValue::Unset),
+            other => Policy::parse(other).map(PolicyValue::Set),
+        }
+    }
+
+    /// The value as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyValue::Set(policy) => policy.as_str(),
+            PolicyValue::Unset => "unset",
+        }
+    }
+
+    /// The annotation value to write, `None` to remove it.
+    fn annotation(self) -> Option<&'static str> {
+        match self {
+            PolicyValue::Set(policy) => Some(policy.as_str()),
+            PolicyValue::Unset => None,
+        }
+    }
+}
+
+/// What `policy set` changes, and where.
+#[derive(Clone, Debug)]
+pub struct PolicyOptions {
+    /// The value to write.
+    pub value: PolicyValue,
+    /// Files or directories (walked for `.yaml`/`.yml`, as `check` does).
+    pub paths: Vec<PathBuf>,
+    /// Only these kinds (any of them); empty for every ASO kind.
+    pub kinds: Vec<GroupKind>,
+    /// Only critical kinds (the defaults, changed by `critical-kinds` in the config).
+    pub critical_only: bool,
+    /// Only resources that declare no policy of their own.
+    pub only_unset: bool,
+    /// Allow changes that `check` will report: `skip` in an active cluster (ASO001), `skip`
+    /// taken out of a passive one (ASO005), or any other new ASO001/ASO005/ASO006 finding.
+    /// Without it such changes are refused (or, for a passive cluster's `skip`, left out).
+    pub force: bool,
+}
+
+/// Plan `policy set`: every ASO resource under the paths that the filters select gets the
+/// value (or loses the annotation for `unset`). Files that are SOPS-encrypted or Helm templates
+/// are never edited (a note says so); any other file that cannot be read or parsed stops the
+/// plan.
+pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, TransformError> {
+    let (targets, problems) = discover::discover(&options.paths, settings, false);
+    if let Some(problem) = problems.first() {
+        return Err(TransformError::at(&problem.path, &problem.message));
+    }
+    let mut plan = Plan {
+        scope: options.paths.iter().map(|p| absolute(p)).collect(),
+        ..Plan::default()
+    };
+    for kind in &options.kinds {
+        if catalog::served_versions(&kind.group, &kind.kind).is_none() {
+            plan.notes.push(format!(
+                "--kind {kind}: not one of ASO's kinds, so it matches nothing"
+            ));
+        }
+    }
+    let want = options.value.annotation();
+    let mut kept_passive = 0;
+    for file in rewrite::load(targets, settings)? {
+        let path = &file.target.display;
+        if file.status != Status::Yaml {
+            if file.text.contains(".azure.com/") {
+                plan.notes.push(format!(
+                    "{}: {}; not changed",
+                    path.display(),
+                    match file.status {
+                        Status::Sops => "SOPS-encrypted (an edit would break its MAC)",
+                        _ => "a Helm or Go template, not plain YAML",
+                    }
+                ));
+            }
+            continue;
+        }
+        let cluster = settings.cluster_of(&file.target.fs_path);
+        let role = cluster.map_or(Role::Active, |c| c.role);
+        let place = match cluster {
+            Some(c) => format!(
+                "{} cluster `{}`",
+                super::config_edit::role_str(role),
+                c.name
+            ),
+            None => "an active cluster (no cluster in .asoguard.yaml covers it)".into(),
+        };
+        let stream = yaml::parse(&file.text);
+        let mut decisions: Vec<bool> = Vec::new();
+        for document in &stream.documents {
+            let manifest = document.root.as_ref().and_then(Manifest::from_root);
+            let Some(manifest) = manifest else {
+                decisions.push(false);
+                continue;
+            };
+            if kustomize::is_kustomization(path) {
+                if let Some(common) = rewrite::common_policy(manifest.root) {
+                    if Some(common) != want {
+                        plan.notes.push(format!(
+                            "{}: commonAnnotations sets reconcile-policy `{common}` on every resource it renders, overriding the resources' own annotation",
+                            path.display()
+                        ));
+                    }
+                }
+            }
+            let selected = manifest.is_aso()
+                && manifest.kind.is_some_and(|kind| {
+                    (options.kinds.is_empty()
+                        || options
+                            .kinds
+                            .contains(&GroupKind::new(manifest.group(), kind)))
+                        && (!options.critical_only || settings.is_critical(manifest.group(), kind))
+                })
+                && (!options.only_unset || manifest.declared_policy() == DeclaredPolicy::Unset);
+            let current = rewrite::policy_raw(&manifest);
+            let has_entry = manifest
+                .annotation(crate::manifest::RECONCILE_POLICY)
+                .is_some();
+            let changes = selected
+                && match want {
+                    Some(value) => current != Some(value),
+                    None => has_entry,
+                };
+            let mut changes = changes;
+            if changes && !options.force {
+                let skip = Some(Policy::Skip.as_str());
+                if want == skip && role == Role::Active {
+                    plan.conflict(
+                        path,
+                        format!(
+                            "{} is in {place}: `skip` there stops ASO from managing it (ASO001); move it with `asoguard migrate` or `asoguard failover`, mark the cluster passive, or pass --force",
+                            label(&manifest)
+                        ),
+                    );
+                } else if current == skip && want != skip && role == Role::Passive {
+                    // A standby keeps its `skip`: leave it, so a bulk change over the whole
+                    // repository protects the active clusters without waking the passive one.
+                    changes = false;
+                    kept_passive += 1;
+                }
+            }
+            decisions.push(changes);
+        }
+        match rewrite::rewrite(&file.text, |index, text, root| {
+            if decisions.get(index).copied().unwrap_or(false) {
+                rewrite::policy_step(text, root, want)
+            } else {
+                Step::Done
+            }
+        }) {
+            Ok((after, actions)) => plan.push_change(FileChange {
+                path: path.clone(),
+                before: Some(file.text.clone()),
+                after,
+                actions,
+                source: None,
+            }),
+            Err(message) => plan.conflict(path, message),
+        }
+    }
+    if !options.force {
+        super::verify::verify(&mut plan, settings, None);
+    }
+    if kept_passive > 0 {
+        plan.notes.push(format!(
+            "{} in passive clusters left with `skip` (removing it there is ASO005); promote a cluster with `asoguard failover`, or pass --force",
+            super::count(kept_passive, "ASO resource")
+        ));
+    }
+    Ok(plan.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, parse_config};
+    use std::fs;
+
+    const RG: &str = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg # the group\nspec:\n  location: westeurope\n";
+    const ST: &str = "---\napiVersion: storage.azure.com/v1api20230101\nkind: StorageAccount\nmetadata:\n  name: st\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: manage\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n";
+
+    fn tree() -> (tempfile::TempDir, Settings) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        fs::write(root.join("rg.yaml"), RG).unwrap();
+        fs::write(root.join("st.yaml"), ST).unwrap();
+        let settings = Settings::resolve(Config::default(), root, None).unwrap();
+        (dir, settings)
+    }
+
+    fn options(value: &str, root: &std::path::Path) -> PolicyOptions {
+        PolicyOptions {
+            value: PolicyValue::parse(value).unwrap(),
+            paths: vec![root.to_path_buf()],
+            kinds: vec![],
+            critical_only: false,
+            only_unset: false,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn sets_on_aso_resources_only_with_filters() {
+        let (_dir, settings) = tree();
+        let mut opts = options("detach-on-delete", &settings.root);
+        let plan = plan(&opts, &settings).unwrap();
+        assert_eq!(plan.changes.len(), 2);
+        assert_eq!(
+            plan.changes[0].after,
+            RG.replace(
+                "  name: rg # the group\n",
+                "  name: rg # the group\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: detach-on-delete\n"
+            )
+        );
+        assert_eq!(
+            plan.changes[1].after,
+            ST.replace(": manage", ": detach-on-delete")
+        );
+        assert_eq!(
+            plan.changes[1].actions,
+            vec!["StorageAccount `st`: reconcile-policy detach-on-delete (was manage)"]
+        );
+        opts.only_unset = true;
+        assert_eq!(super::plan(&opts, &settings).unwrap().changes.len(), 1);
+        opts.only_unset = false;
+        opts.kinds = vec![GroupKind::new("storage.azure.com", "StorageAccount")];
+        let plan = super::plan(&opts, &settings).unwrap();
+        assert_eq!(plan.changes.len(), 1);
+        assert!(plan.changes[0].path.ends_with("st.yaml"));
+    }
+
+    #[test]
+    fn unset_removes_and_skip_in_active_is_refused() {
+        let (_dir, settings) = tree();
+        let plan = plan(&options("unset", &settings.root), &settings).unwrap();
+        assert_eq!(plan.changes.len(), 1);
+        assert!(!plan.changes[0].after.contains("annotations"));
+        let refused = super::plan(&options("skip", &settings.root), &settings).unwrap();
+        assert_eq!(refused.conflicts.len(), 2, "{:?}", refused.conflicts);
+        let mut forced = options("skip", &settings.root);
+        forced.force = true;
+        assert!(
+            super::plan(&forced, &settings)
+                .unwrap()
+                .conflicts
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_stops_the_plan() {
+        let (_dir, settings) = tree();
+        fs::write(settings.root.join("bad.yaml"), "a: [\n").unwrap();
+        let error = plan(&options("skip", &settings.root), &settings).unwrap_err();
+        assert!(error.path.unwrap().ends_with("bad.yaml"));
+        assert!(error.message.contains("invalid YAML"), "{}", error.message);
+    }
+
+    #[test]
+    fn passive_skip_is_kept_with_a_note_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        fs::create_dir(root.join("dr")).unwrap();
+        fs::write(
+            root.join("dr/rg.yaml"),
+            RG.replace(
+                "spec:",
+                "  annotations: {serviceoperator.azure.com/reconcile-policy: skip}\nspec:",
+            ),
+        )
+        .unwrap();
+        let config = parse_config(
+            "clusters: {dr: {paths: [\"dr/**\"], role: passive}}\n",
+            &root.join(".asoguard.yaml"),
+        )
+        .unwrap();
+        let settings = Settings::resolve(config, root.clone(), None).unwrap();
+        let mut opts = options("detach-on-delete", &root);
+        let kept = plan(&opts, &settings).unwrap();
+        assert!(kept.conflicts.is_empty() && kept.changes.is_empty());
+        assert!(
+            kept.notes[0].contains("1 ASO resource in passive clusters left with `skip`"),
+            "{:?}",
+            kept.notes
+        );
+        opts.force = true;
+        assert_eq!(plan(&opts, &settings).unwrap().changes.len(), 1);
+    }
+}
