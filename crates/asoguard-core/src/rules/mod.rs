@@ -389,7 +389,7 @@ pub fn check_manifest(
             unserved_version::check(cx, store, manifest, out);
         }
         if enabled(Rule::SchemaViolation) {
-            schema_violation::check(cx, store, manifest, out);
+            schema_violation::check(cx, store, doc, manifest, out);
         }
     }
 }

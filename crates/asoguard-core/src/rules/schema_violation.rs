@@ -28,8 +28,9 @@ What is not checked, and why: `status` (the API server ignores it on writes), th
 `metadata` (the API server validates it itself), CEL rules (`x-kubernetes-validations`), and
 Flux `${VAR}` placeholders, which are replaced before apply (a placeholder where a number,
 boolean or enum value is wanted is not an error). Keys set to null are dropped first, as the
-API server prunes them. Resources of kinds with no CRD given are counted in the summary as not
-schema-checked.
+API server prunes them. A Kustomize patch file is part of an object: its keys and values are
+checked, but not the required fields it leaves out (nor its `$patch` directives). Resources of
+kinds with no CRD given are counted in the summary as not schema-checked.
 
 ## Why is this bad
 The API server rejects such an object when ArgoCD or Flux applies it: the change never reaches
@@ -84,6 +85,7 @@ CRDs ASO installs (its release bundle `azureserviceoperator_customresourcedefini
 pub(super) fn check(
     cx: &FileContext,
     store: &CrdStore,
+    doc: usize,
     manifest: &Manifest,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -108,7 +110,12 @@ pub(super) fn check(
             return;
         }
     };
-    for finding in validate::validate(&schema, manifest.root, &cx.source.text) {
+    // A Kustomize patch is part of an object: the index applies it to its target and never
+    // renders it alone. Its keys and values are checked, but not what it leaves out.
+    let partial = cx
+        .file
+        .is_some_and(|file| cx.index.instances_of(file, doc).next().is_none());
+    for finding in validate::validate(&schema, manifest.root, &cx.source.text, partial) {
         let mut diagnostic = Diagnostic::new(
             Rule::SchemaViolation,
             finding.span.unwrap_or_else(|| object_span(manifest)),

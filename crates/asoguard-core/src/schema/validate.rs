@@ -22,19 +22,36 @@ pub struct SchemaFinding {
     pub help: Option<String>,
 }
 
+/// Whether a key is a strategic merge patch directive (`$patch`, `$retainKeys`,
+/// `$setElementOrder/...`, `$deleteFromPrimitiveList/...`).
+fn is_patch_directive(key: &str) -> bool {
+    key == "$patch"
+        || key == "$retainKeys"
+        || key.starts_with("$setElementOrder/")
+        || key.starts_with("$deleteFromPrimitiveList/")
+}
+
 /// Whether a string holds a Flux `${VAR}` substitution placeholder, replaced before apply.
 pub fn is_placeholder(text: &str) -> bool {
     text.find("${").is_some_and(|i| text[i..].contains('}'))
 }
 
-/// Validate the object whose document root is `root` (in `text`) against `schema`.
+/// Validate the object whose document root is `root` (in `text`) against `schema`. A
+/// `partial` object (a Kustomize strategic merge patch) is judged on what it says, not on what
+/// it leaves out: no finding for missing or emptied (deleted) required fields, and its
+/// `$patch`-style directives are not unknown keys.
 ///
 /// Before validation, `status` is removed (the API server ignores it on writes, through the
 /// status subresource) and so are keys whose value is null (the API server prunes nulls of
 /// fields that are not `nullable`). Errors on `${VAR}` placeholders are dropped: Flux
 /// substitutes them before apply. When a value has the wrong type, other errors about that
 /// same value are dropped: the type is the cause.
-pub fn validate(schema: &CompiledSchema, root: &Node, text: &str) -> Vec<SchemaFinding> {
+pub fn validate(
+    schema: &CompiledSchema,
+    root: &Node,
+    text: &str,
+    partial: bool,
+) -> Vec<SchemaFinding> {
     let mut instance = match json::to_json(root) {
         Ok(value) => value,
         Err(e) => {
@@ -66,6 +83,7 @@ pub fn validate(schema: &CompiledSchema, root: &Node, text: &str) -> Vec<SchemaF
         text,
         instance: &instance,
         nulls: &nulls,
+        partial,
     };
     let mut mapped: Vec<Mapped> = Vec::new();
     for error in schema.validator().iter_errors(&instance) {
@@ -182,6 +200,7 @@ struct Cx<'x, 'a> {
     text: &'x str,
     instance: &'x Value,
     nulls: &'x HashSet<String>,
+    partial: bool,
 }
 
 impl Cx<'_, '_> {
@@ -210,7 +229,10 @@ impl Cx<'_, '_> {
                     .strip_suffix("/additionalProperties")
                     .unwrap_or(schema_at);
                 let declared = self.properties(parent_schema);
-                for key in unexpected.iter().filter(|k| !is_placeholder(k)) {
+                for key in unexpected
+                    .iter()
+                    .filter(|k| !(is_placeholder(k) || self.partial && is_patch_directive(k)))
+                {
                     let key_at = format!("{at}{}", pointer(&[key]));
                     let (hint, suggests) = match suggest(key, declared.iter().map(String::as_str)) {
                         Some(s) => (
@@ -251,7 +273,7 @@ impl Cx<'_, '_> {
                 }
             }
             ValidationErrorKind::Required { property } => {
-                let Some(name) = property.as_str() else {
+                let Some(name) = property.as_str().filter(|_| !self.partial) else {
                     return;
                 };
                 let child = format!("{at}{}", pointer(&[name]));
@@ -750,6 +772,10 @@ spec:
 
     /// Validate `spec` (YAML, indented by 2) and return (line:column, message) of each finding.
     fn check(spec: &str) -> Vec<(String, String)> {
+        check_as(spec, false)
+    }
+
+    fn check_as(spec: &str, partial: bool) -> Vec<(String, String)> {
         let store = CrdStore::from_yaml(Path::new("crd.yaml"), CRD).unwrap();
         let schema = store
             .get("example.com", "Widget")
@@ -763,7 +789,7 @@ spec:
         let stream = parse(&text);
         let root = stream.documents[0].root.as_ref().unwrap();
         let lines = crate::span::LineIndex::new(&text);
-        validate(&schema, root, &text)
+        validate(&schema, root, &text, partial)
             .into_iter()
             .map(|f| {
                 let at = f.span.map_or("object".to_string(), |s| {
@@ -820,6 +846,23 @@ spec:
             )],
             "the missing `spec.owner` is the same mistake"
         );
+    }
+
+    #[test]
+    fn a_patch_is_judged_on_what_it_says_not_on_what_it_leaves_out() {
+        let patch = "  size: 0\n  owner:\n  pools:\n  - count: 1\n  tags:\n    $patch: replace\n";
+        let found = check_as(patch, true);
+        let messages: Vec<&str> = found.iter().map(|f| f.1.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`spec.size` is 0, below the minimum of 1",
+                "`spec.tags` is not a field of Widget (v1)",
+            ],
+            "no missing `name` in the item, no emptied `owner`; `$patch` is a directive"
+        );
+        let whole = check_as(patch, false);
+        assert_eq!(whole.len(), 4, "{whole:?}");
     }
 
     #[test]
