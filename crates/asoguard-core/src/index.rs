@@ -1,7 +1,7 @@
 //! Facts that cross files, kept as small summaries: Namespace policies, which files hold ASO
 //! resources, and how many ASO resources each namespace leaves to its Namespace's policy.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
@@ -76,7 +76,9 @@ type NamespaceKey = (Option<String>, String);
 pub struct Index {
     namespaces: HashMap<NamespaceKey, NamespaceFact>,
     unset_aso: HashMap<NamespaceKey, usize>,
-    aso_files: Vec<PathBuf>,
+    /// Sorted, so the files under a directory are found by one range lookup, not a scan per
+    /// ArgoCD Application (which was quadratic on large trees).
+    aso_files: BTreeSet<PathBuf>,
 }
 
 impl Index {
@@ -93,7 +95,7 @@ impl Index {
             *self.unset_aso.entry((cluster.clone(), ns)).or_default() += 1;
         }
         if facts.has_aso {
-            self.aso_files.push(fs_path.to_path_buf());
+            self.aso_files.insert(fs_path.to_path_buf());
         }
     }
 
@@ -114,7 +116,13 @@ impl Index {
     /// Whether directory `dir` (absolute) holds an ASO resource: among the linted files, else
     /// on disk (YAML files under it, symlinks not followed, within the settings' size limit).
     pub fn dir_holds_aso(&self, dir: &Path, settings: &Settings) -> bool {
-        if self.aso_files.iter().any(|f| f.starts_with(dir)) {
+        // Paths order by components, so the files under `dir` follow it directly.
+        if self
+            .aso_files
+            .range::<Path, _>((std::ops::Bound::Included(dir), std::ops::Bound::Unbounded))
+            .next()
+            .is_some_and(|f| f.starts_with(dir))
+        {
             return true;
         }
         crate::discover::yaml_files_under(dir, settings)
@@ -126,5 +134,31 @@ impl Index {
                 text.contains(".azure.com/")
                     && FileFacts::of(&crate::yaml::parse(&text), &path).has_aso
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_aso_files_under_a_directory_by_components() {
+        let mut index = Index::default();
+        let aso = FileFacts {
+            has_aso: true,
+            ..FileFacts::default()
+        };
+        for path in ["/r/a-b/x.yaml", "/r/a/deep/y.yaml", "/r/c.yaml"] {
+            index.add(Path::new(path), None, aso.clone());
+        }
+        let settings = Settings::default();
+        let holds = |dir: &str| index.dir_holds_aso(Path::new(dir), &settings);
+        assert!(holds("/r/a"));
+        assert!(holds("/r/a/deep"));
+        assert!(holds("/r/a-b"));
+        assert!(holds("/r"));
+        // Not linted and not on disk.
+        assert!(!holds("/r/a/dee"));
+        assert!(!holds("/r/b"));
     }
 }
