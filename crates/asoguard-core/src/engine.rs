@@ -11,6 +11,7 @@ use crate::discover::{self, LoadError, PathProblem, Target};
 use crate::fix::{Applicability, apply_fixes};
 use crate::index::{FileFacts, Index};
 use crate::manifest::Manifest;
+use crate::relevance::{self, FileClass, Relevance};
 use crate::rules::{self, FileContext, Rule};
 use crate::span::{SourceFile, Span};
 use crate::suppress;
@@ -31,8 +32,8 @@ pub enum FixMode {
     Write,
 }
 
-/// How a run treats fixes.
-#[derive(Clone, Copy, Debug, Default)]
+/// How a run treats fixes, and how it reads documents.
+#[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
     /// Report, preview or write fixes.
     pub fix: FixMode,
@@ -40,6 +41,26 @@ pub struct RunOptions {
     pub unsafe_fixes: bool,
     /// Apply excludes to files named explicitly too.
     pub force_exclude: bool,
+    /// Never build a tree for a document that no rule can care about (see
+    /// [`crate::relevance`]). On by default; the findings are the same either way, which the
+    /// property tests prove by turning it off (as does `ASOGUARD_NO_PREFILTER=1`).
+    pub prefilter: bool,
+    /// Report YAML syntax errors (E001) in every file. By default a file whose text holds
+    /// nothing any rule could check (see [`crate::relevance`]) is not parsed, so its syntax
+    /// errors are not asoguard's findings.
+    pub strict_syntax: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            fix: FixMode::Off,
+            unsafe_fixes: false,
+            force_exclude: false,
+            prefilter: std::env::var_os("ASOGUARD_NO_PREFILTER").is_none(),
+            strict_syntax: false,
+        }
+    }
 }
 
 impl RunOptions {
@@ -96,6 +117,18 @@ pub struct RunReport {
     pub documents: usize,
 }
 
+impl FileReport {
+    /// Whether the report holds anything to show: findings, suppressed findings, fixes, a note
+    /// or a write error. Other files are only counted.
+    pub fn has_news(&self) -> bool {
+        !self.diagnostics.is_empty()
+            || !self.suppressed.is_empty()
+            || self.fixed > 0
+            || self.note.is_some()
+            || self.write_error.is_some()
+    }
+}
+
 impl RunReport {
     /// Every remaining finding, with its file.
     pub fn diagnostics(&self) -> impl Iterator<Item = (&FileReport, &Diagnostic)> {
@@ -110,55 +143,169 @@ impl RunReport {
     }
 }
 
-/// Lint `paths` (files or directories) with `settings`.
+/// Lint `paths` (files or directories) with `settings`. Files are read when each pass needs
+/// them rather than held for the whole run, so memory stays flat on large trees.
 pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) -> RunReport {
     let (targets, problems) = discover::discover(paths, settings, options.force_exclude);
-    let inputs: Vec<Input> = targets
-        .into_par_iter()
-        .map(|target| {
-            let text = discover::read_text(&target.fs_path, settings.max_file_size);
-            Input { target, text }
-        })
-        .collect();
-    let mut report = check_inputs(inputs, settings, options);
+    let sources = targets.into_iter().map(Source::Disk).collect();
+    let mut report = run(sources, settings, options);
     report.problems = problems;
     report
 }
 
 /// Lint already loaded inputs (files, or stdin under a given name).
 pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions) -> RunReport {
-    let facts: Vec<Option<FileFacts>> = inputs
+    run(
+        inputs.into_iter().map(Source::Loaded).collect(),
+        settings,
+        options,
+    )
+}
+
+// ---- The passes of a run (the relevance prefilter and one parse per plain file) ----------
+//
+// 1. Every file is read and classified on its raw text (`relevance`). Irrelevant files are
+//    only counted. Index sources (files that may hold Namespaces, Kustomizations, ArgoCD or
+//    Flux objects) are parsed for their facts.
+// 2. Plain relevant files (ASO resources only) are parsed once: their facts are gathered and
+//    they are checked (and fixed) in the same pass. Their checks only read facts of index
+//    sources, which are complete after pass 1.
+// 3. Index sources are checked against the full index.
+// With the prefilter off, every file is an index source: facts of all, then checks of all.
+
+/// Where a file's text comes from: read from disk when needed, or already loaded.
+enum Source {
+    Disk(Target),
+    Loaded(Input),
+}
+
+impl Source {
+    fn target(&self) -> &Target {
+        match self {
+            Source::Disk(target) => target,
+            Source::Loaded(input) => &input.target,
+        }
+    }
+
+    fn text(&self, settings: &Settings) -> Result<std::borrow::Cow<'_, str>, LoadError> {
+        match self {
+            Source::Disk(target) => {
+                discover::read_text(&target.fs_path, settings.max_file_size).map(Into::into)
+            }
+            Source::Loaded(input) => input.text.clone().map(Into::into),
+        }
+    }
+}
+
+/// What pass 1 learnt of a file.
+struct Scan {
+    class: FileClass,
+    facts: Option<FileFacts>,
+    documents: usize,
+    /// The text, kept for the later pass while the run's budget allows (else read again).
+    text: Option<String>,
+}
+
+/// How many bytes of relevant text pass 1 may keep for the later passes: re-reading costs
+/// system calls, holding costs memory; past this, files are read again.
+const KEEP_BUDGET: usize = 32 << 20;
+
+fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunReport {
+    let kept = std::sync::atomic::AtomicUsize::new(0);
+    let keep = |text: std::borrow::Cow<'_, str>| match text {
+        std::borrow::Cow::Owned(text)
+            if kept.fetch_add(text.len(), std::sync::atomic::Ordering::Relaxed) + text.len()
+                <= KEEP_BUDGET =>
+        {
+            Some(text)
+        }
+        _ => None,
+    };
+    let scans: Vec<Scan> = sources
         .par_iter()
-        .map(|input| {
-            let text = input.text.as_ref().ok()?;
-            Some(FileFacts::of(&yaml::parse(text), &input.target.display))
+        .map(|source| {
+            let target = source.target();
+            let Ok(text) = source.text(settings) else {
+                // Reported when the file is checked (it is read again then).
+                return Scan {
+                    class: FileClass::IndexSource,
+                    facts: None,
+                    documents: 0,
+                    text: None,
+                };
+            };
+            let relevance = relevance_of(options, &target.fs_path, &text);
+            match relevance.class {
+                // Parsed (never built) in pass 2 for its syntax errors.
+                FileClass::Irrelevant if options.strict_syntax => Scan {
+                    class: FileClass::Relevant,
+                    facts: None,
+                    documents: 0,
+                    text: keep(text),
+                },
+                FileClass::Irrelevant => Scan {
+                    class: FileClass::Irrelevant,
+                    facts: None,
+                    documents: relevance::count_documents(&text),
+                    text: None,
+                },
+                FileClass::Relevant => Scan {
+                    class: FileClass::Relevant,
+                    facts: None,
+                    documents: 0,
+                    text: keep(text),
+                },
+                FileClass::IndexSource => {
+                    // Documents after the last relevant segment give no fact: not parsed here.
+                    let head = &text[..relevance.relevant_end(text.len())];
+                    let facts = FileFacts::of(&yaml::parse_with(head, &relevance), &target.display);
+                    Scan {
+                        class: FileClass::IndexSource,
+                        facts: Some(facts),
+                        documents: 0,
+                        text: keep(text),
+                    }
+                }
+            }
         })
         .collect();
     let mut index = Index::default();
-    for (input, facts) in inputs.iter().zip(facts) {
-        if let Some(facts) = facts {
-            let cluster = settings
-                .cluster_of(&input.target.fs_path)
-                .map(|c| c.name.as_str());
-            index.add(&input.target.fs_path, cluster, facts);
+    let mut pending = Vec::with_capacity(scans.len());
+    let mut documents = 0;
+    for (source, scan) in sources.iter().zip(scans) {
+        if let Some(facts) = scan.facts {
+            add_facts(&mut index, settings, source.target(), facts);
+        }
+        documents += scan.documents;
+        pending.push((scan.class, scan.text));
+    }
+    let files_checked = sources.len();
+    let (plain, sources_of_facts): (Vec<_>, Vec<_>) = sources
+        .into_iter()
+        .zip(pending)
+        .filter(|(_, (class, _))| *class != FileClass::Irrelevant)
+        .map(|(source, (class, text))| (source, class, text))
+        .partition(|(_, class, _)| *class == FileClass::Relevant);
+    let checked: Vec<Processed> = plain
+        .into_par_iter()
+        .map(|(source, _, text)| process(source, text, settings, &index, options, true))
+        .collect();
+    let mut files = Vec::new();
+    for processed in checked {
+        documents += processed.documents;
+        files.extend(processed.report);
+        if let Some((target, facts)) = processed.facts {
+            add_facts(&mut index, settings, &target, facts);
         }
     }
-    let files_checked = inputs.len();
-    let outcomes: Vec<FileReport> = inputs
+    let checked: Vec<Processed> = sources_of_facts
         .into_par_iter()
-        .map(|input| process(input, settings, &index, options))
+        .map(|(source, _, text)| process(source, text, settings, &index, options, false))
         .collect();
-    let documents = outcomes.iter().map(|f| f.documents).sum();
-    let mut files: Vec<FileReport> = outcomes
-        .into_iter()
-        .filter(|f| {
-            !f.diagnostics.is_empty()
-                || !f.suppressed.is_empty()
-                || f.fixed > 0
-                || f.note.is_some()
-                || f.write_error.is_some()
-        })
-        .collect();
+    for processed in checked {
+        documents += processed.documents;
+        files.extend(processed.report);
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     RunReport {
         files,
@@ -168,9 +315,52 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
     }
 }
 
-/// Check one file, fix it to a fixpoint when asked, and write it when asked.
-fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions) -> FileReport {
-    let Input { target, text } = input;
+/// The relevance of a text under the run's options: with the prefilter off, everything.
+fn relevance_of(options: RunOptions, fs_path: &std::path::Path, text: &str) -> Relevance {
+    if options.prefilter {
+        Relevance::of(fs_path, text)
+    } else {
+        Relevance::all()
+    }
+}
+
+fn add_facts(index: &mut Index, settings: &Settings, target: &Target, facts: FileFacts) {
+    let cluster = settings
+        .cluster_of(&target.fs_path)
+        .map(|c| c.name.as_str());
+    index.add(&target.fs_path, cluster, facts);
+}
+
+/// What checking one file gives the run.
+struct Processed {
+    /// Its report, when it has anything to report (clean files are only counted, and their
+    /// text is dropped at once).
+    report: Option<FileReport>,
+    /// Its documents.
+    documents: usize,
+    /// Its facts, when asked for, gathered from the parse that checked it.
+    facts: Option<(Target, FileFacts)>,
+}
+
+/// Check one file (its `kept` text, else read again), fix it to a fixpoint when asked, and
+/// write it when asked; with `gather`, also summarise the file (its original text) for the
+/// index.
+fn process(
+    source: Source,
+    kept: Option<String>,
+    settings: &Settings,
+    index: &Index,
+    options: RunOptions,
+    gather: bool,
+) -> Processed {
+    let text = match kept {
+        Some(text) => Ok(text),
+        None => source.text(settings).map(std::borrow::Cow::into_owned),
+    };
+    let target = match source {
+        Source::Disk(target) => target,
+        Source::Loaded(input) => input.target,
+    };
     let text = match text {
         Ok(text) => text,
         Err(error) => {
@@ -183,7 +373,7 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
                     error.to_string(),
                 )],
             );
-            return FileReport {
+            let report = FileReport {
                 path: target.display.clone(),
                 source: SourceFile::new(target.display, String::new()),
                 original: None,
@@ -195,6 +385,11 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
                 note: None,
                 write_error: None,
             };
+            return Processed {
+                report: Some(report).filter(FileReport::has_news),
+                documents: 0,
+                facts: None,
+            };
         }
     };
     let cluster = settings.cluster_of(&target.fs_path);
@@ -204,9 +399,13 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
         cluster: cluster.map(|c| c.name.as_str()),
         role: cluster.map_or(Role::Active, |c| c.role),
         fs_path: &target.fs_path,
+        display: &target.display,
+        prefilter: options.prefilter,
+        strict_syntax: options.strict_syntax,
     };
     let mut source = SourceFile::new(target.display.clone(), text);
-    let mut outcome = checker.check(&source);
+    let mut facts = None;
+    let mut outcome = checker.check(&source, gather.then_some(&mut facts));
     let first = (options.fix != FixMode::Off).then(|| (source.text.clone(), outcome.clone()));
     let mut fixed = 0;
     let mut applied = Vec::new();
@@ -230,7 +429,7 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
                 break;
             }
             let candidate = SourceFile::new(target.display.clone(), new_text);
-            let next = checker.check(&candidate);
+            let next = checker.check(&candidate, None);
             if !next.parsed {
                 note = Some(
                     "a fix produced invalid YAML and was discarded; the file keeps its last valid text (please report this bug)".into(),
@@ -261,17 +460,23 @@ fn process(input: Input, settings: &Settings, index: &Index, options: RunOptions
             original = Some(first_text);
         }
     }
-    FileReport {
-        path: target.display,
+    let documents = outcome.documents;
+    let report = FileReport {
+        path: target.display.clone(),
         source,
         original,
         diagnostics: outcome.diagnostics,
         suppressed: outcome.suppressed,
         fixed,
         applied,
-        documents: outcome.documents,
+        documents,
         note,
         write_error,
+    };
+    Processed {
+        report: Some(report).filter(FileReport::has_news),
+        documents,
+        facts: facts.map(|facts| (target, facts)),
     }
 }
 
@@ -292,11 +497,45 @@ struct Checker<'x> {
     cluster: Option<&'x str>,
     role: Role,
     fs_path: &'x std::path::Path,
+    display: &'x std::path::Path,
+    prefilter: bool,
+    strict_syntax: bool,
 }
 
 impl Checker<'_> {
-    fn check(&self, source: &SourceFile) -> Outcome {
-        let stream = yaml::parse(&source.text);
+    /// Check one text; with `facts`, also summarise it for the index from the same parse.
+    fn check(&self, source: &SourceFile, facts: Option<&mut Option<FileFacts>>) -> Outcome {
+        let relevance = Relevance::of(self.fs_path, &source.text);
+        if relevance.class == FileClass::Irrelevant && !self.strict_syntax {
+            // Nothing in it can matter to a rule: never a finding, a note or a fact, and with
+            // the prefilter off the same is proved by checking it anyway and finding nothing.
+            if !self.prefilter {
+                let stream = yaml::parse(&source.text);
+                let mut diagnostics = Vec::new();
+                self.check_stream(source, &stream, &mut diagnostics);
+                diagnostics.retain(|d| d.rule != Rule::ParseError);
+                debug_assert!(diagnostics.is_empty(), "an irrelevant file had findings");
+            }
+            if let Some(facts) = facts {
+                *facts = Some(FileFacts::default());
+            }
+            return Outcome {
+                diagnostics: Vec::new(),
+                suppressed: Vec::new(),
+                documents: relevance::count_documents(&source.text),
+                parsed: true,
+                note: None,
+            };
+        }
+        let relevance = if self.prefilter {
+            relevance
+        } else {
+            Relevance::all()
+        };
+        let stream = yaml::parse_with(&source.text, &relevance);
+        if let Some(facts) = facts {
+            *facts = Some(FileFacts::of(&stream, self.display));
+        }
         let mut diagnostics = Vec::new();
         let mut note = None;
         if is_sops(&stream) {

@@ -131,8 +131,10 @@ impl Index {
                 let Ok(text) = crate::discover::read_text(&path, settings.max_file_size) else {
                     return false;
                 };
-                text.contains(".azure.com/")
-                    && FileFacts::of(&crate::yaml::parse(&text), &path).has_aso
+                let relevance = crate::relevance::Relevance::of(&path, &text);
+                relevance.class != crate::relevance::FileClass::Irrelevant
+                    && text.contains(".azure.com/")
+                    && FileFacts::of(&crate::yaml::parse_with(&text, &relevance), &path).has_aso
             })
     }
 }

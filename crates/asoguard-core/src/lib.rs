@@ -14,6 +14,7 @@ pub mod engine;
 pub mod fix;
 pub mod index;
 pub mod manifest;
+pub mod relevance;
 pub mod rules;
 pub mod span;
 pub mod suppress;

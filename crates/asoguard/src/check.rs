@@ -74,6 +74,11 @@ pub struct CheckArgs {
     /// Apply excludes to files named on the command line too (pre-commit passes them by name).
     #[arg(long)]
     pub force_exclude: bool,
+    /// Report YAML syntax errors (E001) in every file. By default a file that cannot hold
+    /// anything asoguard checks (no ASO, ArgoCD, Flux, Kustomize or Namespace text) is not
+    /// parsed at all; this parses it too (slower on large trees).
+    #[arg(long)]
+    pub strict_syntax: bool,
 }
 
 /// Report formats.
@@ -200,6 +205,8 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
         fix,
         unsafe_fixes: args.unsafe_fixes,
         force_exclude: args.force_exclude,
+        strict_syntax: args.strict_syntax,
+        ..RunOptions::default()
     };
 
     let mut stdin_bytes = None;
