@@ -147,10 +147,19 @@ impl RunReport {
 /// them rather than held for the whole run, so memory stays flat on large trees.
 pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) -> RunReport {
     let (targets, problems) = discover::discover(paths, settings, options.force_exclude);
-    let sources = targets.into_iter().map(Source::Disk).collect();
-    let mut report = run(sources, settings, options);
+    let mut report = check_targets(targets, settings, options);
     report.problems = problems;
     report
+}
+
+/// Lint files already found (by [`discover::discover`]), reading each from disk when a pass
+/// needs it: a file that cannot be read then (it vanished, it is unreadable) is an E001.
+pub fn check_targets(targets: Vec<Target>, settings: &Settings, options: RunOptions) -> RunReport {
+    run(
+        targets.into_iter().map(Source::Disk).collect(),
+        settings,
+        options,
+    )
 }
 
 /// Lint already loaded inputs (files, or stdin under a given name).
@@ -207,15 +216,24 @@ struct Scan {
 }
 
 /// How many bytes of relevant text pass 1 may keep for the later passes: re-reading costs
-/// system calls, holding costs memory; past this, files are read again.
-const KEEP_BUDGET: usize = 32 << 20;
+/// system calls, holding costs memory; past this, regular files are read again (pipes, such
+/// as `<(kustomize build)`, can be read only once and are always kept).
+/// `ASOGUARD_KEEP_BYTES` overrides it (tests use 0).
+fn keep_budget() -> usize {
+    std::env::var("ASOGUARD_KEEP_BYTES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(32 << 20)
+}
 
 fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunReport {
     let kept = std::sync::atomic::AtomicUsize::new(0);
-    let keep = |text: std::borrow::Cow<'_, str>| match text {
+    let budget = keep_budget();
+    let keep = |target: &Target, text: std::borrow::Cow<'_, str>| match text {
         std::borrow::Cow::Owned(text)
             if kept.fetch_add(text.len(), std::sync::atomic::Ordering::Relaxed) + text.len()
-                <= KEEP_BUDGET =>
+                <= budget
+                || !std::fs::metadata(&target.fs_path).is_ok_and(|m| m.is_file()) =>
         {
             Some(text)
         }
@@ -241,7 +259,7 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
                     class: FileClass::Relevant,
                     facts: None,
                     documents: 0,
-                    text: keep(text),
+                    text: keep(target, text),
                 },
                 FileClass::Irrelevant => Scan {
                     class: FileClass::Irrelevant,
@@ -253,7 +271,7 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
                     class: FileClass::Relevant,
                     facts: None,
                     documents: 0,
-                    text: keep(text),
+                    text: keep(target, text),
                 },
                 FileClass::IndexSource => {
                     // Documents after the last relevant segment give no fact: not parsed here.
@@ -263,7 +281,7 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
                         class: FileClass::IndexSource,
                         facts: Some(facts),
                         documents: 0,
-                        text: keep(text),
+                        text: keep(target, text),
                     }
                 }
             }
