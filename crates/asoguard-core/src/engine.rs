@@ -213,6 +213,8 @@ struct Scan {
     documents: usize,
     /// The text, kept for the later pass while the run's budget allows (else read again).
     text: Option<String>,
+    /// The file's outcome, when pass 1 could check it for good.
+    done: Option<Processed>,
 }
 
 /// How many bytes of relevant text pass 1 may keep for the later passes: re-reading costs
@@ -250,6 +252,7 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
                     facts: None,
                     documents: 0,
                     text: None,
+                    done: None,
                 };
             };
             let relevance = relevance_of(options, &target.fs_path, &text);
@@ -260,19 +263,52 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
                     facts: None,
                     documents: 0,
                     text: keep(target, text),
+                    done: None,
                 },
                 FileClass::Irrelevant => Scan {
                     class: FileClass::Irrelevant,
                     facts: None,
                     documents: relevance::count_documents(&text),
                     text: None,
+                    done: None,
                 },
                 FileClass::Relevant => Scan {
                     class: FileClass::Relevant,
                     facts: None,
                     documents: 0,
                     text: keep(target, text),
+                    done: None,
                 },
+                FileClass::IndexSource if options.prefilter => {
+                    // Checked now against an empty index: kept when no query was made (most
+                    // Namespaces, Kustomizations, Flux objects), else checked again in pass 3.
+                    let probe = Index::default();
+                    let text = text.into_owned();
+                    match process_text(
+                        target.clone(),
+                        text.clone(),
+                        settings,
+                        &probe,
+                        options,
+                        true,
+                        true,
+                    ) {
+                        Speculation::Final(processed) => Scan {
+                            class: FileClass::Irrelevant,
+                            facts: processed.facts.clone().map(|(_, facts)| facts),
+                            documents: 0,
+                            text: None,
+                            done: Some(*processed),
+                        },
+                        Speculation::Consulted(facts) => Scan {
+                            class: FileClass::IndexSource,
+                            facts,
+                            documents: 0,
+                            text: keep(target, text.into()),
+                            done: None,
+                        },
+                    }
+                }
                 FileClass::IndexSource => {
                     // Documents after the last relevant segment give no fact: not parsed here.
                     let head = &text[..relevance.relevant_end(text.len())];
@@ -282,6 +318,7 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
                         facts: Some(facts),
                         documents: 0,
                         text: keep(target, text),
+                        done: None,
                     }
                 }
             }
@@ -290,11 +327,16 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
     let mut index = Index::default();
     let mut pending = Vec::with_capacity(scans.len());
     let mut documents = 0;
+    let mut files = Vec::new();
     for (source, scan) in sources.iter().zip(scans) {
         if let Some(facts) = scan.facts {
             add_facts(&mut index, settings, source.target(), facts);
         }
         documents += scan.documents;
+        if let Some(done) = scan.done {
+            documents += done.documents;
+            files.extend(done.report);
+        }
         pending.push((scan.class, scan.text));
     }
     let files_checked = sources.len();
@@ -308,7 +350,6 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
         .into_par_iter()
         .map(|(source, _, text)| process(source, text, settings, &index, options, true))
         .collect();
-    let mut files = Vec::new();
     for processed in checked {
         documents += processed.documents;
         files.extend(processed.report);
@@ -350,6 +391,7 @@ fn add_facts(index: &mut Index, settings: &Settings, target: &Target, facts: Fil
 }
 
 /// What checking one file gives the run.
+#[derive(Clone)]
 struct Processed {
     /// Its report, when it has anything to report (clean files are only counted, and their
     /// text is dropped at once).
@@ -410,6 +452,31 @@ fn process(
             };
         }
     };
+    match process_text(target, text, settings, index, options, gather, false) {
+        Speculation::Final(processed) => *processed,
+        Speculation::Consulted(_) => unreachable!("process_text defers only with a probe index"),
+    }
+}
+
+/// The outcome of checking a text against an index that may be incomplete.
+enum Speculation {
+    /// The result, final: no query was made, or the index was complete.
+    Final(Box<Processed>),
+    /// The checks consulted a probe index: nothing was written; the facts gathered.
+    Consulted(Option<FileFacts>),
+}
+
+/// [`process`] on a loaded text. With `probe`, `index` is an empty index standing in for the
+/// run's: a check that consults it ends before any write, with [`Speculation::Consulted`].
+fn process_text(
+    target: Target,
+    text: String,
+    settings: &Settings,
+    index: &Index,
+    options: RunOptions,
+    gather: bool,
+    probe: bool,
+) -> Speculation {
     let cluster = settings.cluster_of(&target.fs_path);
     let checker = Checker {
         settings,
@@ -460,6 +527,9 @@ fn process(
             outcome = next;
         }
     }
+    if probe && index.was_consulted() {
+        return Speculation::Consulted(facts);
+    }
     let mut original = None;
     let mut write_error = None;
     if let Some((first_text, first_outcome)) = first.filter(|_| fixed > 0) {
@@ -491,11 +561,11 @@ fn process(
         note,
         write_error,
     };
-    Processed {
+    Speculation::Final(Box::new(Processed {
         report: Some(report).filter(FileReport::has_news),
         documents,
         facts: facts.map(|facts| (target, facts)),
-    }
+    }))
 }
 
 /// The result of checking one text.

@@ -72,8 +72,20 @@ type NamespaceKey = (Option<String>, String);
 
 /// Cross-file facts of a run. Namespaces are looked up within the cluster of the file asking
 /// (a Namespace of another cluster does not apply).
-#[derive(Clone, Debug, Default)]
+///
+/// Every query reads the facts through [`Index::facts`], which records that the index was
+/// consulted: the engine checks most index sources once, against an empty index, and keeps
+/// that result only when no query was made (see `engine::run`). A new query must read through
+/// `facts()` as well, or its file's result could be kept from the empty index.
+#[derive(Debug, Default)]
 pub struct Index {
+    data: Facts,
+    consulted: std::sync::atomic::AtomicBool,
+}
+
+/// The facts behind an [`Index`].
+#[derive(Clone, Debug, Default)]
+struct Facts {
     namespaces: HashMap<NamespaceKey, NamespaceFact>,
     unset_aso: HashMap<NamespaceKey, usize>,
     /// Sorted, so the files under a directory are found by one range lookup, not a scan per
@@ -81,33 +93,57 @@ pub struct Index {
     aso_files: BTreeSet<PathBuf>,
 }
 
+impl Clone for Index {
+    fn clone(&self) -> Self {
+        Index {
+            data: self.data.clone(),
+            consulted: std::sync::atomic::AtomicBool::new(self.was_consulted()),
+        }
+    }
+}
+
 impl Index {
+    /// The facts, for a query: records that the index was consulted.
+    fn facts(&self) -> &Facts {
+        self.consulted
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        &self.data
+    }
+
+    /// Whether any query has read this index.
+    pub fn was_consulted(&self) -> bool {
+        self.consulted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Add one file's facts; `fs_path` is its absolute path, `cluster` its cluster.
     pub fn add(&mut self, fs_path: &Path, cluster: Option<&str>, facts: FileFacts) {
         let cluster = cluster.map(str::to_string);
+        let data = &mut self.data;
         for (name, fact) in facts.namespaces {
             // The first Namespace of a name wins, as files are added in path order.
-            self.namespaces
+            data.namespaces
                 .entry((cluster.clone(), name))
                 .or_insert(fact);
         }
         for ns in facts.unset_aso_namespaces {
-            *self.unset_aso.entry((cluster.clone(), ns)).or_default() += 1;
+            *data.unset_aso.entry((cluster.clone(), ns)).or_default() += 1;
         }
         if facts.has_aso {
-            self.aso_files.insert(fs_path.to_path_buf());
+            data.aso_files.insert(fs_path.to_path_buf());
         }
     }
 
     /// The Namespace object `name` in `cluster`, if the linted tree holds one.
     pub fn namespace(&self, cluster: Option<&str>, name: &str) -> Option<&NamespaceFact> {
-        self.namespaces
+        self.facts()
+            .namespaces
             .get(&(cluster.map(str::to_string), name.to_string()))
     }
 
     /// How many ASO resources in namespace `name` of `cluster` leave their policy to it.
     pub fn unset_aso_in(&self, cluster: Option<&str>, name: &str) -> usize {
-        self.unset_aso
+        self.facts()
+            .unset_aso
             .get(&(cluster.map(str::to_string), name.to_string()))
             .copied()
             .unwrap_or(0)
@@ -118,6 +154,7 @@ impl Index {
     pub fn dir_holds_aso(&self, dir: &Path, settings: &Settings) -> bool {
         // Paths order by components, so the files under `dir` follow it directly.
         if self
+            .facts()
             .aso_files
             .range::<Path, _>((std::ops::Bound::Included(dir), std::ops::Bound::Unbounded))
             .next()
