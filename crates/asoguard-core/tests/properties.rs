@@ -430,3 +430,41 @@ proptest! {
             "a second --fix changed the text again");
     }
 }
+
+// ---- The fuzz target's body on stable Rust -----------------------------------------------
+
+#[path = "support/fuzz_body.rs"]
+mod fuzz_body;
+
+/// YAML-ish bytes: the generated files, cut and spliced, with stray bytes mixed in.
+fn yamlish_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..200),
+        (
+            file_text(),
+            any::<usize>(),
+            prop::collection::vec(any::<u8>(), 0..8)
+        )
+            .prop_map(|(text, at, junk)| {
+                let mut bytes = text.into_bytes();
+                let at = at % (bytes.len() + 1);
+                bytes.splice(at..at, junk);
+                bytes
+            }),
+        (file_text(), any::<usize>()).prop_map(|(text, cut)| {
+            let bytes = text.into_bytes();
+            bytes[..cut % (bytes.len() + 1)].to_vec()
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// What `cargo fuzz run check` asserts, on bytes proptest makes: no panic, the prefilter
+    /// exact, fixes parse and are idempotent.
+    #[test]
+    fn arbitrary_bytes_never_break_the_engine(bytes in yamlish_bytes()) {
+        fuzz_body::check_bytes(&bytes);
+    }
+}
