@@ -172,7 +172,7 @@ pub fn read_text(path: &Path, max_size: u64) -> Result<String, LoadError> {
 
 /// Turn bytes into text, refusing binary content and invalid UTF-8.
 pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, LoadError> {
-    if let Some(offset) = bytes.iter().position(|b| *b == 0) {
+    if let Some(offset) = memchr::memchr(0, &bytes) {
         return Err(LoadError::Binary(offset));
     }
     String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8(e.utf8_error().valid_up_to()))

@@ -253,16 +253,26 @@ fn segment_starts(text: &str) -> Vec<usize> {
 /// How many documents a YAML parser finds in `text`, counted line by line without parsing
 /// (exact for valid YAML; used for files the prefilter never parses).
 pub fn count_documents(text: &str) -> usize {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bytes = text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes();
     let mut documents = 0;
     let mut open = false;
-    for line in text.as_bytes().split(|b| *b == b'\n') {
-        if is_marker(line, b'-') {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]);
+    for end in ends {
+        let line = &bytes[start..end];
+        start = end + 1;
+        if open {
+            // Inside a document only its end matters: a marker at the start of a line.
+            match line.first() {
+                Some(b'-') if is_marker(line, b'-') => documents += 1,
+                Some(b'.') if is_marker(line, b'.') => open = false,
+                _ => {}
+            }
+        } else if is_marker(line, b'-') {
             documents += 1;
             open = true;
         } else if is_marker(line, b'.') {
-            open = false;
-        } else if !open {
+        } else {
             let content = line.trim_ascii_start();
             let blank = content.is_empty() || content.starts_with(b"#");
             let directive = line.first() == Some(&b'%');
@@ -270,6 +280,9 @@ pub fn count_documents(text: &str) -> usize {
                 documents += 1;
                 open = true;
             }
+        }
+        if start > bytes.len() {
+            break;
         }
     }
     documents

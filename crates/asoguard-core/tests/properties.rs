@@ -468,3 +468,20 @@ proptest! {
         fuzz_body::check_bytes(&bytes);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// Files the prefilter never parses are counted line by line: the same count as the
+    /// parser's, whenever the text is valid YAML.
+    #[test]
+    fn documents_are_counted_as_the_parser_does(text in file_text()) {
+        let parsed = yaml::parse(&text);
+        if parsed.error.is_none() {
+            prop_assert_eq!(
+                asoguard_core::relevance::count_documents(&text),
+                parsed.documents.len()
+            );
+        }
+    }
+}
