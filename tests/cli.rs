@@ -208,10 +208,13 @@ fn exit_2_on_a_missing_path_naming_it() {
     assert!(stderr.contains("nope.yaml"), "{stderr}");
 }
 
+/// A ResourceGroup whose name has no closing quote.
+const BROKEN_RG: &str = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: \"prod-rg\n";
+
 #[test]
 fn broken_yaml_is_a_finding_not_an_error() {
     let sb = Sandbox::new();
-    sb.write("bad.yaml", "metadata:\n  name: \"prod-rg\n");
+    sb.write("bad.yaml", BROKEN_RG);
     let (code, stdout, stderr) = run(sb.cmd().args(["check", "bad.yaml", "--format", "json"]));
     assert_eq!(code, 1, "stderr:\n{stderr}");
     let report = json(&stdout);
@@ -720,8 +723,31 @@ fn assert_e001_naming(sb: &Sandbox, file: &str, what: &str) {
 #[test]
 fn invalid_yaml_is_reported_with_its_file() {
     let sb = Sandbox::new();
-    sb.write("bad.yaml", "metadata:\n  name: \"prod-rg\n");
+    sb.write("bad.yaml", BROKEN_RG);
     assert_e001_naming(&sb, "bad.yaml", "invalid YAML");
+}
+
+#[test]
+fn syntax_errors_only_where_asoguard_looks_unless_strict() {
+    // A broken Deployment cannot hold anything asoguard checks: it is not parsed, so its
+    // syntax is yamllint's business. `--strict-syntax` parses every file.
+    let sb = Sandbox::new();
+    sb.write(
+        "deploy.yaml",
+        "kind: Deployment\nmetadata:\n  name: \"web\n",
+    );
+    let (code, stdout, _) = run(sb.cmd().args(["check", "deploy.yaml"]));
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("All checks passed (1 file, 1 document)"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run(sb.cmd().args(["check", "--strict-syntax", "deploy.yaml"]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("E001") && stdout.contains("deploy.yaml"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -973,7 +999,7 @@ fn demo_copy_is_clean_after_fix() {
 fn text_output_has_no_ansi_escapes_off_a_terminal() {
     let sb = Sandbox::new();
     sb.write("rg.yaml", RG_UNPROTECTED);
-    sb.write("bad.yaml", "a: [\n");
+    sb.write("bad.yaml", "kind: Namespace\na: [\n");
     for no_color in [true, false] {
         let mut cmd = sb.cmd();
         cmd.args(["check", "."]);
@@ -1077,7 +1103,7 @@ fn stdin_fix_never_drops_input_it_could_not_read() {
     // `check - --fix` prints the fixed text; input it cannot read as text (not UTF-8, NUL
     // bytes) or cannot parse comes back byte for byte, so a pipe never loses it.
     let sb = Sandbox::new();
-    let invalid_yaml: &[u8] = b"a: [\n";
+    let invalid_yaml: &[u8] = b"kind: Namespace\na: [\n";
     let (code, stdout, _) = run(sb
         .cmd()
         .args(["check", "-", "--fix"])

@@ -373,10 +373,15 @@ fn parse_errors_sarif_validates() {
     };
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join(".git")).unwrap();
-    fs::write(dir.path().join("bad.yaml"), "a: [\n").unwrap();
+    // Syntax errors are findings in files that could hold what asoguard checks.
+    fs::write(dir.path().join("bad.yaml"), "kind: Namespace\na: [\n").unwrap();
     fs::write(dir.path().join("bin.yaml"), b"a: 1\n\0\n").unwrap();
     fs::write(dir.path().join("latin1.yaml"), b"a: caf\xe9\n").unwrap();
-    fs::write(dir.path().join("with space #1.yaml"), "a: [\n").unwrap();
+    fs::write(
+        dir.path().join("with space #1.yaml"),
+        "kind: Namespace\na: [\n",
+    )
+    .unwrap();
     let log = sarif(dir.path(), ".");
     assert_valid(&validator(&schema), &log, "bad input");
     let (fixable, suppressed) = fixable_from_json(dir.path(), ".");

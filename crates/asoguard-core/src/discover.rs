@@ -90,8 +90,11 @@ pub fn yaml_files_under(dir: &Path, settings: &Settings) -> Vec<PathBuf> {
 /// Walk `dir` (as given; `fs_dir` is its absolute form, for exclude globs) for YAML files,
 /// pruning excluded entries below it.
 fn walk(dir: &Path, fs_dir: &Path, settings: &Settings) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+    // Sorting each directory's entries by name makes the depth-first walk come out in `Path`
+    // order (component by component), so no sort of the whole list is needed.
+    walkdir::WalkDir::new(dir)
         .follow_links(false)
+        .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
             e.depth() == 0
@@ -101,9 +104,7 @@ fn walk(dir: &Path, fs_dir: &Path, settings: &Settings) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file() && is_yaml_name(e.path()))
         .map(|e| e.into_path())
-        .collect();
-    files.sort();
-    files
+        .collect()
 }
 
 /// Why a file could not be loaded as text.
@@ -172,7 +173,7 @@ pub fn read_text(path: &Path, max_size: u64) -> Result<String, LoadError> {
 
 /// Turn bytes into text, refusing binary content and invalid UTF-8.
 pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, LoadError> {
-    if let Some(offset) = bytes.iter().position(|b| *b == 0) {
+    if let Some(offset) = memchr::memchr(0, &bytes) {
         return Err(LoadError::Binary(offset));
     }
     String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8(e.utf8_error().valid_up_to()))
@@ -230,6 +231,28 @@ mod tests {
             read_text(&dir.path().join("nope.yaml"), 10),
             Err(LoadError::Io(_))
         ));
+    }
+
+    #[test]
+    fn walks_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "a-b/x.yaml",
+            "a/z.yaml",
+            "a/b/y.yaml",
+            "a.yaml",
+            "B.yml",
+            "a/b.yaml",
+        ] {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "a: 1\n").unwrap();
+        }
+        let files = yaml_files_under(dir.path(), &Settings::default());
+        let mut sorted = files.clone();
+        sorted.sort();
+        assert_eq!(files.len(), 6);
+        assert_eq!(files, sorted);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! every object, apply fixes in rounds until nothing changes, and write fixed files atomically.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -12,6 +12,7 @@ use crate::discover::{self, LoadError, PathProblem, Target};
 use crate::fix::{Applicability, Edit, Fix, apply_fixes};
 use crate::index::{FileId, FixPlan, Index, IndexedFile, facts::FileFacts};
 use crate::manifest::{Manifest, RECONCILE_POLICY};
+use crate::relevance::{self, FileClass, Relevance};
 use crate::rules::{self, FileContext, Rule};
 use crate::schema::Coverage;
 use crate::span::{LineIndex, SourceFile, Span};
@@ -34,8 +35,8 @@ pub enum FixMode {
     Write,
 }
 
-/// How a run treats fixes.
-#[derive(Clone, Copy, Debug, Default)]
+/// How a run treats fixes, and how it reads documents.
+#[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
     /// Report, preview or write fixes.
     pub fix: FixMode,
@@ -43,6 +44,26 @@ pub struct RunOptions {
     pub unsafe_fixes: bool,
     /// Apply excludes to files named explicitly too.
     pub force_exclude: bool,
+    /// Never build a tree for a document that no rule can care about (see
+    /// [`crate::relevance`]). On by default; the findings are the same either way, which the
+    /// property tests prove by turning it off (as does `ASOGUARD_NO_PREFILTER=1`).
+    pub prefilter: bool,
+    /// Report YAML syntax errors (E001) in every file. By default a file whose text holds
+    /// nothing any rule could check (see [`crate::relevance`]) is not parsed, so its syntax
+    /// errors are not asoguard's findings.
+    pub strict_syntax: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            fix: FixMode::Off,
+            unsafe_fixes: false,
+            force_exclude: false,
+            prefilter: std::env::var_os("ASOGUARD_NO_PREFILTER").is_none(),
+            strict_syntax: false,
+        }
+    }
 }
 
 impl RunOptions {
@@ -125,6 +146,14 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) 
     if let Some(store) = settings.crds.as_deref() {
         targets.retain(|t| !store.is_source(&t.fs_path));
     }
+    let mut report = check_targets(targets, settings, options);
+    report.problems = problems;
+    report
+}
+
+/// Lint files already found (by [`discover::discover`]); a file that cannot be read when its
+/// turn comes (it vanished, it is unreadable) is an E001 naming it.
+pub fn check_targets(targets: Vec<Target>, settings: &Settings, options: RunOptions) -> RunReport {
     let inputs: Vec<Input> = targets
         .into_par_iter()
         .map(|target| {
@@ -132,9 +161,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) 
             Input { target, text }
         })
         .collect();
-    let mut report = check_inputs(inputs, settings, options);
-    report.problems = problems;
-    report
+    check_inputs(inputs, settings, options)
 }
 
 /// Lint already loaded inputs (files, or stdin under a given name). When the settings' root is
@@ -160,7 +187,7 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
             let display = fs_path
                 .strip_prefix(&cwd)
                 .map_or_else(|_| fs_path.clone(), PathBuf::from);
-            Some(indexed(display, fs_path, &text))
+            Some(indexed(display, fs_path, &text, options))
         })
         .collect();
     Run {
@@ -171,12 +198,27 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
     .run(inputs)
 }
 
-/// Summarise one file for the index.
-fn indexed(display: PathBuf, fs_path: PathBuf, text: &str) -> IndexedFile {
-    let facts = if relevant(text) {
-        FileFacts::of(&yaml::parse(text), &fs_path)
+/// What of a text is parsed: with the prefilter, only its relevant documents are built into
+/// trees; without it, everything.
+fn parse_relevance(options: RunOptions, relevance: Relevance) -> Relevance {
+    if options.prefilter {
+        relevance
     } else {
+        Relevance::all()
+    }
+}
+
+/// Summarise one file for the index. A file no rule can care about gives no fact (and, with
+/// the prefilter, is never parsed); in the others, irrelevant documents are not built.
+fn indexed(display: PathBuf, fs_path: PathBuf, text: &str, options: RunOptions) -> IndexedFile {
+    let relevance = Relevance::of(&fs_path, text);
+    let facts = if relevance.class == FileClass::Irrelevant {
         FileFacts::default()
+    } else {
+        FileFacts::of(
+            &yaml::parse_with(text, &parse_relevance(options, relevance)),
+            &fs_path,
+        )
     };
     IndexedFile {
         display,
@@ -184,15 +226,6 @@ fn indexed(display: PathBuf, fs_path: PathBuf, text: &str) -> IndexedFile {
         facts,
         lines: LineIndex::new(text),
     }
-}
-
-/// Whether a text may hold anything the index records (objects with a kind, kustomizations,
-/// JSON6902 patches): everything but empty or comment-only text.
-fn relevant(text: &str) -> bool {
-    text.lines().any(|l| {
-        let l = l.trim_start_matches('\u{feff}').trim();
-        !l.is_empty() && !l.starts_with('#') && l != "---" && l != "..."
-    })
 }
 
 struct Run<'x> {
@@ -245,6 +278,7 @@ impl Run<'_> {
                             file,
                             &index,
                             &w.target.fs_path,
+                            false,
                         )
                     }
                 })
@@ -279,6 +313,7 @@ impl Run<'_> {
                             index.file_id(&w.target.fs_path),
                             &index,
                             &w.target.fs_path,
+                            false,
                         ),
                     })
                     .collect();
@@ -321,7 +356,14 @@ impl Run<'_> {
         let mut files: Vec<IndexedFile> = work
             .par_iter()
             .filter(|w| w.original.is_ok())
-            .map(|w| indexed(w.target.display.clone(), w.target.fs_path.clone(), &w.text))
+            .map(|w| {
+                indexed(
+                    w.target.display.clone(),
+                    w.target.fs_path.clone(),
+                    &w.text,
+                    self.options,
+                )
+            })
             .collect();
         files.extend(self.others.iter().cloned());
         files.sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
@@ -424,6 +466,7 @@ impl Run<'_> {
             target.display.clone(),
             target.fs_path.clone(),
             &source.text,
+            self.options,
         ));
         let index = Index::build(files, self.settings);
         self.check(
@@ -431,6 +474,7 @@ impl Run<'_> {
             index.file_id(&target.fs_path),
             &index,
             &target.fs_path,
+            false,
         )
     }
 
@@ -439,9 +483,37 @@ impl Run<'_> {
         source: &SourceFile,
         file: Option<FileId>,
         index: &Index,
-        fs_path: &std::path::Path,
+        fs_path: &Path,
+        classified: bool,
     ) -> Outcome {
-        let stream = yaml::parse(&source.text);
+        // A file whose text holds nothing any rule could check gives no finding, note or fact
+        // (its syntax errors are a YAML linter's business, unless `--strict-syntax`). With the
+        // prefilter it is never parsed; without, it is checked anyway, which proves the point.
+        let relevance = Relevance::of(fs_path, &source.text);
+        let irrelevant =
+            !classified && relevance.class == FileClass::Irrelevant && !self.options.strict_syntax;
+        let empty = || Outcome {
+            diagnostics: Vec::new(),
+            suppressed: Vec::new(),
+            documents: relevance::count_documents(&source.text),
+            parsed: true,
+            note: None,
+            schema: Coverage::default(),
+        };
+        if irrelevant && self.options.prefilter {
+            return empty();
+        }
+        if irrelevant {
+            let full = self.check(source, file, index, fs_path, true);
+            debug_assert!(
+                full.diagnostics.iter().all(|d| d.rule == Rule::ParseError),
+                "an irrelevant file had findings: {:?}",
+                full.diagnostics
+            );
+            return empty();
+        }
+        let relevance = parse_relevance(self.options, relevance);
+        let stream = yaml::parse_with(&source.text, &relevance);
         let mut diagnostics = Vec::new();
         let mut notes: Vec<String> = file.map(|f| index.notes(f).to_vec()).unwrap_or_default();
         let mut schema = Coverage::default();

@@ -16,6 +16,7 @@ pub mod fix;
 pub mod index;
 pub mod init;
 pub mod manifest;
+pub mod relevance;
 pub mod rules;
 pub mod schema;
 pub mod span;
@@ -25,6 +26,8 @@ pub mod yaml;
 
 pub use config::Settings;
 pub use diagnostic::{Diagnostic, Severity};
-pub use engine::{FileReport, FixMode, RunOptions, RunReport, check_inputs, check_paths};
+pub use engine::{
+    FileReport, FixMode, RunOptions, RunReport, check_inputs, check_paths, check_targets,
+};
 pub use rules::Rule;
 pub use span::{LineCol, SourceFile, Span};

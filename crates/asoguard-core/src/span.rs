@@ -65,7 +65,7 @@ impl LineIndex {
     /// Index the lines of `text`. Lines end at `\n`; a `\r` before it stays part of the line.
     pub fn new(text: &str) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex { line_starts }
     }
 
@@ -102,13 +102,6 @@ impl LineIndex {
             column,
         }
     }
-}
-
-fn memchr_iter(needle: u8, haystack: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    haystack
-        .iter()
-        .enumerate()
-        .filter_map(move |(i, b)| (*b == needle).then_some(i))
 }
 
 /// The greatest char boundary at or before `offset`.

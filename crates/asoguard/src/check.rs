@@ -79,6 +79,11 @@ pub struct CheckArgs {
     /// replaces `crds:` from the config.
     #[arg(long, value_name = "PATH")]
     pub crds: Vec<PathBuf>,
+    /// Report YAML syntax errors (E001) in every file. By default a file that cannot hold
+    /// anything asoguard checks (no ASO, ArgoCD, Flux, Kustomize or Namespace text) is not
+    /// parsed at all; this parses it too (slower on large trees).
+    #[arg(long)]
+    pub strict_syntax: bool,
 }
 
 /// `--format` values: the names of the config's output formats.
@@ -190,6 +195,8 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
         fix,
         unsafe_fixes: args.unsafe_fixes,
         force_exclude: args.force_exclude,
+        strict_syntax: args.strict_syntax,
+        ..RunOptions::default()
     };
 
     let mut stdin_bytes = None;

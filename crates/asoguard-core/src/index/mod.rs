@@ -226,6 +226,7 @@ pub struct Index {
     app_reach: HashMap<(FileId, usize), Reach>,
     judgements: HashMap<FileId, Vec<Judgement>>,
     notes: HashMap<FileId, Vec<String>>,
+    root: PathBuf,
 }
 
 impl Index {
@@ -238,6 +239,7 @@ impl Index {
                 .map(|(i, f)| (f.fs_path.clone(), i))
                 .collect(),
             files,
+            root: settings.root.clone(),
             ..Index::default()
         };
         for (id, file) in index.files.iter().enumerate() {
@@ -266,6 +268,17 @@ impl Index {
         }
         crate::rules::judge(&mut index, settings);
         index
+    }
+
+    /// A file as messages name it: relative to the repository root, so a message reads the same
+    /// however asoguard was invoked.
+    pub fn describe(&self, file: FileId) -> String {
+        let f = &self.files[file];
+        f.fs_path
+            .strip_prefix(&self.root)
+            .unwrap_or(&f.display)
+            .display()
+            .to_string()
     }
 
     /// The id of the file at `fs_path`.

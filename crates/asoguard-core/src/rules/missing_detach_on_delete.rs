@@ -100,10 +100,7 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
         };
         let place = match seen.context.kind {
             crate::index::ContextKind::Standalone => String::new(),
-            _ => format!(
-                " (as applied by {})",
-                index.files[seen.context.file].display.display()
-            ),
+            _ => format!(" (as applied by {})", index.describe(seen.context.file)),
         };
         let set_on_object = || {
             Some((

@@ -306,7 +306,7 @@ impl<'i> Seen<'i> {
             ContextKind::Standalone => cluster,
             _ => format!(
                 "{cluster} (as applied by {})",
-                index.files[self.context.file].display.display()
+                index.describe(self.context.file)
             ),
         }
     }

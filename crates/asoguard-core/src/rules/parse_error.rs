@@ -16,6 +16,13 @@ error (an unterminated quote, a bad indent, a tab where YAML forbids one), a fil
 UTF-8 or holds NUL bytes, a file over `--max-file-size`, or a file that cannot be read.
 Documents before a syntax error are still checked; the run goes on with the other files.
 
+Syntax errors are reported in files that could hold something asoguard checks: text naming an
+ASO group (`.azure.com`, `azure.microsoft.com`), ArgoCD (`argoproj.io`), Flux (`fluxcd.io`),
+Kustomize (`Kustomization`, `kustomize.config.k8s.io`, a `kustomization.yaml`), a `Namespace`,
+`asoguard` or `sops`. Other files are never parsed (that is most of what makes asoguard fast on
+large trees); `--strict-syntax` parses and reports them too. Files that cannot be read as
+text (binary, not UTF-8, too large, unreadable) are always reported.
+
 ## Why is this bad
 A manifest that does not parse is not applied by ArgoCD or Flux either (or, worse, is
 applied up to the error by tools that stream documents), and none of asoguard's other rules

@@ -442,7 +442,7 @@ fn file_indent_step(text: &str, root: &Node) -> usize {
                 column(text, entry.key.span.start),
                 column(text, child.key.span.start),
             );
-            (c > k).then_some(c - k)
+            (c > k).then(|| c - k)
         })
         .unwrap_or(2)
 }

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
+use crate::relevance::Relevance;
 use crate::span::Span;
 
 /// The quoting style of a scalar as written.
@@ -255,15 +256,27 @@ fn find_item<'n, 'a>(
 /// Parse `text` into documents, keeping spans and comments. Never panics; a syntax error ends
 /// parsing and is returned with the documents completed before it.
 pub fn parse(text: &str) -> Stream<'_> {
-    let mut stream = parse_events(text);
+    parse_with(text, &Relevance::all())
+}
+
+/// [`parse`], building trees only for the documents `relevance` marks relevant: the others are
+/// parsed (so syntax errors and every offset are exactly those of [`parse`]) but kept as
+/// documents without a root. Should a skipped document reach past its segment (which valid
+/// YAML never does), the text is parsed again with every document built.
+pub fn parse_with<'a>(text: &'a str, relevance: &Relevance) -> Stream<'a> {
+    let mut stream = match parse_events(text, relevance) {
+        Ok(stream) => stream,
+        Err(Overflow) => parse_events(text, &Relevance::all()).unwrap_or_default(),
+    };
     // An error found only at the end of the text (an unterminated quote followed by a line
     // break) is better placed where it starts: the parser finds that spot when the trailing
     // blanks are gone, and every offset before them is the same.
     if let Some(error) = &stream.error {
         let trimmed = text.trim_end();
         if error.offset >= trimmed.len() && trimmed.len() < text.len() {
-            if let Some(earlier) = parse_events(trimmed)
-                .error
+            if let Some(earlier) = parse_events(trimmed, &Relevance::all())
+                .ok()
+                .and_then(|s| s.error)
                 .filter(|e| e.offset < error.offset)
             {
                 stream.error = Some(earlier);
@@ -273,7 +286,10 @@ pub fn parse(text: &str) -> Stream<'_> {
     stream
 }
 
-fn parse_events(text: &str) -> Stream<'_> {
+/// A skipped document reached past its segment.
+struct Overflow;
+
+fn parse_events<'a>(text: &'a str, relevance: &Relevance) -> Result<Stream<'a>, Overflow> {
     let mut builder = Builder {
         text,
         stream: Stream::default(),
@@ -281,6 +297,7 @@ fn parse_events(text: &str) -> Stream<'_> {
         doc_start: 0,
         root: None,
         last_end: 0,
+        skip_until: None,
     };
     for event in Parser::new_from_str(text) {
         match event {
@@ -290,7 +307,18 @@ fn parse_events(text: &str) -> Stream<'_> {
                 };
                 let span = Span::new(range.start, range.end);
                 let end = span.end;
-                builder.push(event, span);
+                if let Event::DocumentStart(..) = event {
+                    builder.skip_until = (!relevance.is_relevant_at(span.start))
+                        .then(|| relevance.segment_end(span.start));
+                }
+                if let Some(limit) = builder.skip_until {
+                    if end > limit {
+                        return Err(Overflow);
+                    }
+                    builder.skip(event, span);
+                } else {
+                    builder.push(event, span);
+                }
                 builder.last_end = builder.last_end.max(end);
             }
             Err(error) => {
@@ -303,7 +331,7 @@ fn parse_events(text: &str) -> Stream<'_> {
             }
         }
     }
-    builder.stream
+    Ok(builder.stream)
 }
 
 /// An open collection while its children are being read.
@@ -330,9 +358,27 @@ struct Builder<'a> {
     /// The end of the previous event: a block scalar's indicator lies between it and the
     /// scalar's content.
     last_end: usize,
+    /// While the current document is skipped (irrelevant): the end of its segment.
+    skip_until: Option<usize>,
 }
 
 impl<'a> Builder<'a> {
+    /// An event of a skipped document: only the document itself and comments are kept.
+    fn skip(&mut self, event: Event<'a>, span: Span) {
+        match event {
+            Event::DocumentStart(..) => self.doc_start = span.start,
+            Event::DocumentEnd => {
+                self.stream.documents.push(Document {
+                    span: Span::new(self.doc_start, span.end.max(self.last_end)),
+                    root: None,
+                });
+                self.skip_until = None;
+            }
+            Event::Comment(text, _) => self.stream.comments.push(Comment { span, text }),
+            _ => {}
+        }
+    }
+
     fn push(&mut self, event: Event<'a>, span: Span) {
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Anchor(..) => {}
