@@ -239,13 +239,24 @@ struct Working {
     target: Target,
     /// The text as loaded, or why it could not be.
     original: Result<String, LoadError>,
-    /// The current text.
-    text: String,
+    /// The text after fixes, once a fix changed it (the loaded text is not copied before).
+    fixed_text: Option<String>,
     fixed: usize,
     applied: Vec<(Rule, String)>,
     note: Option<String>,
     /// No more fixes: a fix broke it.
     frozen: bool,
+}
+
+impl Working {
+    /// The current text.
+    fn text(&self) -> &str {
+        match (&self.fixed_text, &self.original) {
+            (Some(fixed), _) => fixed,
+            (None, Ok(original)) => original,
+            (None, Err(_)) => "",
+        }
+    }
 }
 
 impl Run<'_> {
@@ -254,7 +265,7 @@ impl Run<'_> {
         let mut work: Vec<Working> = inputs
             .into_iter()
             .map(|input| Working {
-                text: input.text.clone().unwrap_or_default(),
+                fixed_text: None,
                 original: input.text,
                 target: input.target,
                 fixed: 0,
@@ -274,7 +285,7 @@ impl Run<'_> {
                     Ok(_) => {
                         let file = index.file_id(&w.target.fs_path);
                         self.check(
-                            &SourceFile::new(w.target.display.clone(), w.text.clone()),
+                            &SourceFile::new(w.target.display.clone(), w.text().to_string()),
                             file,
                             &index,
                             &w.target.fs_path,
@@ -309,7 +320,7 @@ impl Run<'_> {
                     .map(|w| match &w.original {
                         Err(error) => Outcome::unreadable(self.settings, &w.target, error),
                         Ok(_) => self.check(
-                            &SourceFile::new(w.target.display.clone(), w.text.clone()),
+                            &SourceFile::new(w.target.display.clone(), w.text().to_string()),
                             index.file_id(&w.target.fs_path),
                             &index,
                             &w.target.fs_path,
@@ -360,7 +371,7 @@ impl Run<'_> {
                 indexed(
                     w.target.display.clone(),
                     w.target.fs_path.clone(),
-                    &w.text,
+                    w.text(),
                     self.options,
                 )
             })
@@ -381,8 +392,8 @@ impl Run<'_> {
             .filter_map(|d| d.fix.as_ref().map(|f| (d.rule, f)))
             .filter(|(_, f)| self.options.applies(f.applicability))
             .unzip();
-        let (new_text, taken) = apply_fixes(&w.text, &fixes);
-        if taken.is_empty() || new_text == w.text {
+        let (new_text, taken) = apply_fixes(w.text(), &fixes);
+        if taken.is_empty() || new_text == w.text() {
             return false;
         }
         if yaml::parse(&new_text).error.is_some() {
@@ -393,16 +404,16 @@ impl Run<'_> {
         w.fixed += taken.len();
         w.applied
             .extend(taken.iter().map(|&i| (rules[i], fixes[i].title.clone())));
-        w.text = new_text;
+        w.fixed_text = Some(new_text);
         true
     }
 
     /// Write a fixed file (when asked) and build its report.
     fn finish(&self, w: Working, outcome: Outcome) -> FileReport {
+        let text = w.text().to_string();
         let Working {
             target,
             original,
-            text,
             mut fixed,
             mut applied,
             note,
