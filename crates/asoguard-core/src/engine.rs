@@ -175,11 +175,12 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
 //
 // 1. Every file is read and classified on its raw text (`relevance`). Irrelevant files are
 //    only counted. Index sources (files that may hold Namespaces, Kustomizations, ArgoCD or
-//    Flux objects) are parsed for their facts.
+//    Flux objects) are parsed for their facts and checked against an empty probe index; the
+//    result is final unless a check queried the index.
 // 2. Plain relevant files (ASO resources only) are parsed once: their facts are gathered and
 //    they are checked (and fixed) in the same pass. Their checks only read facts of index
 //    sources, which are complete after pass 1.
-// 3. Index sources are checked against the full index.
+// 3. Index sources whose checks queried the index are checked against the full index.
 // With the prefilter off, every file is an index source: facts of all, then checks of all.
 
 /// Where a file's text comes from: read from disk when needed, or already loaded.
@@ -283,10 +284,9 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
                     // Checked now against an empty index: kept when no query was made (most
                     // Namespaces, Kustomizations, Flux objects), else checked again in pass 3.
                     let probe = Index::default();
-                    let text = text.into_owned();
                     match process_text(
                         target.clone(),
-                        text.clone(),
+                        text.into_owned(),
                         settings,
                         &probe,
                         options,
@@ -294,13 +294,14 @@ fn run(sources: Vec<Source>, settings: &Settings, options: RunOptions) -> RunRep
                         true,
                     ) {
                         Speculation::Final(processed) => Scan {
+                            // Nothing is left to do with it.
                             class: FileClass::Irrelevant,
                             facts: processed.facts.clone().map(|(_, facts)| facts),
                             documents: 0,
                             text: None,
                             done: Some(*processed),
                         },
-                        Speculation::Consulted(facts) => Scan {
+                        Speculation::Consulted(facts, text) => Scan {
                             class: FileClass::IndexSource,
                             facts,
                             documents: 0,
@@ -454,7 +455,7 @@ fn process(
     };
     match process_text(target, text, settings, index, options, gather, false) {
         Speculation::Final(processed) => *processed,
-        Speculation::Consulted(_) => unreachable!("process_text defers only with a probe index"),
+        Speculation::Consulted(..) => unreachable!("process_text defers only with a probe index"),
     }
 }
 
@@ -462,8 +463,9 @@ fn process(
 enum Speculation {
     /// The result, final: no query was made, or the index was complete.
     Final(Box<Processed>),
-    /// The checks consulted a probe index: nothing was written; the facts gathered.
-    Consulted(Option<FileFacts>),
+    /// The checks consulted a probe index: nothing was written. The facts gathered, and the
+    /// original text back.
+    Consulted(Option<FileFacts>, String),
 }
 
 /// [`process`] on a loaded text. With `probe`, `index` is an empty index standing in for the
@@ -528,7 +530,8 @@ fn process_text(
         }
     }
     if probe && index.was_consulted() {
-        return Speculation::Consulted(facts);
+        let original = first.map_or(source.text, |(text, _)| text);
+        return Speculation::Consulted(facts, original);
     }
     let mut original = None;
     let mut write_error = None;
