@@ -88,10 +88,50 @@ pub fn yaml_files_under(dir: &Path, settings: &Settings) -> Vec<PathBuf> {
 }
 
 /// Walk `dir` (as given; `fs_dir` is its absolute form, for exclude globs) for YAML files,
-/// pruning excluded entries below it.
+/// pruning excluded entries below it. Symlinks below `dir` are not followed. Each directory's
+/// entries are sorted by name, so the depth-first result comes out in `Path` order (component
+/// by component) with no sort of the whole list; subdirectories are walked in parallel.
 fn walk(dir: &Path, fs_dir: &Path, settings: &Settings) -> Vec<PathBuf> {
-    // Sorting each directory's entries by name makes the depth-first walk come out in `Path`
-    // order (component by component), so no sort of the whole list is needed.
+    walk_parallel(dir, fs_dir, settings, 0)
+}
+
+/// Below this depth subdirectories are walked in parallel (recursion); deeper, iteratively.
+const PARALLEL_WALK_DEPTH: usize = 32;
+
+fn walk_parallel(dir: &Path, fs_dir: &Path, settings: &Settings, depth: usize) -> Vec<PathBuf> {
+    use rayon::prelude::*;
+    if depth >= PARALLEL_WALK_DEPTH {
+        return walk_serial(dir, fs_dir, settings);
+    }
+    let Ok(read) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<(std::ffi::OsString, fs::FileType)> = read
+        .filter_map(Result::ok)
+        .filter_map(|e| Some((e.file_name(), e.file_type().ok()?)))
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let found: Vec<Vec<PathBuf>> = entries
+        .into_par_iter()
+        .map(|(name, kind)| {
+            let path = dir.join(&name);
+            let fs_path = fs_dir.join(&name);
+            if settings.matches_exclude(&fs_path) {
+                Vec::new()
+            } else if kind.is_dir() {
+                walk_parallel(&path, &fs_path, settings, depth + 1)
+            } else if kind.is_file() && is_yaml_name(&path) {
+                vec![path]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    found.concat()
+}
+
+/// [`walk`] on one thread, without recursion (for very deep trees).
+fn walk_serial(dir: &Path, fs_dir: &Path, settings: &Settings) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -253,6 +293,23 @@ mod tests {
         sorted.sort();
         assert_eq!(files.len(), 6);
         assert_eq!(files, sorted);
+        assert_eq!(
+            walk_serial(dir.path(), dir.path(), &Settings::default()),
+            files
+        );
+        // Deeper than the parallel walk goes: the serial walk takes over, same order.
+        let mut deep = dir.path().join("deep");
+        for i in 0..(PARALLEL_WALK_DEPTH + 3) {
+            deep.push(format!("d{i}"));
+        }
+        fs::create_dir_all(&deep).unwrap();
+        fs::write(deep.join("x.yaml"), "a: 1\n").unwrap();
+        let files = yaml_files_under(dir.path(), &Settings::default());
+        assert_eq!(files.len(), 7);
+        assert_eq!(
+            files,
+            walk_serial(dir.path(), dir.path(), &Settings::default())
+        );
     }
 
     #[test]
