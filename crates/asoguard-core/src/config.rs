@@ -311,7 +311,7 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
                         .and_then(|l| l.key)
                         .map(|s| s.start);
                     let allowed = allowed_keys(&pointer);
-                    let hint = closest(&key, &allowed)
+                    let hint = crate::suggest::closest(&key, allowed.iter().map(String::as_str))
                         .map(|k| format!("did you mean `{k}`?"))
                         .or_else(|| {
                             (!allowed.is_empty())
@@ -401,15 +401,6 @@ fn allowed_keys(pointer: &str) -> Vec<String> {
         .and_then(Value::as_object)
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default()
-}
-
-fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a String> {
-    candidates
-        .iter()
-        .map(|c| (c, strsim::jaro_winkler(word, c)))
-        .filter(|(_, s)| *s > 0.8)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(c, _)| c)
 }
 
 /// Problems the schema cannot see: unknown rules, bad globs, malformed kinds. Each is

@@ -20,6 +20,7 @@ pub mod relevance;
 pub mod rules;
 pub mod schema;
 pub mod span;
+pub mod suggest;
 pub mod suppress;
 pub mod transform;
 pub mod yaml;

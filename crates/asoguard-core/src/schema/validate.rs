@@ -704,17 +704,7 @@ fn list(items: &[String], max: usize) -> String {
     }
 }
 
-/// The candidate closest to a mistyped `word`: equal but for case, else the most similar.
-fn suggest<'c>(word: &str, candidates: impl Iterator<Item = &'c str> + Clone) -> Option<&'c str> {
-    if let Some(same) = candidates.clone().find(|c| c.eq_ignore_ascii_case(word)) {
-        return Some(same);
-    }
-    candidates
-        .map(|c| (c, strsim::jaro_winkler(word, c)))
-        .filter(|(_, score)| *score >= 0.85)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(c, _)| c)
-}
+use crate::suggest::closest as suggest;
 
 #[cfg(test)]
 mod tests {
