@@ -111,13 +111,16 @@ impl Renderer<'_> {
             let rendered = self.build(k, &mut Vec::new());
             self.place(ContextKind::Kustomization, k, None, false, rendered);
         }
-        // Everything nothing renders is applied as it is.
+        // Everything nothing renders is applied as it is, all plain files of one cluster together
+        // (one context per cluster, so owner references between plain files resolve).
         let rendered: HashSet<(FileId, usize)> = self
             .index
             .instances
             .iter()
             .map(|i| (i.file, i.object))
             .collect();
+        let mut plain: std::collections::BTreeMap<Option<usize>, (FileId, Vec<Rendered>)> =
+            std::collections::BTreeMap::new();
         for id in 0..self.index.files.len() {
             if self.patch_files.contains(&id) || self.index.files[id].facts.kustomization.is_some()
             {
@@ -128,8 +131,16 @@ impl Renderer<'_> {
                 .map(|o| self.fresh(id, o))
                 .collect();
             if !objects.is_empty() {
-                self.place(ContextKind::Standalone, id, None, false, objects);
+                let cluster = cluster_index(self.settings, &self.index.files[id].fs_path);
+                plain
+                    .entry(cluster)
+                    .or_insert((id, Vec::new()))
+                    .1
+                    .extend(objects);
             }
+        }
+        for (first_file, objects) in plain.into_values() {
+            self.place(ContextKind::Standalone, first_file, None, false, objects);
         }
         let _ = rendered_by_apps;
     }
