@@ -7,9 +7,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+
+mod support;
+use support::{Sandbox, run};
 
 /// The repository root (the CLI package's own directory).
 fn repo_root() -> PathBuf {
@@ -38,56 +40,6 @@ metadata:
 
 /// A clean manifest: the critical ResourceGroup is protected.
 const RG_CLEAN: &str = RG_FIXED;
-
-/// A temporary repository to run asoguard in.
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        fs::create_dir(dir.path().join(".git")).expect("mkdir .git");
-        Sandbox { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path().join(relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).expect("mkdir");
-        }
-        fs::write(&path, content).expect("write");
-        path
-    }
-
-    fn read(&self, relative: &str) -> Vec<u8> {
-        fs::read(self.path().join(relative)).expect("read")
-    }
-
-    /// `asoguard` with this sandbox as working directory.
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("asoguard").expect("the asoguard binary");
-        cmd.current_dir(self.path());
-        cmd
-    }
-}
-
-/// Run and return (exit code, stdout, stderr), asserting it did not panic or die by signal.
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let output = cmd.output().expect("asoguard runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "asoguard panicked:\n{stderr}");
-    let code = output
-        .status
-        .code()
-        .unwrap_or_else(|| panic!("killed by a signal; stderr:\n{stderr}"));
-    (code, stdout, stderr)
-}
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))

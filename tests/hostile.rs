@@ -6,62 +6,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use assert_cmd::Command;
+mod support;
+use support::{Sandbox, run};
 
 /// An ASO resource that `--fix` changes (ASO003 adds detach-on-delete).
 const RG: &str =
     "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg\n";
 const RG_FIXED: &str = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: detach-on-delete\n";
-
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        fs::create_dir(dir.path().join(".git")).expect("mkdir .git");
-        Sandbox { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path().join(relative);
-        fs::create_dir_all(path.parent().unwrap()).expect("mkdir");
-        fs::write(&path, content).expect("write");
-        path
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("asoguard").expect("the asoguard binary");
-        cmd.current_dir(self.path());
-        cmd
-    }
-}
-
-/// Run; assert no panic and no death by signal; return (code, stdout, stderr).
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("runs");
-    let stdout = String::from_utf8_lossy(&stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&stderr).into_owned();
-    let code = status
-        .code()
-        .unwrap_or_else(|| panic!("killed by a signal: {stderr}"));
-    assert!(
-        !stderr.contains("panicked") && code != 101,
-        "panic:\n{stderr}"
-    );
-    (code, stdout, stderr)
-}
 
 /// `check --format concise FILE`: exit 1 and one E001 line naming the file and saying `what`.
 fn assert_e001(sb: &Sandbox, file: &str, what: &str, extra: &[&str]) {

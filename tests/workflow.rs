@@ -7,11 +7,10 @@
 //! Every test runs the real binary in a temporary directory holding a `.git` directory, so
 //! config discovery stops there. Expected outputs are written by hand.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
 use serde_json::{Value, json};
+
+mod support;
+use support::Sandbox;
 
 /// A ResourceGroup (a critical kind) with no reconcile-policy: one ASO003 finding, at the name
 /// (4:9-4:11).
@@ -44,61 +43,6 @@ metadata:
   annotations:
     serviceoperator.azure.com/reconcile-policy: detach-on-delete
 ";
-
-/// A temporary repository to run asoguard in.
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        fs::create_dir(dir.path().join(".git")).expect("mkdir .git");
-        Sandbox { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path().join(relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).expect("mkdir");
-        }
-        fs::write(&path, content).expect("write");
-        path
-    }
-
-    fn read(&self, relative: &str) -> String {
-        fs::read_to_string(self.path().join(relative)).expect("read")
-    }
-
-    /// `asoguard` with this sandbox as working directory and no colour.
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("asoguard").expect("the asoguard binary");
-        cmd.current_dir(self.path()).env("NO_COLOR", "1");
-        cmd
-    }
-
-    /// Run `asoguard ARGS` here: (exit code, stdout, stderr).
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        run(self.cmd().args(args))
-    }
-}
-
-/// Run and return (exit code, stdout, stderr), asserting it did not panic or die by signal.
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let output = cmd.output().expect("asoguard runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "asoguard panicked:\n{stderr}");
-    let code = output
-        .status
-        .code()
-        .unwrap_or_else(|| panic!("killed by a signal; stderr:\n{stderr}"));
-    (code, stdout, stderr)
-}
 
 fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
@@ -259,7 +203,7 @@ fn an_unused_suppression_is_aso100_and_fix_removes_it_byte_for_byte() {
     let (code, _, _) = sb.run(&["check", "--fix", "rg.yaml"]);
     assert_eq!(code, 0);
     assert_eq!(
-        sb.read("rg.yaml"),
+        sb.read_string("rg.yaml"),
         "\
 apiVersion: resources.azure.com/v1api20200601
 kind: ResourceGroup
@@ -325,7 +269,7 @@ metadata:
     let report = json_of(&stdout);
     assert_eq!(codes(&report, "suppressed"), ["ASO003", "ASO004"]);
     assert_eq!(
-        sb.read("rgs.yaml"),
+        sb.read_string("rgs.yaml"),
         format!(
             "{RG_FIXED}---\n# asoguard: ignore[ASO003] -- reviewed\n{suppressed}---\n{invalid}"
         ),
@@ -530,7 +474,7 @@ fn several_reports_in_one_run() {
         "check", "--format", "sarif", "--output", "a.sarif", "--format", "text", "rg.yaml",
     ]);
     assert_eq!(code, 1);
-    let log = json_of(&sb.read("a.sarif"));
+    let log = json_of(&sb.read_string("a.sarif"));
     assert_eq!(log["version"], "2.1.0");
     assert_eq!(log["runs"][0]["results"][0]["ruleId"], "ASO003");
     assert!(
@@ -546,8 +490,11 @@ fn several_reports_in_one_run() {
     ]);
     assert_eq!(code, 1);
     assert_eq!(stdout, "");
-    assert_eq!(codes(&json_of(&sb.read("r.json")), "findings"), ["ASO003"]);
-    assert!(sb.read("r.txt").starts_with("rg.yaml:4:9: ASO003"));
+    assert_eq!(
+        codes(&json_of(&sb.read_string("r.json")), "findings"),
+        ["ASO003"]
+    );
+    assert!(sb.read_string("r.txt").starts_with("rg.yaml:4:9: ASO003"));
 }
 
 // =============================================================================================
@@ -572,7 +519,7 @@ fn exit_non_zero_on_fix_fails_when_fixes_were_applied() {
     sb.write("rg.yaml", RG_UNPROTECTED);
     let (code, _, _) = sb.run(&["check", "--fix", "--exit-non-zero-on-fix", "rg.yaml"]);
     assert_eq!(code, 1, "fixed, nothing left, but a fix was applied");
-    assert_eq!(sb.read("rg.yaml"), RG_FIXED);
+    assert_eq!(sb.read_string("rg.yaml"), RG_FIXED);
     let (code, _, _) = sb.run(&["check", "--fix", "--exit-non-zero-on-fix", "rg.yaml"]);
     assert_eq!(code, 0, "nothing to fix the second time");
     sb.write("rg.yaml", RG_UNPROTECTED);
@@ -810,7 +757,7 @@ fn init_proposes_clusters_and_the_written_config_passes_check() {
         stdout,
         "Wrote .asoguard.yaml with 2 clusters:\n  dr-west              passive  clusters/dr-west/** (1 ASO resource, 1 with skip)\n  prod                 active   clusters/prod/** (1 ASO resource, 0 with skip)\nReview it, then run `asoguard check`.\n"
     );
-    let text = sb.read(".asoguard.yaml");
+    let text = sb.read_string(".asoguard.yaml");
     assert!(
         text.contains("clusters:\n  # clusters/dr-west: 1 ASO resource, all with reconcile-policy `skip`: a standby.\n  dr-west:\n    paths: [\"clusters/dr-west/**\"]\n    role: passive\n"),
         "{text}"
@@ -836,10 +783,10 @@ fn init_refuses_to_overwrite_without_force() {
         stderr.contains(".asoguard.yaml: already exists") && stderr.contains("--force"),
         "{stderr}"
     );
-    assert_eq!(sb.read(".asoguard.yaml"), "# mine\n", "left alone");
+    assert_eq!(sb.read_string(".asoguard.yaml"), "# mine\n", "left alone");
     let (code, _, _) = sb.run(&["init", "--force"]);
     assert_eq!(code, 0);
-    assert!(sb.read(".asoguard.yaml").contains("role: passive"));
+    assert!(sb.read_string(".asoguard.yaml").contains("role: passive"));
 }
 
 #[test]
@@ -853,7 +800,7 @@ fn init_root_names_the_repository() {
         "{stdout}"
     );
     assert!(
-        sb.read("repo/.asoguard.yaml")
+        sb.read_string("repo/.asoguard.yaml")
             .contains("\"envs/staging/**\"")
     );
     assert!(!sb.path().join(".asoguard.yaml").exists());
@@ -872,7 +819,7 @@ fn init_without_a_layout_writes_a_valid_template() {
     let (code, stdout, _) = sb.run(&["init"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("no cluster directories found"), "{stdout}");
-    assert!(sb.read(".asoguard.yaml").contains("\n# clusters:\n"));
+    assert!(sb.read_string(".asoguard.yaml").contains("\n# clusters:\n"));
     let (code, stdout, stderr) = sb.run(&["check", "."]);
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
 }
@@ -906,7 +853,7 @@ fn a_suppression_of_a_rule_ignored_for_its_path_is_not_unused() {
     );
     let (_, _, _) = sb.run(&["check", "--fix", "legacy/rg.yaml"]);
     assert_eq!(
-        sb.read("legacy/rg.yaml"),
+        sb.read_string("legacy/rg.yaml"),
         suppressed,
         "--fix keeps the suppression"
     );
