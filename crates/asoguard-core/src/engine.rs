@@ -13,7 +13,7 @@ use crate::fix::{Applicability, Edit, Fix, apply_fixes};
 use crate::index::{FileId, FixPlan, Index, IndexedFile, facts::FileFacts};
 use crate::manifest::{Manifest, RECONCILE_POLICY};
 use crate::relevance::{self, FileClass, Relevance};
-use crate::rules::{self, FileContext, Rule};
+use crate::rules::{self, DocumentNeeds, FileContext, Rule};
 use crate::schema::Coverage;
 use crate::span::{LineIndex, SourceFile, Span};
 use crate::suppress;
@@ -208,8 +208,9 @@ fn parse_relevance(options: RunOptions, relevance: Relevance) -> Relevance {
     }
 }
 
-/// Summarise one file for the index. A file no rule can care about gives no fact (and, with
-/// the prefilter, is never parsed); in the others, irrelevant documents are not built.
+/// Summarise a file that is only indexed (never checked). A file no rule can care about gives
+/// no fact (and, with the prefilter, is never parsed); in the others, irrelevant documents are
+/// not built.
 fn indexed(display: PathBuf, fs_path: PathBuf, text: &str, options: RunOptions) -> IndexedFile {
     let relevance = Relevance::of(&fs_path, text);
     let facts = if relevance.class == FileClass::Irrelevant {
@@ -237,10 +238,13 @@ struct Run<'x> {
 /// One target file through the rounds.
 struct Working {
     target: Target,
-    /// The text as loaded, or why it could not be.
-    original: Result<String, LoadError>,
-    /// The text after fixes, once a fix changed it (the loaded text is not copied before).
-    fixed_text: Option<String>,
+    /// The current text (fixes applied) and its lines, or why the file could not be loaded.
+    source: Result<SourceFile, LoadError>,
+    /// The text as loaded, once a fix changed it.
+    original: Option<String>,
+    /// A file no rule can care about: how many documents it holds. Its text is not kept, for
+    /// it never changes and nothing is reported in it.
+    quiet: Option<usize>,
     fixed: usize,
     applied: Vec<(Rule, String)>,
     note: Option<String>,
@@ -249,53 +253,59 @@ struct Working {
 }
 
 impl Working {
-    /// The current text.
-    fn text(&self) -> &str {
-        match (&self.fixed_text, &self.original) {
-            (Some(fixed), _) => fixed,
-            (None, Ok(original)) => original,
-            (None, Err(_)) => "",
+    fn new(input: Input) -> Self {
+        let display = input.target.display.clone();
+        Working {
+            source: input.text.map(|text| SourceFile::new(display, text)),
+            target: input.target,
+            original: None,
+            quiet: None,
+            fixed: 0,
+            applied: Vec::new(),
+            note: None,
+            frozen: false,
         }
     }
+}
+
+/// What one parse of a file tells before the index is built: the findings of the rules that
+/// need only the file, and what finishing its check needs. A document is parsed again, on its
+/// own, only when a check or a fix needs its tree once the index is built; most files are
+/// parsed once.
+struct Scan {
+    /// Findings of the per-document rules, and E001.
+    diagnostics: Vec<Diagnostic>,
+    /// Documents with checks left for the index (see [`rules::check_document`]).
+    needs: Vec<(usize, DocumentNeeds)>,
+    directives: suppress::Directives,
+    /// Every document's span, to parse one again on its own.
+    doc_spans: Vec<Span>,
+    /// SOPS-encrypted or a template: no rule ran and no fix applies.
+    skipped: Option<String>,
+    /// Parsed without a syntax error.
+    valid: bool,
+    schema: Coverage,
+}
+
+/// A target after the pass that parses it.
+enum Scanned {
+    /// It could not be loaded.
+    Unreadable,
+    /// Nothing in it can matter to a rule: never checked further.
+    Quiet { documents: usize },
+    /// Parsed and checked by the rules that need only it.
+    Checked(Scan),
 }
 
 impl Run<'_> {
     fn run(&self, inputs: Vec<Input>) -> RunReport {
         let files_checked = inputs.len();
-        let mut work: Vec<Working> = inputs
-            .into_iter()
-            .map(|input| Working {
-                fixed_text: None,
-                original: input.text,
-                target: input.target,
-                fixed: 0,
-                applied: Vec::new(),
-                note: None,
-                frozen: false,
-            })
-            .collect();
-        let mut outcomes;
+        let mut work: Vec<Working> = inputs.into_par_iter().map(Working::new).collect();
         let mut round = 0;
-        loop {
-            let index = self.index(&work);
-            outcomes = work
-                .par_iter()
-                .map(|w| match &w.original {
-                    Err(error) => Outcome::unreadable(self.settings, &w.target, error),
-                    Ok(_) => {
-                        let file = index.file_id(&w.target.fs_path);
-                        self.check(
-                            &SourceFile::new(w.target.display.clone(), w.text().to_string()),
-                            file,
-                            &index,
-                            &w.target.fs_path,
-                            false,
-                        )
-                    }
-                })
-                .collect::<Vec<_>>();
+        let outcomes = loop {
+            let outcomes = self.check_round(&mut work);
             if self.options.fix == FixMode::Off {
-                break;
+                break outcomes;
             }
             let changed: Vec<bool> = work
                 .par_iter_mut()
@@ -303,7 +313,7 @@ impl Run<'_> {
                 .map(|(w, outcome)| self.fix_round(w, outcome))
                 .collect();
             if !changed.contains(&true) {
-                break;
+                break outcomes;
             }
             round += 1;
             if round == MAX_FIX_ROUNDS {
@@ -314,23 +324,9 @@ impl Run<'_> {
                         ));
                     }
                 }
-                let index = self.index(&work);
-                outcomes = work
-                    .par_iter()
-                    .map(|w| match &w.original {
-                        Err(error) => Outcome::unreadable(self.settings, &w.target, error),
-                        Ok(_) => self.check(
-                            &SourceFile::new(w.target.display.clone(), w.text().to_string()),
-                            index.file_id(&w.target.fs_path),
-                            &index,
-                            &w.target.fs_path,
-                            false,
-                        ),
-                    })
-                    .collect();
-                break;
+                break self.check_round(&mut work);
             }
-        }
+        };
         let reports: Vec<FileReport> = work
             .into_par_iter()
             .zip(outcomes.into_par_iter())
@@ -362,23 +358,231 @@ impl Run<'_> {
         }
     }
 
-    /// Index the targets' current texts and the other files of the repository.
-    fn index(&self, work: &[Working]) -> Index {
-        let mut files: Vec<IndexedFile> = work
-            .par_iter()
-            .filter(|w| w.original.is_ok())
-            .map(|w| {
-                indexed(
-                    w.target.display.clone(),
-                    w.target.fs_path.clone(),
-                    w.text(),
-                    self.options,
-                )
-            })
-            .collect();
+    /// Check every target's current text: parse each once (its facts and the findings that
+    /// need only it), index them with the rest of the repository, then finish each with what
+    /// the index says.
+    fn check_round(&self, work: &mut [Working]) -> Vec<Outcome> {
+        let scanned: Vec<(Option<IndexedFile>, Scanned)> =
+            work.par_iter_mut().map(|w| self.scan_working(w)).collect();
+        let (files, scanned): (Vec<Option<IndexedFile>>, Vec<Scanned>) =
+            scanned.into_iter().unzip();
+        let mut files: Vec<IndexedFile> = files.into_iter().flatten().collect();
         files.extend(self.others.iter().cloned());
         files.sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
-        Index::build(files, self.settings)
+        let index = Index::build(files, self.settings);
+        work.par_iter()
+            .zip(scanned.into_par_iter())
+            .map(|(w, scanned)| match (&w.source, scanned) {
+                (Err(error), _) => Outcome::unreadable(self.settings, &w.target, error),
+                (Ok(_), Scanned::Unreadable) => Outcome::quiet(0),
+                (Ok(_), Scanned::Quiet { documents }) => Outcome::quiet(documents),
+                (Ok(source), Scanned::Checked(scan)) => {
+                    let file = index.file_id(&w.target.fs_path);
+                    self.complete(source, scan, file, &index, &w.target.fs_path)
+                }
+            })
+            .collect()
+    }
+
+    /// The pass that parses one target: its entry in the index, and what its check needs next.
+    fn scan_working(&self, w: &mut Working) -> (Option<IndexedFile>, Scanned) {
+        let Ok(source) = &w.source else {
+            return (None, Scanned::Unreadable);
+        };
+        let entry = |facts, lines| IndexedFile {
+            display: w.target.display.clone(),
+            fs_path: w.target.fs_path.clone(),
+            facts,
+            lines,
+        };
+        if let Some(documents) = w.quiet {
+            return (
+                Some(entry(FileFacts::default(), LineIndex::new(""))),
+                Scanned::Quiet { documents },
+            );
+        }
+        match self.scan(source, &w.target.fs_path) {
+            Some((facts, scan)) => (
+                Some(entry(facts, source.lines.clone())),
+                Scanned::Checked(scan),
+            ),
+            None => {
+                let documents = relevance::count_documents(&source.text);
+                let indexed = entry(FileFacts::default(), LineIndex::new(""));
+                if w.original.is_none() {
+                    w.quiet = Some(documents);
+                    w.source = Ok(SourceFile::new(w.target.display.clone(), String::new()));
+                }
+                (Some(indexed), Scanned::Quiet { documents })
+            }
+        }
+    }
+
+    /// Parse a text once: its facts for the index, and the findings of the rules that need only
+    /// it. `None` for a text whose documents no rule can care about: it gives no finding, note
+    /// or fact (its syntax errors are a YAML linter's business, unless `--strict-syntax`). With
+    /// the prefilter it is never parsed; without, it is checked anyway, which proves the point.
+    fn scan(&self, source: &SourceFile, fs_path: &Path) -> Option<(FileFacts, Scan)> {
+        let relevance = Relevance::of(fs_path, &source.text);
+        let irrelevant = relevance.class == FileClass::Irrelevant;
+        if irrelevant && !self.options.strict_syntax {
+            if !self.options.prefilter {
+                let (_, full) = self.scan_parsed(source, fs_path, &Relevance::all());
+                debug_assert!(
+                    full.needs.is_empty()
+                        && full.diagnostics.iter().all(|d| d.rule == Rule::ParseError),
+                    "an irrelevant file had findings: {:?}",
+                    full.diagnostics
+                );
+            }
+            return None;
+        }
+        let (facts, scan) =
+            self.scan_parsed(source, fs_path, &parse_relevance(self.options, relevance));
+        // A file that holds nothing any rule could check has no facts, parsed or not.
+        Some((
+            if irrelevant {
+                FileFacts::default()
+            } else {
+                facts
+            },
+            scan,
+        ))
+    }
+
+    fn scan_parsed(
+        &self,
+        source: &SourceFile,
+        fs_path: &Path,
+        relevance: &Relevance,
+    ) -> (FileFacts, Scan) {
+        let stream = yaml::parse_with(&source.text, relevance);
+        let facts = FileFacts::of(&stream, fs_path);
+        let mut scan = Scan {
+            diagnostics: Vec::new(),
+            needs: Vec::new(),
+            directives: suppress::Directives::of(source, &stream),
+            doc_spans: stream.documents.iter().map(|d| d.span).collect(),
+            skipped: None,
+            valid: stream.error.is_none(),
+            schema: Coverage::default(),
+        };
+        if is_sops(&stream) {
+            scan.skipped = Some("SOPS-encrypted file: skipped".into());
+        } else if stream.error.is_some() && source.text.contains("{{") {
+            scan.skipped = Some(
+                "looks like a Helm or Go template (`{{ ... }}`) and is not plain YAML: skipped"
+                    .into(),
+            );
+        } else {
+            let cx = FileContext {
+                source,
+                settings: self.settings,
+                index: None,
+                file: None,
+            };
+            for (doc, document) in stream.documents.iter().enumerate() {
+                if let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) {
+                    let needs = rules::check_document(&cx, doc, &manifest, &mut scan.diagnostics);
+                    if needs != DocumentNeeds::default() {
+                        scan.needs.push((doc, needs));
+                    }
+                    if let Some(store) = self.settings.crds.as_deref() {
+                        scan.schema += Coverage::of(store, &manifest);
+                    }
+                }
+            }
+            if let Some(error) = &stream.error {
+                let end = source.text[error.offset..]
+                    .chars()
+                    .next()
+                    .map_or(error.offset, |c| error.offset + c.len_utf8());
+                scan.diagnostics.push(Diagnostic::new(
+                    Rule::ParseError,
+                    Span::new(error.offset, end),
+                    format!("invalid YAML: {}", error.message),
+                ));
+            }
+        }
+        (facts, scan)
+    }
+
+    /// Finish a file's check once the index is built: the per-document checks that need it,
+    /// the cross-file judgements filed on it (their fixes turned into edits on the documents'
+    /// trees, parsed again one document at a time), then suppressions and severities.
+    fn complete(
+        &self,
+        source: &SourceFile,
+        scan: Scan,
+        file: Option<FileId>,
+        index: &Index,
+        fs_path: &Path,
+    ) -> Outcome {
+        let Scan {
+            mut diagnostics,
+            needs,
+            directives,
+            doc_spans,
+            skipped,
+            valid,
+            schema,
+        } = scan;
+        let mut notes: Vec<String> = file.map(|f| index.notes(f).to_vec()).unwrap_or_default();
+        if let Some(skipped) = skipped {
+            notes.push(skipped);
+        } else {
+            let cx = FileContext {
+                source,
+                settings: self.settings,
+                index: Some(index),
+                file,
+            };
+            let mut trees = DocumentTrees::new(&source.text, &doc_spans);
+            for (doc, needs) in needs {
+                let as_patch = needs.schema_as_whole && !cx.is_applied(doc);
+                if !(needs.index || as_patch) {
+                    continue;
+                }
+                if as_patch {
+                    // Checked as a whole object, it is a patch: its schema findings are redone.
+                    let span = doc_spans[doc];
+                    diagnostics.retain(|d| {
+                        d.rule != Rule::SchemaViolation
+                            || d.span.start < span.start
+                            || d.span.start > span.end
+                    });
+                }
+                if let Some(manifest) = trees.root(doc).and_then(Manifest::from_root) {
+                    rules::check_indexed_document(&cx, doc, &manifest, &mut diagnostics);
+                }
+            }
+            if let Some(file) = file {
+                for judgement in index.judgements(file) {
+                    diagnostics.push(realize(judgement, &mut trees));
+                }
+            }
+        }
+        let parsed = valid && !notes.iter().any(|n| n.ends_with("skipped"));
+        // A rule turned off, globally or for this path, leaves its suppressions "used".
+        let enabled = |rule: Rule| {
+            self.settings.severity(rule).is_some() && !self.settings.ignored_in(fs_path, rule)
+        };
+        let (live, suppressed) = suppress::apply(
+            source,
+            directives,
+            leveled(self.settings, fs_path, diagnostics),
+            enabled,
+        );
+        let mut diagnostics = leveled(self.settings, fs_path, live);
+        diagnostics.sort_by_key(|d| (d.span.start, d.rule));
+        Outcome {
+            diagnostics,
+            suppressed,
+            documents: doc_spans.len(),
+            parsed,
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+            schema,
+        }
     }
 
     /// Apply one round of fixes to a file; whether its text changed.
@@ -386,14 +590,17 @@ impl Run<'_> {
         if w.frozen || !outcome.parsed {
             return false;
         }
+        let Ok(source) = &w.source else {
+            return false;
+        };
         let (rules, fixes): (Vec<Rule>, Vec<&Fix>) = outcome
             .diagnostics
             .iter()
             .filter_map(|d| d.fix.as_ref().map(|f| (d.rule, f)))
             .filter(|(_, f)| self.options.applies(f.applicability))
             .unzip();
-        let (new_text, taken) = apply_fixes(w.text(), &fixes);
-        if taken.is_empty() || new_text == w.text() {
+        let (new_text, taken) = apply_fixes(&source.text, &fixes);
+        if taken.is_empty() || new_text == source.text {
             return false;
         }
         if yaml::parse(&new_text).error.is_some() {
@@ -404,15 +611,18 @@ impl Run<'_> {
         w.fixed += taken.len();
         w.applied
             .extend(taken.iter().map(|&i| (rules[i], fixes[i].title.clone())));
-        w.fixed_text = Some(new_text);
+        let fixed = SourceFile::new(w.target.display.clone(), new_text);
+        if let Ok(before) = std::mem::replace(&mut w.source, Ok(fixed)) {
+            w.original.get_or_insert(before.text);
+        }
         true
     }
 
     /// Write a fixed file (when asked) and build its report.
     fn finish(&self, w: Working, outcome: Outcome) -> FileReport {
-        let text = w.text().to_string();
         let Working {
             target,
+            source,
             original,
             mut fixed,
             mut applied,
@@ -423,7 +633,7 @@ impl Run<'_> {
             (Some(a), Some(b)) => Some(format!("{a}; {b}")),
             (a, b) => a.or(b),
         };
-        let Ok(original) = original else {
+        let Ok(mut source) = source else {
             return FileReport {
                 path: target.display.clone(),
                 source: SourceFile::new(target.display, String::new()),
@@ -438,15 +648,14 @@ impl Run<'_> {
                 schema: Coverage::default(),
             };
         };
-        let mut source = SourceFile::new(target.display.clone(), text);
         let mut outcome = outcome;
         let mut write_error = None;
-        let changed = fixed > 0 && source.text != original;
-        if changed && self.options.fix == FixMode::Write {
+        let original = original.filter(|o| fixed > 0 && *o != source.text);
+        if let (Some(before), FixMode::Write) = (&original, self.options.fix) {
             if let Err(e) = discover::write_atomic(&target.fs_path, &source.text) {
                 // The file on disk is untouched: report it as it is.
                 write_error = Some(format!("cannot write the fixed file: {e}"));
-                source = SourceFile::new(target.display.clone(), original.clone());
+                source = SourceFile::new(target.display.clone(), before.clone());
                 outcome = Outcome {
                     note: outcome.note.clone(),
                     ..self.recheck(&source, &target)
@@ -457,7 +666,7 @@ impl Run<'_> {
         }
         FileReport {
             path: target.display,
-            original: (fixed > 0 && source.text != original).then_some(original),
+            original: original.filter(|_| fixed > 0),
             source,
             diagnostics: outcome.diagnostics,
             suppressed: outcome.suppressed,
@@ -473,124 +682,77 @@ impl Run<'_> {
     /// Check a file on its own (after a failed write), with the other files as last indexed.
     fn recheck(&self, source: &SourceFile, target: &Target) -> Outcome {
         let mut files = self.others.clone();
-        files.push(indexed(
-            target.display.clone(),
-            target.fs_path.clone(),
-            &source.text,
-            self.options,
-        ));
+        let scan = self.scan(source, &target.fs_path);
+        let documents = relevance::count_documents(&source.text);
+        let facts = scan.as_ref().map(|(f, _)| f.clone()).unwrap_or_default();
+        files.push(IndexedFile {
+            display: target.display.clone(),
+            fs_path: target.fs_path.clone(),
+            facts,
+            lines: source.lines.clone(),
+        });
+        files.sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
         let index = Index::build(files, self.settings);
-        self.check(
-            source,
-            index.file_id(&target.fs_path),
-            &index,
-            &target.fs_path,
-            false,
-        )
+        match scan {
+            None => Outcome::quiet(documents),
+            Some((_, scan)) => self.complete(
+                source,
+                scan,
+                index.file_id(&target.fs_path),
+                &index,
+                &target.fs_path,
+            ),
+        }
+    }
+}
+
+/// The trees of single documents of one file, parsed again on demand once the index is built
+/// (the first parse's trees are gone). Should a document not parse alone as it did in the file,
+/// the whole file is parsed once instead.
+struct DocumentTrees<'t> {
+    text: &'t str,
+    spans: &'t [Span],
+    alone: Vec<(usize, Stream<'t>)>,
+    whole: Option<Stream<'t>>,
+}
+
+impl<'t> DocumentTrees<'t> {
+    fn new(text: &'t str, spans: &'t [Span]) -> Self {
+        DocumentTrees {
+            text,
+            spans,
+            alone: Vec::new(),
+            whole: None,
+        }
     }
 
-    fn check(
-        &self,
-        source: &SourceFile,
-        file: Option<FileId>,
-        index: &Index,
-        fs_path: &Path,
-        classified: bool,
-    ) -> Outcome {
-        // A file whose text holds nothing any rule could check gives no finding, note or fact
-        // (its syntax errors are a YAML linter's business, unless `--strict-syntax`). With the
-        // prefilter it is never parsed; without, it is checked anyway, which proves the point.
-        let relevance = Relevance::of(fs_path, &source.text);
-        let irrelevant =
-            !classified && relevance.class == FileClass::Irrelevant && !self.options.strict_syntax;
-        let empty = || Outcome {
-            diagnostics: Vec::new(),
-            suppressed: Vec::new(),
-            documents: relevance::count_documents(&source.text),
-            parsed: true,
-            note: None,
-            schema: Coverage::default(),
-        };
-        if irrelevant && self.options.prefilter {
-            return empty();
-        }
-        if irrelevant {
-            let full = self.check(source, file, index, fs_path, true);
-            debug_assert!(
-                full.diagnostics.iter().all(|d| d.rule == Rule::ParseError),
-                "an irrelevant file had findings: {:?}",
-                full.diagnostics
-            );
-            return empty();
-        }
-        let relevance = parse_relevance(self.options, relevance);
-        let stream = yaml::parse_with(&source.text, &relevance);
-        let mut diagnostics = Vec::new();
-        let mut notes: Vec<String> = file.map(|f| index.notes(f).to_vec()).unwrap_or_default();
-        let mut schema = Coverage::default();
-        if is_sops(&stream) {
-            notes.push("SOPS-encrypted file: skipped".into());
-        } else if stream.error.is_some() && source.text.contains("{{") {
-            notes.push(
-                "looks like a Helm or Go template (`{{ ... }}`) and is not plain YAML: skipped"
-                    .into(),
-            );
-        } else {
-            let cx = FileContext {
-                source,
-                settings: self.settings,
-                index,
-                file,
-            };
-            for (doc, document) in stream.documents.iter().enumerate() {
-                if let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) {
-                    rules::check_manifest(&cx, doc, &manifest, &mut diagnostics);
-                    if let Some(store) = self.settings.crds.as_deref() {
-                        schema += Coverage::of(store, &manifest);
-                    }
-                }
-            }
-            if let Some(file) = file {
-                diagnostics.extend(
-                    index
-                        .judgements(file)
-                        .iter()
-                        .map(|j| realize(j, &source.text, &stream)),
-                );
-            }
-            if let Some(error) = &stream.error {
-                let end = source.text[error.offset..]
-                    .chars()
-                    .next()
-                    .map_or(error.offset, |c| error.offset + c.len_utf8());
-                diagnostics.push(Diagnostic::new(
-                    Rule::ParseError,
-                    Span::new(error.offset, end),
-                    format!("invalid YAML: {}", error.message),
-                ));
+    /// The stream holding document `doc`'s tree, and the document's index in it.
+    fn document(&mut self, doc: usize) -> Option<(&Stream<'t>, usize)> {
+        if self.whole.is_none() && !self.alone.iter().any(|(d, _)| *d == doc) {
+            match yaml::parse_document(self.text, self.spans, doc) {
+                Some(stream) => self.alone.push((doc, stream)),
+                None => self.whole = Some(yaml::parse(self.text)),
             }
         }
-        let skipped = notes.iter().any(|n| n.ends_with("skipped"));
-        // A rule turned off, globally or for this path, leaves its suppressions "used".
-        let enabled = |rule: Rule| {
-            self.settings.severity(rule).is_some() && !self.settings.ignored_in(fs_path, rule)
-        };
-        let (live, suppressed) = suppress::apply(
-            source,
-            &stream,
-            leveled(self.settings, fs_path, diagnostics),
-            enabled,
-        );
-        let mut diagnostics = leveled(self.settings, fs_path, live);
-        diagnostics.sort_by_key(|d| (d.span.start, d.rule));
-        Outcome {
-            diagnostics,
-            suppressed,
-            documents: stream.documents.len(),
-            parsed: stream.error.is_none() && !skipped,
-            note: (!notes.is_empty()).then(|| notes.join("; ")),
-            schema,
+        match self.alone.iter().find(|(d, _)| *d == doc) {
+            Some((_, stream)) => Some((stream, 0)),
+            None => self.whole.as_ref().map(|stream| (stream, doc)),
         }
+    }
+
+    /// Document `doc`'s root node.
+    fn root(&mut self, doc: usize) -> Option<&yaml::Node<'t>> {
+        let (stream, at) = self.document(doc)?;
+        stream.documents.get(at)?.root.as_ref()
+    }
+
+    /// The stream holding the document that covers `span`.
+    fn covering(&mut self, span: Span) -> Option<&Stream<'t>> {
+        let doc = self
+            .spans
+            .iter()
+            .position(|d| d.start <= span.start && span.end <= d.end)?;
+        self.document(doc).map(|(stream, _)| stream)
     }
 }
 
@@ -606,6 +768,18 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// A file no rule can care about.
+    fn quiet(documents: usize) -> Self {
+        Outcome {
+            diagnostics: Vec::new(),
+            suppressed: Vec::new(),
+            documents,
+            parsed: true,
+            note: None,
+            schema: Coverage::default(),
+        }
+    }
+
     fn unreadable(settings: &Settings, target: &Target, error: &LoadError) -> Self {
         Outcome {
             diagnostics: leveled(
@@ -626,13 +800,13 @@ impl Outcome {
     }
 }
 
-/// A cross-file judgement as a finding of this file, its fix plan turned into edits on this
-/// file's tree.
-fn realize(judgement: &crate::index::Judgement, text: &str, stream: &Stream) -> Diagnostic {
+/// A cross-file judgement as a finding of this file, its fix plan turned into edits on the
+/// tree of the document it names.
+fn realize(judgement: &crate::index::Judgement, trees: &mut DocumentTrees) -> Diagnostic {
     let edits = judgement
         .fix
         .as_ref()
-        .and_then(|(_, _, plan)| plan_edits(plan, text, stream));
+        .and_then(|(_, _, plan)| plan_edits(plan, trees));
     let fix = judgement
         .fix
         .as_ref()
@@ -653,19 +827,19 @@ fn realize(judgement: &crate::index::Judgement, text: &str, stream: &Stream) -> 
     diagnostic
 }
 
-fn plan_edits(plan: &FixPlan, text: &str, stream: &Stream) -> Option<Vec<Edit>> {
-    let root = |doc: usize| stream.documents.get(doc)?.root.as_ref();
+fn plan_edits(plan: &FixPlan, trees: &mut DocumentTrees) -> Option<Vec<Edit>> {
+    let text = trees.text;
     match plan {
         FixPlan::SetPolicy { doc, policy } => {
-            edit::set_annotation(text, root(*doc)?, RECONCILE_POLICY, policy.as_str())
+            edit::set_annotation(text, trees.root(*doc)?, RECONCILE_POLICY, policy.as_str())
                 .map(|e| vec![e])
         }
         FixPlan::RemovePolicy { doc } => {
-            edit::remove_annotation(text, root(*doc)?, RECONCILE_POLICY)
+            edit::remove_annotation(text, trees.root(*doc)?, RECONCILE_POLICY)
         }
         FixPlan::ReplaceValue { span, value } => Some(vec![edit::replace_scalar(
             text,
-            stream.node_at(*span)?,
+            trees.covering(*span)?.node_at(*span)?,
             value,
         )]),
         FixPlan::SetEntryAt {
@@ -673,12 +847,12 @@ fn plan_edits(plan: &FixPlan, text: &str, stream: &Stream) -> Option<Vec<Edit>> 
             path,
             key,
             value,
-        } => edit::set_entry_at(text, root(*doc)?, path, key, value).map(|e| vec![e]),
+        } => edit::set_entry_at(text, trees.root(*doc)?, path, key, value).map(|e| vec![e]),
         FixPlan::RemoveEntryAt { doc, path, key } => {
-            edit::remove_entry_at(text, root(*doc)?, path, key)
+            edit::remove_entry_at(text, trees.root(*doc)?, path, key)
         }
         FixPlan::RemoveItem { span } => {
-            let place = stream.item_at(*span)?;
+            let place = trees.covering(*span)?.item_at(*span)?;
             match (place.sequence.items()?.len(), place.holder) {
                 (1, Some((mapping, entry))) => {
                     edit::remove_entry(text, mapping, entry).map(|e| vec![e])

@@ -56,16 +56,29 @@ fn suppressible(rule: Rule) -> bool {
     !matches!(rule, Rule::UnusedSuppression | Rule::InvalidSuppression)
 }
 
+/// The suppressions of one file, gathered from its parse and applied once all its findings
+/// are known (some come from the index, after the tree is gone).
+#[derive(Clone, Debug, Default)]
+pub struct Directives(Vec<Directive>);
+
+impl Directives {
+    /// The suppression comments and annotations of a parsed file.
+    pub fn of(source: &SourceFile, stream: &Stream) -> Self {
+        let mut directives = comment_directives(source, stream);
+        directives.extend(annotation_directives(stream));
+        Directives(directives)
+    }
+}
+
 /// Split `diagnostics` into those left and those suppressed, and add ASO100/ASO101 findings.
 /// `enabled` tells whether a rule runs: a suppression of a rule turned off is not "unused".
 pub fn apply(
     source: &SourceFile,
-    stream: &Stream,
+    directives: Directives,
     diagnostics: Vec<Diagnostic>,
     enabled: impl Fn(Rule) -> bool,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    let mut directives = comment_directives(source, stream);
-    directives.extend(annotation_directives(stream));
+    let Directives(mut directives) = directives;
     if directives.is_empty() {
         return (diagnostics, Vec::new());
     }

@@ -485,3 +485,23 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// A document parsed again on its own (to realize a cross-file fix) is the document of the
+    /// full parse, node for node and span for span; when it cannot be, the caller is told.
+    #[test]
+    fn a_document_parsed_alone_is_the_same(text in file_text()) {
+        let full = yaml::parse(&text);
+        let spans: Vec<_> = full.documents.iter().map(|d| d.span).collect();
+        for (doc, document) in full.documents.iter().enumerate() {
+            if let Some(alone) = yaml::parse_document(&text, &spans, doc) {
+                prop_assert_eq!(
+                    format!("{:?}", alone.documents[0]),
+                    format!("{:?}", document)
+                );
+            }
+        }
+    }
+}

@@ -80,11 +80,30 @@ ASO FAQ ("avoid the ArgoCD sync option Replace=true"); gitops-engine
 "#,
 };
 
-pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+/// The check of an ASO object's own annotation; whether the document is an ArgoCD
+/// Application or ApplicationSet, checked by [`check_app`] once the index tells what
+/// it applies.
+pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) -> bool {
     if manifest.is_aso() {
         check_annotation(cx, manifest, out);
-    } else if manifest.group() == ARGO_GROUP {
-        let reach = cx.file.and_then(|f| cx.index.app_reach(f, doc)).cloned();
+    }
+    manifest.group() == ARGO_GROUP
+        && matches!(manifest.kind, Some("Application" | "ApplicationSet"))
+}
+
+/// An ArgoCD Application's or ApplicationSet's sync options, judged by what it applies.
+pub(super) fn check_app(
+    cx: &FileContext,
+    doc: usize,
+    manifest: &Manifest,
+    out: &mut Vec<Diagnostic>,
+) {
+    if manifest.group() == ARGO_GROUP {
+        let reach = cx
+            .index
+            .zip(cx.file)
+            .and_then(|(index, f)| index.app_reach(f, doc))
+            .cloned();
         let reach = reach.unwrap_or(Reach::Unresolved("(not indexed)".into()));
         match manifest.kind {
             Some("Application") => {

@@ -68,6 +68,14 @@ fn managed(cx: &FileContext, doc: usize) -> bool {
     policies.is_empty() || policies.contains(&Policy::Manage)
 }
 
+/// Whether the object carries a force option this rule judges (with the index, since only
+/// objects applied with `manage` are at risk).
+pub(super) fn applies(manifest: &Manifest) -> bool {
+    manifest.is_aso()
+        && (manifest.annotation(ARGOCD_SYNC_OPTIONS).is_some()
+            || manifest.annotation(FLUX_FORCE).is_some())
+}
+
 pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
     if !manifest.is_aso() || !managed(cx, doc) {
         return;

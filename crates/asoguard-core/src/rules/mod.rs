@@ -241,8 +241,9 @@ pub struct FileContext<'x> {
     pub source: &'x SourceFile,
     /// The run's settings.
     pub settings: &'x Settings,
-    /// Facts gathered across files.
-    pub index: &'x Index,
+    /// What GitOps applies across files: `None` in the pass that parses the file, before the
+    /// index is built (see [`check_document`]).
+    pub index: Option<&'x Index>,
     /// This file's id in the index, when it is indexed.
     pub file: Option<FileId>,
 }
@@ -251,13 +252,22 @@ impl FileContext<'_> {
     /// The effective policies of the object in document `doc` of this file, one per context
     /// that applies it (none when nothing indexes it).
     pub fn effective_policies(&self, doc: usize) -> Vec<Policy> {
-        let Some(file) = self.file else {
+        let (Some(index), Some(file)) = (self.index, self.file) else {
             return Vec::new();
         };
-        self.index
+        index
             .instances_of(file, doc)
-            .map(|i| self.index.effective(i).0)
+            .map(|i| index.effective(i).0)
             .collect()
+    }
+
+    /// Whether document `doc` is applied as an object of its own: false for a Kustomize patch,
+    /// which the index applies to its target. Without an index, every document is.
+    pub fn is_applied(&self, doc: usize) -> bool {
+        match (self.index, self.file) {
+            (Some(index), Some(file)) => index.instances_of(file, doc).next().is_some(),
+            _ => true,
+        }
     }
 
     /// Whether `manifest` is an ASO resource of a critical kind.
@@ -358,22 +368,35 @@ pub fn object_span(manifest: &Manifest) -> Span {
         .unwrap_or(Span::empty(manifest.root.span.start))
 }
 
-/// Run every enabled per-object rule on the object in document `doc`.
-pub fn check_manifest(
+/// What the first pass over a document asks of the second.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DocumentNeeds {
+    /// Some of its checks need the index: run [`check_indexed_document`] on it.
+    pub index: bool,
+    /// It was checked against its CRD as a whole object; should the index show it is only a
+    /// patch, its ASO012 findings are replaced by [`check_indexed_document`]'s.
+    pub schema_as_whole: bool,
+}
+
+/// Run the per-object rules that need only the document itself, in the pass that parses the
+/// file (the index is not built yet: `cx.index` is `None`). Returns what the document needs
+/// once the index is built; most documents need nothing, so their file is parsed once.
+pub fn check_document(
     cx: &FileContext,
     doc: usize,
     manifest: &Manifest,
     out: &mut Vec<Diagnostic>,
-) {
+) -> DocumentNeeds {
     let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
+    let mut needs = DocumentNeeds::default();
     if enabled(Rule::ArgocdReplace) {
-        argocd_replace::check(cx, doc, manifest, out);
+        needs.index |= argocd_replace::check(cx, manifest, out);
     }
     if enabled(Rule::InvalidReconcilePolicy) {
         invalid_reconcile_policy::check(cx, manifest, out);
     }
     if enabled(Rule::DestructiveRecreate) {
-        destructive_recreate::check(cx, doc, manifest, out);
+        needs.index |= destructive_recreate::applies(manifest);
     }
     if enabled(Rule::FinalizerOverride) {
         finalizer_override::check(cx, manifest, out);
@@ -389,6 +412,31 @@ pub fn check_manifest(
             unserved_version::check(cx, store, manifest, out);
         }
         if enabled(Rule::SchemaViolation) {
+            needs.schema_as_whole = schema_violation::check(cx, store, doc, manifest, out);
+        }
+    }
+    needs
+}
+
+/// Run the per-object rules that need the index (`cx.index` is set) on a document
+/// [`check_document`] asked for: ArgoCD Applications' `Replace=true` (how bad depends on what
+/// the Application applies), forced recreates (only of objects applied with `manage`), and the
+/// schema of a document that turned out to be a patch.
+pub fn check_indexed_document(
+    cx: &FileContext,
+    doc: usize,
+    manifest: &Manifest,
+    out: &mut Vec<Diagnostic>,
+) {
+    let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
+    if enabled(Rule::ArgocdReplace) {
+        argocd_replace::check_app(cx, doc, manifest, out);
+    }
+    if enabled(Rule::DestructiveRecreate) {
+        destructive_recreate::check(cx, doc, manifest, out);
+    }
+    if let Some(store) = cx.settings.crds.as_deref() {
+        if enabled(Rule::SchemaViolation) && !cx.is_applied(doc) {
             schema_violation::check(cx, store, doc, manifest, out);
         }
     }

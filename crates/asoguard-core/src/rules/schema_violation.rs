@@ -82,19 +82,21 @@ CRDs ASO installs (its release bundle `azureserviceoperator_customresourcedefini
 "#,
 };
 
+/// Validate the object; whether it was validated as a whole object (not as a patch), so that
+/// its findings change should it turn out to be a patch.
 pub(super) fn check(
     cx: &FileContext,
     store: &CrdStore,
     doc: usize,
     manifest: &Manifest,
     out: &mut Vec<Diagnostic>,
-) {
+) -> bool {
     let (Some(crd), Some(api)) = (store.for_manifest(manifest), manifest.api) else {
-        return;
+        return false;
     };
     // An unserved version has no schema to check against: ASO013 reports it.
     let Some(compiled) = crd.schema(api.version) else {
-        return;
+        return false;
     };
     let schema = match compiled {
         Ok(schema) => schema,
@@ -107,14 +109,12 @@ pub(super) fn check(
                 )
                 .with_object(manifest),
             );
-            return;
+            return false;
         }
     };
     // A Kustomize patch is part of an object: the index applies it to its target and never
     // renders it alone. Its keys and values are checked, but not what it leaves out.
-    let partial = cx
-        .file
-        .is_some_and(|file| cx.index.instances_of(file, doc).next().is_none());
+    let partial = !cx.is_applied(doc);
     for finding in validate::validate(&schema, manifest.root, &cx.source.text, partial) {
         let mut diagnostic = Diagnostic::new(
             Rule::SchemaViolation,
@@ -125,4 +125,5 @@ pub(super) fn check(
         diagnostic.help = finding.help;
         out.push(diagnostic);
     }
+    !partial
 }

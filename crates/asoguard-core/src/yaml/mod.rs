@@ -264,9 +264,9 @@ pub fn parse(text: &str) -> Stream<'_> {
 /// documents without a root. Should a skipped document reach past its segment (which valid
 /// YAML never does), the text is parsed again with every document built.
 pub fn parse_with<'a>(text: &'a str, relevance: &Relevance) -> Stream<'a> {
-    let mut stream = match parse_events(text, relevance) {
+    let mut stream = match parse_events(text, 0..text.len(), relevance) {
         Ok(stream) => stream,
-        Err(Overflow) => parse_events(text, &Relevance::all()).unwrap_or_default(),
+        Err(Overflow) => parse_events(text, 0..text.len(), &Relevance::all()).unwrap_or_default(),
     };
     // An error found only at the end of the text (an unterminated quote followed by a line
     // break) is better placed where it starts: the parser finds that spot when the trailing
@@ -274,7 +274,7 @@ pub fn parse_with<'a>(text: &'a str, relevance: &Relevance) -> Stream<'a> {
     if let Some(error) = &stream.error {
         let trimmed = text.trim_end();
         if error.offset >= trimmed.len() && trimmed.len() < text.len() {
-            if let Some(earlier) = parse_events(trimmed, &Relevance::all())
+            if let Some(earlier) = parse_events(trimmed, 0..trimmed.len(), &Relevance::all())
                 .ok()
                 .and_then(|s| s.error)
                 .filter(|e| e.offset < error.offset)
@@ -286,26 +286,55 @@ pub fn parse_with<'a>(text: &'a str, relevance: &Relevance) -> Stream<'a> {
     stream
 }
 
+/// Parse again only document `doc` of a text whose documents, from an earlier full parse,
+/// span `documents`: the document's own lines are parsed, so a later step that needs one
+/// document's tree (to turn a cross-file judgement into edits) does not parse the whole file.
+/// Nodes and spans are those of the full parse; `None` when the document cannot be parsed on
+/// its own the same way (it relies on a directive before it), and the caller parses it all.
+pub fn parse_document<'a>(text: &'a str, documents: &[Span], doc: usize) -> Option<Stream<'a>> {
+    let span = *documents.get(doc)?;
+    // From the start of the document's first line, so every indentation is as written; to the
+    // next document's first line, so trailing lines of a kept block scalar stay.
+    let start = edit::line_start(text, span.start);
+    let end = documents
+        .get(doc + 1)
+        .map_or(text.len(), |next| edit::line_start(text, next.start))
+        .max(span.end);
+    let stream = parse_events(text, start..end, &Relevance::all()).ok()?;
+    let same =
+        stream.error.is_none() && stream.documents.len() == 1 && stream.documents[0].span == span;
+    same.then_some(stream)
+}
+
 /// A skipped document reached past its segment.
 struct Overflow;
 
-fn parse_events<'a>(text: &'a str, relevance: &Relevance) -> Result<Stream<'a>, Overflow> {
+/// Parse `text[range]`, every span an offset in `text`.
+fn parse_events<'a>(
+    text: &'a str,
+    range: std::ops::Range<usize>,
+    relevance: &Relevance,
+) -> Result<Stream<'a>, Overflow> {
+    let base = range.start;
     let mut builder = Builder {
         text,
         stream: Stream::default(),
         stack: Vec::new(),
         doc_start: 0,
         root: None,
-        last_end: 0,
+        last_end: base,
         skip_until: None,
     };
-    for event in Parser::new_from_str(text) {
+    let Some(input) = text.get(range) else {
+        return Ok(builder.stream);
+    };
+    for event in Parser::new_from_str(input) {
         match event {
             Ok((event, span)) => {
                 let Some(range) = span.byte_range() else {
                     continue;
                 };
-                let span = Span::new(range.start, range.end);
+                let span = Span::new(base + range.start, base + range.end);
                 let end = span.end;
                 if let Event::DocumentStart(..) = event {
                     builder.skip_until = (!relevance.is_relevant_at(span.start))
@@ -322,7 +351,10 @@ fn parse_events<'a>(text: &'a str, relevance: &Relevance) -> Result<Stream<'a>, 
                 builder.last_end = builder.last_end.max(end);
             }
             Err(error) => {
-                let offset = error.marker().byte_offset().unwrap_or(text.len());
+                let offset = error
+                    .marker()
+                    .byte_offset()
+                    .map_or(text.len(), |offset| base + offset);
                 builder.stream.error = Some(SyntaxError {
                     offset: offset.min(text.len()),
                     message: error.info().to_string(),
@@ -564,6 +596,30 @@ mod tests {
         assert_eq!(a.as_str(), Some("skip"));
         let c = m.get("c").unwrap();
         assert_eq!(&text[c.span.start..c.span.end], ">");
+    }
+
+    #[test]
+    fn a_document_parses_alone_with_the_same_spans() {
+        let text =
+            "\u{feff}# head\na: 1\n---\n  b: |+\n    keep\n\n\n--- [1,\n  2]\n...\nd: {e: f}\n";
+        let full = parse(text);
+        let spans: Vec<Span> = full.documents.iter().map(|d| d.span).collect();
+        assert_eq!(spans.len(), 4);
+        for (doc, document) in full.documents.iter().enumerate() {
+            let alone = parse_document(text, &spans, doc).expect("parses alone");
+            assert_eq!(format!("{:?}", alone.documents[0]), format!("{document:?}"));
+        }
+        // A tag handle declared before the document is not known to it alone.
+        let text = "%TAG !e! tag:example.com,2000:\n--- !e!x\na: 1\n";
+        let full = parse(text);
+        assert!(full.error.is_none());
+        let spans: Vec<Span> = full.documents.iter().map(|d| d.span).collect();
+        if let Some(alone) = parse_document(text, &spans, 0) {
+            assert_eq!(
+                format!("{:?}", alone.documents[0]),
+                format!("{:?}", full.documents[0])
+            );
+        }
     }
 
     #[test]
