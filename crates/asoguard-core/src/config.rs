@@ -726,6 +726,9 @@ impl Settings {
 
     /// The cluster whose globs match `path` (absolute), the first one wins.
     pub fn cluster_of(&self, path: &Path) -> Option<&Cluster> {
+        if self.clusters.is_empty() {
+            return None;
+        }
         let relative = self.relative(path)?;
         self.clusters.iter().find(|c| c.globs.is_match(relative))
     }

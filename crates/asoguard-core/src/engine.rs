@@ -151,24 +151,25 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) 
     report
 }
 
-/// Lint files already found (by [`discover::discover`]); a file that cannot be read when its
-/// turn comes (it vanished, it is unreadable) is an E001 naming it.
+/// Lint files already found (by [`discover::discover`]). Each is read when the first pass
+/// reaches it, and the text of one no rule can care about is let go at once, so a run holds
+/// only the texts it checks; a file that cannot be read then (it vanished, it is unreadable)
+/// is an E001 naming it.
 pub fn check_targets(targets: Vec<Target>, settings: &Settings, options: RunOptions) -> RunReport {
-    let inputs: Vec<Input> = targets
-        .into_par_iter()
-        .map(|target| {
-            let text = discover::read_text(&target.fs_path, settings.max_file_size);
-            Input { target, text }
-        })
-        .collect();
-    check_inputs(inputs, settings, options)
+    let work = targets.into_iter().map(Working::unread).collect();
+    check_work(work, settings, options)
 }
 
 /// Lint already loaded inputs (files, or stdin under a given name). When the settings' root is
 /// a repository, the rest of it is indexed too, so cross-file facts (a Namespace's policy, the
 /// kustomization or Application that applies a file) are known when only some files are named.
 pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions) -> RunReport {
-    let named: HashSet<&PathBuf> = inputs.iter().map(|i| &i.target.fs_path).collect();
+    let work = inputs.into_iter().map(Working::loaded).collect();
+    check_work(work, settings, options)
+}
+
+fn check_work(work: Vec<Working>, settings: &Settings, options: RunOptions) -> RunReport {
+    let named: HashSet<&PathBuf> = work.iter().map(|w| &w.target.fs_path).collect();
     let others: Vec<PathBuf> = if settings.repository {
         discover::yaml_files_under(&settings.root, settings)
             .into_iter()
@@ -195,7 +196,7 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
         options,
         others,
     }
-    .run(inputs)
+    .run(work)
 }
 
 /// What of a text is parsed: with the prefilter, only its relevant documents are built into
@@ -238,13 +239,11 @@ struct Run<'x> {
 /// One target file through the rounds.
 struct Working {
     target: Target,
-    /// The current text (fixes applied) and its lines, or why the file could not be loaded.
-    source: Result<SourceFile, LoadError>,
+    text: Text,
+    /// What this round's pass found, until the index is built.
+    scanned: Scanned,
     /// The text as loaded, once a fix changed it.
     original: Option<String>,
-    /// A file no rule can care about: how many documents it holds. Its text is not kept, for
-    /// it never changes and nothing is reported in it.
-    quiet: Option<usize>,
     fixed: usize,
     applied: Vec<(Rule, String)>,
     note: Option<String>,
@@ -252,18 +251,41 @@ struct Working {
     frozen: bool,
 }
 
+/// What a run holds of a target's text.
+enum Text {
+    /// Not read yet: the first pass reads it.
+    Unread,
+    /// It could not be loaded.
+    Failed(LoadError),
+    /// Nothing in it can matter to a rule: its text is not kept (it never changes, and nothing
+    /// is reported in it), only how many documents it holds.
+    Quiet { documents: usize },
+    /// The current text, fixes applied, with its lines.
+    Loaded(SourceFile),
+}
+
 impl Working {
-    fn new(input: Input) -> Self {
-        let display = input.target.display.clone();
+    fn unread(target: Target) -> Self {
         Working {
-            source: input.text.map(|text| SourceFile::new(display, text)),
-            target: input.target,
+            target,
+            text: Text::Unread,
+            scanned: Scanned::Unreadable,
             original: None,
-            quiet: None,
             fixed: 0,
             applied: Vec::new(),
             note: None,
             frozen: false,
+        }
+    }
+
+    fn loaded(input: Input) -> Self {
+        let text = match input.text {
+            Ok(text) => Text::Loaded(SourceFile::new(input.target.display.clone(), text)),
+            Err(error) => Text::Failed(error),
+        };
+        Working {
+            text,
+            ..Working::unread(input.target)
         }
     }
 }
@@ -294,13 +316,12 @@ enum Scanned {
     /// Nothing in it can matter to a rule: never checked further.
     Quiet { documents: usize },
     /// Parsed and checked by the rules that need only it.
-    Checked(Scan),
+    Checked(Box<Scan>),
 }
 
 impl Run<'_> {
-    fn run(&self, inputs: Vec<Input>) -> RunReport {
-        let files_checked = inputs.len();
-        let mut work: Vec<Working> = inputs.into_par_iter().map(Working::new).collect();
+    fn run(&self, mut work: Vec<Working>) -> RunReport {
+        let files_checked = work.len();
         let mut round = 0;
         let outcomes = loop {
             let outcomes = self.check_round(&mut work);
@@ -327,19 +348,31 @@ impl Run<'_> {
                 break self.check_round(&mut work);
             }
         };
-        let reports: Vec<FileReport> = work
+        // Only files with something to say get a report (and keep their text); the others
+        // are counted.
+        let finished: Vec<(usize, Coverage, Option<FileReport>)> = work
             .into_par_iter()
             .zip(outcomes.into_par_iter())
-            .map(|(w, outcome)| self.finish(w, outcome))
+            .map(|(w, outcome)| {
+                let (documents, schema) = (outcome.documents, outcome.schema);
+                let silent = outcome.diagnostics.is_empty()
+                    && outcome.suppressed.is_empty()
+                    && outcome.note.is_none()
+                    && w.note.is_none()
+                    && w.fixed == 0;
+                let report = (!silent).then(|| self.finish(w, outcome));
+                (documents, schema, report)
+            })
             .collect();
-        let documents = reports.iter().map(|f| f.documents).sum();
+        let documents = finished.iter().map(|(d, _, _)| d).sum();
         let schema = self
             .settings
             .crds
             .as_ref()
-            .map(|_| reports.iter().map(|f| f.schema).sum());
-        let mut files: Vec<FileReport> = reports
+            .map(|_| finished.iter().map(|(_, s, _)| *s).sum());
+        let mut files: Vec<FileReport> = finished
             .into_iter()
+            .filter_map(|(_, _, report)| report)
             .filter(|f| {
                 !f.diagnostics.is_empty()
                     || !f.suppressed.is_empty()
@@ -362,92 +395,118 @@ impl Run<'_> {
     /// need only it), index them with the rest of the repository, then finish each with what
     /// the index says.
     fn check_round(&self, work: &mut [Working]) -> Vec<Outcome> {
-        let scanned: Vec<(Option<IndexedFile>, Scanned)> =
-            work.par_iter_mut().map(|w| self.scan_working(w)).collect();
-        let (files, scanned): (Vec<Option<IndexedFile>>, Vec<Scanned>) =
-            scanned.into_iter().unzip();
-        let mut files: Vec<IndexedFile> = files.into_iter().flatten().collect();
+        let mut files: Vec<IndexedFile> = work
+            .par_iter_mut()
+            .filter_map(|w| {
+                let (entry, scanned) = self.scan_working(w);
+                w.scanned = scanned;
+                entry
+            })
+            .collect();
         files.extend(self.others.iter().cloned());
-        files.sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
         let index = Index::build(files, self.settings);
-        work.par_iter()
-            .zip(scanned.into_par_iter())
-            .map(|(w, scanned)| match (&w.source, scanned) {
-                (Err(error), _) => Outcome::unreadable(self.settings, &w.target, error),
-                (Ok(_), Scanned::Unreadable) => Outcome::quiet(0),
-                (Ok(_), Scanned::Quiet { documents }) => Outcome::quiet(documents),
-                (Ok(source), Scanned::Checked(scan)) => {
-                    let file = index.file_id(&w.target.fs_path);
-                    self.complete(source, scan, file, &index, &w.target.fs_path)
-                }
+        work.par_iter_mut()
+            .map(|w| {
+                let scanned = std::mem::replace(&mut w.scanned, Scanned::Unreadable);
+                self.outcome(w, scanned, &index)
             })
             .collect()
     }
 
-    /// The pass that parses one target: its entry in the index, and what its check needs next.
+    /// The pass that parses one target (reading it the first time): its entry in the index,
+    /// and what its check needs next.
     fn scan_working(&self, w: &mut Working) -> (Option<IndexedFile>, Scanned) {
-        let Ok(source) = &w.source else {
-            return (None, Scanned::Unreadable);
-        };
         let entry = |facts, lines| IndexedFile {
             display: w.target.display.clone(),
             fs_path: w.target.fs_path.clone(),
             facts,
             lines,
         };
-        if let Some(documents) = w.quiet {
-            return (
+        let quiet = |documents| {
+            (
                 Some(entry(FileFacts::default(), LineIndex::new(""))),
                 Scanned::Quiet { documents },
+            )
+        };
+        let fs_path = &w.target.fs_path;
+        let (source, relevance) = match std::mem::replace(&mut w.text, Text::Unread) {
+            Text::Unread => match discover::read_text(fs_path, self.settings.max_file_size) {
+                Err(error) => {
+                    w.text = Text::Failed(error);
+                    return (None, Scanned::Unreadable);
+                }
+                Ok(text) => {
+                    let relevance = Relevance::of(fs_path, &text);
+                    if self.is_quiet(&relevance, &text, fs_path) {
+                        let documents = relevance::count_documents(&text);
+                        w.text = Text::Quiet { documents };
+                        return quiet(documents);
+                    }
+                    (SourceFile::new(w.target.display.clone(), text), relevance)
+                }
+            },
+            Text::Loaded(source) => {
+                let relevance = Relevance::of(fs_path, &source.text);
+                if self.is_quiet(&relevance, &source.text, fs_path) {
+                    let documents = relevance::count_documents(&source.text);
+                    // A fixed text is kept: it is to be written.
+                    w.text = match w.original {
+                        None => Text::Quiet { documents },
+                        Some(_) => Text::Loaded(source),
+                    };
+                    return quiet(documents);
+                }
+                (source, relevance)
+            }
+            other @ (Text::Failed(_) | Text::Quiet { .. }) => {
+                w.text = other;
+                return match &w.text {
+                    Text::Quiet { documents } => quiet(*documents),
+                    _ => (None, Scanned::Unreadable),
+                };
+            }
+        };
+        let (facts, scan) = self.scan(&source, fs_path, relevance);
+        let indexed = entry(facts, source.lines.clone());
+        w.text = Text::Loaded(source);
+        (Some(indexed), Scanned::Checked(Box::new(scan)))
+    }
+
+    /// Whether a text holds nothing any rule could check: it gives no finding, note or fact
+    /// (its syntax errors are a YAML linter's business, unless `--strict-syntax`). With the
+    /// prefilter it is never parsed; without, it is checked anyway, which proves the point.
+    fn is_quiet(&self, relevance: &Relevance, text: &str, fs_path: &Path) -> bool {
+        if relevance.class != FileClass::Irrelevant || self.options.strict_syntax {
+            return false;
+        }
+        if !self.options.prefilter {
+            let source = SourceFile::new(PathBuf::new(), text.to_string());
+            let (_, full) = self.scan_parsed(&source, fs_path, &Relevance::all());
+            debug_assert!(
+                full.needs.is_empty()
+                    && full.diagnostics.iter().all(|d| d.rule == Rule::ParseError),
+                "an irrelevant file had findings: {:?}",
+                full.diagnostics
             );
         }
-        match self.scan(source, &w.target.fs_path) {
-            Some((facts, scan)) => (
-                Some(entry(facts, source.lines.clone())),
-                Scanned::Checked(scan),
-            ),
-            None => {
-                let documents = relevance::count_documents(&source.text);
-                let indexed = entry(FileFacts::default(), LineIndex::new(""));
-                if w.original.is_none() {
-                    w.quiet = Some(documents);
-                    w.source = Ok(SourceFile::new(w.target.display.clone(), String::new()));
-                }
-                (Some(indexed), Scanned::Quiet { documents })
-            }
-        }
+        true
     }
 
     /// Parse a text once: its facts for the index, and the findings of the rules that need only
-    /// it. `None` for a text whose documents no rule can care about: it gives no finding, note
-    /// or fact (its syntax errors are a YAML linter's business, unless `--strict-syntax`). With
-    /// the prefilter it is never parsed; without, it is checked anyway, which proves the point.
-    fn scan(&self, source: &SourceFile, fs_path: &Path) -> Option<(FileFacts, Scan)> {
-        let relevance = Relevance::of(fs_path, &source.text);
+    /// it. A file that holds nothing any rule could check (read under `--strict-syntax`) has no
+    /// facts, parsed or not.
+    fn scan(&self, source: &SourceFile, fs_path: &Path, relevance: Relevance) -> (FileFacts, Scan) {
         let irrelevant = relevance.class == FileClass::Irrelevant;
-        if irrelevant && !self.options.strict_syntax {
-            if !self.options.prefilter {
-                let (_, full) = self.scan_parsed(source, fs_path, &Relevance::all());
-                debug_assert!(
-                    full.needs.is_empty()
-                        && full.diagnostics.iter().all(|d| d.rule == Rule::ParseError),
-                    "an irrelevant file had findings: {:?}",
-                    full.diagnostics
-                );
-            }
-            return None;
-        }
         let (facts, scan) =
             self.scan_parsed(source, fs_path, &parse_relevance(self.options, relevance));
-        // A file that holds nothing any rule could check has no facts, parsed or not.
-        Some((
+        (
             if irrelevant {
                 FileFacts::default()
             } else {
                 facts
             },
             scan,
-        ))
+        )
     }
 
     fn scan_parsed(
@@ -590,7 +649,7 @@ impl Run<'_> {
         if w.frozen || !outcome.parsed {
             return false;
         }
-        let Ok(source) = &w.source else {
+        let Text::Loaded(source) = &w.text else {
             return false;
         };
         let (rules, fixes): (Vec<Rule>, Vec<&Fix>) = outcome
@@ -612,7 +671,7 @@ impl Run<'_> {
         w.applied
             .extend(taken.iter().map(|&i| (rules[i], fixes[i].title.clone())));
         let fixed = SourceFile::new(w.target.display.clone(), new_text);
-        if let Ok(before) = std::mem::replace(&mut w.source, Ok(fixed)) {
+        if let Text::Loaded(before) = std::mem::replace(&mut w.text, Text::Loaded(fixed)) {
             w.original.get_or_insert(before.text);
         }
         true
@@ -622,7 +681,7 @@ impl Run<'_> {
     fn finish(&self, w: Working, outcome: Outcome) -> FileReport {
         let Working {
             target,
-            source,
+            text,
             original,
             mut fixed,
             mut applied,
@@ -633,19 +692,20 @@ impl Run<'_> {
             (Some(a), Some(b)) => Some(format!("{a}; {b}")),
             (a, b) => a.or(b),
         };
-        let Ok(mut source) = source else {
+        // A file that could not be read, or holds nothing to check, has no text to report.
+        let Text::Loaded(mut source) = text else {
             return FileReport {
                 path: target.display.clone(),
                 source: SourceFile::new(target.display, String::new()),
                 original: None,
                 diagnostics: outcome.diagnostics,
-                suppressed: Vec::new(),
+                suppressed: outcome.suppressed,
                 fixed: 0,
                 applied: Vec::new(),
-                documents: 0,
+                documents: outcome.documents,
                 note,
                 write_error: None,
-                schema: Coverage::default(),
+                schema: outcome.schema,
             };
         };
         let mut outcome = outcome;
@@ -681,27 +741,27 @@ impl Run<'_> {
 
     /// Check a file on its own (after a failed write), with the other files as last indexed.
     fn recheck(&self, source: &SourceFile, target: &Target) -> Outcome {
-        let mut files = self.others.clone();
-        let scan = self.scan(source, &target.fs_path);
-        let documents = relevance::count_documents(&source.text);
-        let facts = scan.as_ref().map(|(f, _)| f.clone()).unwrap_or_default();
-        files.push(IndexedFile {
-            display: target.display.clone(),
-            fs_path: target.fs_path.clone(),
-            facts,
-            lines: source.lines.clone(),
+        let mut w = Working::loaded(Input {
+            target: target.clone(),
+            text: Ok(source.text.clone()),
         });
-        files.sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
+        let (entry, scanned) = self.scan_working(&mut w);
+        let mut files = self.others.clone();
+        files.extend(entry);
         let index = Index::build(files, self.settings);
-        match scan {
-            None => Outcome::quiet(documents),
-            Some((_, scan)) => self.complete(
-                source,
-                scan,
-                index.file_id(&target.fs_path),
-                &index,
-                &target.fs_path,
-            ),
+        self.outcome(&w, scanned, &index)
+    }
+
+    /// A target's outcome once the index is built.
+    fn outcome(&self, w: &Working, scanned: Scanned, index: &Index) -> Outcome {
+        match (&w.text, scanned) {
+            (Text::Failed(error), _) => Outcome::unreadable(self.settings, &w.target, error),
+            (_, Scanned::Quiet { documents }) => Outcome::quiet(documents),
+            (Text::Loaded(source), Scanned::Checked(scan)) => {
+                let file = index.file_id(&w.target.fs_path);
+                self.complete(source, *scan, file, index, &w.target.fs_path)
+            }
+            _ => Outcome::quiet(0),
         }
     }
 }

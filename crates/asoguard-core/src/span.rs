@@ -64,7 +64,10 @@ pub struct LineIndex {
 impl LineIndex {
     /// Index the lines of `text`. Lines end at `\n`; a `\r` before it stays part of the line.
     pub fn new(text: &str) -> Self {
-        let mut line_starts = vec![0];
+        // Counted first, so the index takes exactly its size (a run holds one per file).
+        let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        let mut line_starts = Vec::with_capacity(lines + 1);
+        line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex { line_starts }
     }

@@ -76,16 +76,16 @@ pub struct ObjectFact {
     pub extra: Extra,
 }
 
-/// Kind-specific facts.
+/// Kind-specific facts, boxed: most objects have none, and every object carries this.
 #[derive(Clone, Debug, Default)]
 pub enum Extra {
     /// Nothing more.
     #[default]
     None,
     /// A Flux Kustomization.
-    Flux(FluxFact),
+    Flux(Box<FluxFact>),
     /// An ArgoCD Application or ApplicationSet.
-    Argo(ArgoFact),
+    Argo(Box<ArgoFact>),
 }
 
 /// A Flux `kustomize.toolkit.fluxcd.io` Kustomization.
@@ -223,7 +223,7 @@ pub struct FileFacts {
     /// Objects, in document order.
     pub objects: Vec<ObjectFact>,
     /// The kustomization, when the file is one.
-    pub kustomization: Option<KustomizationFact>,
+    pub kustomization: Option<Box<KustomizationFact>>,
     /// JSON6902 operations on the reconcile-policy, when the file is a JSON6902 patch.
     pub json_patch: Vec<JsonPatchOp>,
     /// Whether the file holds at least one ASO resource.
@@ -256,7 +256,7 @@ impl FileFacts {
             let is_kustomize_kind = matches!(manifest.kind, Some("Kustomization" | "Component"))
                 && (manifest.group() == KUSTOMIZE_GROUP || manifest.api_version.is_none());
             if kustomization_file && doc == 0 && (is_kustomize_kind || manifest.kind.is_none()) {
-                facts.kustomization = Some(kustomization(root));
+                facts.kustomization = Some(Box::new(kustomization(root)));
                 continue;
             }
             if let Some(object) = object(doc, root, &manifest) {
@@ -264,6 +264,9 @@ impl FileFacts {
                 facts.objects.push(object);
             }
         }
+        // Most files hold one object, and a growing vector of large facts starts at four:
+        // across a repository's files, the slack would be most of the index's memory.
+        facts.objects.shrink_to_fit();
         facts
     }
 }
@@ -272,9 +275,9 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
     let kind = manifest.kind?.to_string();
     let group = manifest.group().to_string();
     let extra = if group == FLUX_GROUP && kind == "Kustomization" {
-        Extra::Flux(flux(root))
+        Extra::Flux(Box::new(flux(root)))
     } else if group == ARGO_GROUP && (kind == "Application" || kind == "ApplicationSet") {
-        Extra::Argo(argo(root, kind == "ApplicationSet"))
+        Extra::Argo(Box::new(argo(root, kind == "ApplicationSet")))
     } else {
         Extra::None
     };

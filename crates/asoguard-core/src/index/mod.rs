@@ -216,7 +216,8 @@ pub struct Judgement {
 pub struct Index {
     /// Every indexed file.
     pub files: Vec<IndexedFile>,
-    by_path: HashMap<PathBuf, FileId>,
+    /// File ids by a hash of their path (keeping no second copy of every path).
+    by_path: HashMap<u64, Vec<FileId>>,
     namespaces: HashMap<(Option<usize>, String), (FileId, usize)>,
     /// Every context.
     pub contexts: Vec<Context>,
@@ -231,22 +232,24 @@ pub struct Index {
 
 impl Index {
     /// Index `files` (display path, absolute path, facts, line starts), render them and judge.
-    pub fn build(files: Vec<IndexedFile>, settings: &Settings) -> Self {
+    pub fn build(mut files: Vec<IndexedFile>, settings: &Settings) -> Self {
+        // Sorted by path, so ids are the same however the files were given.
+        files.sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
+        let mut by_path: HashMap<u64, Vec<FileId>> = HashMap::with_capacity(files.len());
+        for (id, file) in files.iter().enumerate() {
+            by_path.entry(path_key(&file.fs_path)).or_default().push(id);
+        }
         let mut index = Index {
-            by_path: files
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.fs_path.clone(), i))
-                .collect(),
+            by_path,
             files,
             root: settings.root.clone(),
             ..Index::default()
         };
         for (id, file) in index.files.iter().enumerate() {
-            let cluster = cluster_index(settings, &file.fs_path);
             for (i, object) in file.facts.objects.iter().enumerate() {
                 if object.group.is_empty() && object.kind == "Namespace" {
                     if let Some(name) = &object.name {
+                        let cluster = cluster_index(settings, &file.fs_path);
                         index
                             .namespaces
                             .entry((cluster, name.clone()))
@@ -283,7 +286,11 @@ impl Index {
 
     /// The id of the file at `fs_path`.
     pub fn file_id(&self, fs_path: &Path) -> Option<FileId> {
-        self.by_path.get(fs_path).copied()
+        self.by_path
+            .get(&path_key(fs_path))?
+            .iter()
+            .copied()
+            .find(|&id| self.files[id].fs_path == fs_path)
     }
 
     /// The object an instance is of.
@@ -410,6 +417,12 @@ impl Index {
             message,
         }
     }
+}
+
+/// The key of a path in [`Index::file_id`]'s table.
+fn path_key(path: &Path) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(path.as_os_str())
 }
 
 /// The cluster (index into `Settings::clusters`) of a file.

@@ -31,6 +31,8 @@ struct Renderer<'x> {
     built: HashMap<FileId, Vec<Rendered>>,
     /// Files used as patches: judged merged into their targets, never on their own.
     patch_files: HashSet<FileId>,
+    /// Directories holding indexed files, for ApplicationSet generator globs.
+    directories: std::cell::OnceCell<Vec<PathBuf>>,
 }
 
 /// Render every context of the index.
@@ -48,6 +50,7 @@ pub(super) fn render(index: &mut Index, settings: &Settings) {
         kustomization_of,
         built: HashMap::new(),
         patch_files: HashSet::new(),
+        directories: std::cell::OnceCell::new(),
     };
     renderer.run();
 }
@@ -212,6 +215,24 @@ impl Renderer<'_> {
         dir.starts_with(self.root()).then_some(dir)
     }
 
+    /// The directories (relative to the root, sorted) that hold indexed files, found once.
+    fn directories(&self) -> &[PathBuf] {
+        self.directories.get_or_init(|| {
+            let mut dirs: Vec<PathBuf> = self
+                .index
+                .files
+                .iter()
+                .filter_map(|f| f.fs_path.strip_prefix(self.root()).ok())
+                .flat_map(|rel| rel.ancestors().skip(1))
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .collect();
+            dirs.sort_by(|a, b| a.to_string_lossy().cmp(&b.to_string_lossy()));
+            dirs.dedup();
+            dirs
+        })
+    }
+
     /// Expand git-directory generator globs (`clusters/*`) against the repository's directories
     /// that hold indexed files; plain paths are kept.
     fn expand_globs(&self, paths: &[String]) -> Vec<String> {
@@ -228,23 +249,12 @@ impl Renderer<'_> {
                 continue;
             };
             let matcher = glob.compile_matcher();
-            let mut dirs: Vec<String> = self
-                .index
-                .files
-                .iter()
-                .filter_map(|f| f.fs_path.strip_prefix(self.root()).ok())
-                .flat_map(|rel| {
-                    rel.ancestors()
-                        .skip(1)
-                        .map(Path::to_path_buf)
-                        .collect::<Vec<_>>()
-                })
-                .filter(|d| !d.as_os_str().is_empty() && matcher.is_match(d))
-                .map(|d| d.to_string_lossy().into_owned())
-                .collect();
-            dirs.sort();
-            dirs.dedup();
-            out.extend(dirs);
+            out.extend(
+                self.directories()
+                    .iter()
+                    .filter(|d| matcher.is_match(d))
+                    .map(|d| d.to_string_lossy().into_owned()),
+            );
         }
         out
     }

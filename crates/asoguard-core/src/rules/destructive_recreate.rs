@@ -5,7 +5,7 @@ use super::{FileContext, Fixability, RuleMeta, Seen};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Fix};
 use crate::index::facts::{Extra, FLUX_FORCE};
-use crate::index::{FileId, FixPlan, Index, Judgement};
+use crate::index::{FileId, FixPlan, Index, Instance, Judgement};
 use crate::manifest::{ARGOCD_SYNC_OPTIONS, Manifest, Policy};
 use crate::rules::Rule;
 use crate::yaml::edit;
@@ -127,8 +127,18 @@ pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut
 }
 
 pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
+    // The ASO instances each context applies with `manage`, gathered once.
+    let mut managed: Vec<Vec<&Instance>> = vec![Vec::new(); index.contexts.len()];
+    for instance in &index.instances {
+        if index.object(instance).aso && index.effective(instance).0 == Policy::Manage {
+            managed[instance.context].push(instance);
+        }
+    }
     for (context_id, context) in index.contexts.iter().enumerate() {
         let Some(doc) = context.doc else { continue };
+        let Some(first) = managed[context_id].first() else {
+            continue;
+        };
         let Some(app) = index.files[context.file]
             .facts
             .objects
@@ -137,20 +147,8 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
         else {
             continue;
         };
-        let managed: Vec<_> = index
-            .instances
-            .iter()
-            .filter(|i| {
-                i.context == context_id
-                    && index.object(i).aso
-                    && index.effective(i).0 == Policy::Manage
-            })
-            .collect();
-        let Some(first) = managed.first() else {
-            continue;
-        };
         let seen = Seen::of(index, first);
-        let count = managed.len();
+        let count = managed[context_id].len();
         let (span, what, plan) = match &app.extra {
             Extra::Flux(flux) => match flux.force {
                 Some(span) => (

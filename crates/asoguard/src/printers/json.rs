@@ -1,36 +1,118 @@
 //! `--format json`: every finding with its position, object and fix, and a summary.
+//!
+//! The report is serialized straight from borrowed, typed records (no intermediate JSON value
+//! tree), so a report of many findings costs little more than its own text.
 
 use asoguard_core::Diagnostic;
 use asoguard_core::diagnostic::SuppressionKind;
 use asoguard_core::engine::{FileReport, RunReport};
 use asoguard_core::span::SourceFile;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::{Context, Counts};
 
+/// The whole document (version 1 of the shape).
+#[derive(Serialize)]
+struct Document<'r> {
+    version: u32,
+    tool: Tool,
+    findings: Vec<Finding<'r>>,
+    summary: Summary,
+    /// Only when there are some, so a run without suppressions keeps the exact v1 shape.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressed: Vec<Finding<'r>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    files: usize,
+    documents: usize,
+    findings: usize,
+    fixable: usize,
+    /// Only with CRDs given, so a run without them keeps the exact v1 shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_checked: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unchecked: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<usize>,
+}
+
+/// One finding.
+#[derive(Serialize)]
+struct Finding<'r> {
+    code: &'static str,
+    rule: &'static str,
+    severity: &'static str,
+    message: &'r str,
+    path: std::borrow::Cow<'r, str>,
+    start: Position,
+    end: Position,
+    object: Option<Object<'r>>,
+    fix: Option<FixOut<'r>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<SuppressionOut<'r>>,
+}
+
+#[derive(Serialize)]
+struct Position {
+    line: usize,
+    column: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Object<'r> {
+    api_version: Option<&'r str>,
+    kind: Option<&'r str>,
+    namespace: Option<&'r str>,
+    name: Option<&'r str>,
+}
+
+#[derive(Serialize)]
+struct FixOut<'r> {
+    applicability: &'static str,
+    title: &'r str,
+    edits: Vec<EditOut<'r>>,
+}
+
+#[derive(Serialize)]
+struct EditOut<'r> {
+    start: Position,
+    end: Position,
+    content: &'r str,
+}
+
+#[derive(Serialize)]
+struct SuppressionOut<'r> {
+    kind: &'static str,
+    justification: Option<&'r str>,
+}
+
 /// The report as one JSON document (version 1 of the shape).
 pub fn render(report: &RunReport, context: &Context) -> String {
-    let findings: Vec<Value> = sorted_findings(report)
+    let findings: Vec<Finding> = sorted_findings(report)
         .into_iter()
         .map(|(file, d)| finding(file, d))
         .collect();
-    let suppressed: Vec<Value> = sorted_suppressed(report)
+    let suppressed: Vec<Finding> = sorted_suppressed(report)
         .into_iter()
-        .map(|(file, d)| {
-            let mut value = finding(file, d);
-            if let (Some(s), Some(object)) = (&d.suppression, value.as_object_mut()) {
-                object.insert(
-                    "suppression".into(),
-                    json!({
-                        "kind": match s.kind {
-                            SuppressionKind::Comment => "comment",
-                            SuppressionKind::Annotation => "annotation",
-                        },
-                        "justification": s.justification,
-                    }),
-                );
-            }
-            value
+        .map(|(file, d)| Finding {
+            suppression: d.suppression.as_ref().map(|s| SuppressionOut {
+                kind: match s.kind {
+                    SuppressionKind::Comment => "comment",
+                    SuppressionKind::Annotation => "annotation",
+                },
+                justification: s.justification.as_deref(),
+            }),
+            ..finding(file, d)
         })
         .collect();
     let counts = Counts::of(report);
@@ -40,59 +122,61 @@ pub fn render(report: &RunReport, context: &Context) -> String {
         } else {
             0
         };
-    let mut document = json!({
-        "version": 1,
-        "tool": {"name": "asoguard", "version": env!("CARGO_PKG_VERSION")},
-        "findings": findings,
-        "summary": {
-            "files": report.files_checked,
-            "documents": report.documents,
-            "findings": counts.findings,
-            "fixable": fixable,
+    let document = Document {
+        version: 1,
+        tool: Tool {
+            name: "asoguard",
+            version: env!("CARGO_PKG_VERSION"),
         },
-    });
-    // Only with CRDs given, so a run without them keeps the exact v1 shape.
-    if let Some(schema) = report.schema {
-        document["summary"]["schemaChecked"] = json!(schema.checked);
-        document["summary"]["unchecked"] = json!(schema.unchecked);
-    }
-    // Only when there are some, so a run without suppressions keeps the exact v1 shape.
-    if !suppressed.is_empty() {
-        document["summary"]["suppressed"] = json!(suppressed.len());
-        document["suppressed"] = Value::Array(suppressed);
-    }
+        summary: Summary {
+            files: report.files_checked,
+            documents: report.documents,
+            findings: counts.findings,
+            fixable,
+            schema_checked: report.schema.map(|s| s.checked),
+            unchecked: report.schema.map(|s| s.unchecked),
+            suppressed: (!suppressed.is_empty()).then_some(suppressed.len()),
+        },
+        findings,
+        suppressed,
+    };
     let mut out = serde_json::to_string_pretty(&document).unwrap_or_default();
     out.push('\n');
     out
 }
 
 /// One finding as JSON.
-fn finding(file: &FileReport, d: &Diagnostic) -> Value {
+fn finding<'r>(file: &'r FileReport, d: &'r Diagnostic) -> Finding<'r> {
     let source = &file.source;
-    json!({
-        "code": d.rule.code(),
-        "rule": d.rule.name(),
-        "severity": d.severity.as_str(),
-        "message": d.message,
-        "path": file.path.to_string_lossy(),
-        "start": position(source, d.span.start),
-        "end": position(source, d.span.end),
-        "object": d.object.as_ref().map(|o| json!({
-            "apiVersion": o.api_version,
-            "kind": o.kind,
-            "namespace": o.namespace,
-            "name": o.name,
-        })),
-        "fix": d.fix.as_ref().map(|f| json!({
-            "applicability": f.applicability.as_str(),
-            "title": f.title,
-            "edits": f.edits.iter().map(|e| json!({
-                "start": position(source, e.span.start),
-                "end": position(source, e.span.end),
-                "content": e.content,
-            })).collect::<Vec<_>>(),
-        })),
-    })
+    Finding {
+        code: d.rule.code(),
+        rule: d.rule.name(),
+        severity: d.severity.as_str(),
+        message: &d.message,
+        path: file.path.to_string_lossy(),
+        start: position(source, d.span.start),
+        end: position(source, d.span.end),
+        object: d.object.as_ref().map(|o| Object {
+            api_version: o.api_version.as_deref(),
+            kind: o.kind.as_deref(),
+            namespace: o.namespace.as_deref(),
+            name: o.name.as_deref(),
+        }),
+        fix: d.fix.as_ref().map(|f| FixOut {
+            applicability: f.applicability.as_str(),
+            title: &f.title,
+            edits: f
+                .edits
+                .iter()
+                .map(|e| EditOut {
+                    start: position(source, e.span.start),
+                    end: position(source, e.span.end),
+                    content: &e.content,
+                })
+                .collect(),
+        }),
+        suppression: None,
+    }
 }
 
 /// Findings sorted by path, line, column, code.
@@ -120,7 +204,10 @@ fn sorted<'r>(
     all
 }
 
-fn position(source: &SourceFile, offset: usize) -> Value {
+fn position(source: &SourceFile, offset: usize) -> Position {
     let lc = source.line_col(offset);
-    json!({"line": lc.line, "column": lc.column})
+    Position {
+        line: lc.line,
+        column: lc.column,
+    }
 }
