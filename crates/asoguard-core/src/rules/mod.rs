@@ -332,29 +332,37 @@ impl<'i> Seen<'i> {
     }
 }
 
-/// Run every enabled cross-file rule over the rendered index, filing judgements.
+/// A cross-file rule's judge: reads the rendered index, adds its judgements to the list.
+type Judge = fn(&Index, &Settings, &mut Vec<(FileId, Judgement)>);
+
+/// Every cross-file rule, in the order their judgements are filed.
+const JUDGES: [(Rule, Judge); 6] = [
+    (Rule::SkipInActive, skip_in_active::judge),
+    (Rule::MissingDetachOnDelete, missing_detach_on_delete::judge),
+    (Rule::PassiveNotSkipped, passive_not_skipped::judge),
+    (Rule::ActiveActive, active_active::judge),
+    (Rule::DestructiveRecreate, |index, _, out| {
+        destructive_recreate::judge(index, out)
+    }),
+    (Rule::UnprotectedChildren, unprotected_children::judge),
+];
+
+/// Run every enabled cross-file rule over the rendered index, filing judgements. The rules
+/// read the index independently, so they run in parallel; their judgements are filed in
+/// [`JUDGES`] order, the same whatever the thread count.
 pub fn judge(index: &mut Index, settings: &Settings) {
-    let enabled = |rule: Rule| settings.severity(rule).is_some();
-    let mut out: Vec<(FileId, Judgement)> = Vec::new();
-    if enabled(Rule::SkipInActive) {
-        skip_in_active::judge(index, settings, &mut out);
-    }
-    if enabled(Rule::MissingDetachOnDelete) {
-        missing_detach_on_delete::judge(index, settings, &mut out);
-    }
-    if enabled(Rule::PassiveNotSkipped) {
-        passive_not_skipped::judge(index, settings, &mut out);
-    }
-    if enabled(Rule::ActiveActive) {
-        active_active::judge(index, settings, &mut out);
-    }
-    if enabled(Rule::DestructiveRecreate) {
-        destructive_recreate::judge(index, &mut out);
-    }
-    if enabled(Rule::UnprotectedChildren) {
-        unprotected_children::judge(index, settings, &mut out);
-    }
-    for (file, judgement) in out {
+    use rayon::prelude::*;
+    let shared: &Index = index;
+    let judged: Vec<Vec<(FileId, Judgement)>> = JUDGES
+        .par_iter()
+        .filter(|(rule, _)| settings.severity(*rule).is_some())
+        .map(|(_, judge)| {
+            let mut out = Vec::new();
+            judge(shared, settings, &mut out);
+            out
+        })
+        .collect();
+    for (file, judgement) in judged.into_iter().flatten() {
         index.file_judgement(file, judgement);
     }
 }
