@@ -156,20 +156,27 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings, options: RunOptions) 
 /// only the texts it checks; a file that cannot be read then (it vanished, it is unreadable)
 /// is an E001 naming it.
 pub fn check_targets(targets: Vec<Target>, settings: &Settings, options: RunOptions) -> RunReport {
-    let work = targets.into_iter().map(Working::unread).collect();
-    check_work(work, settings, options)
+    let pending = targets.into_iter().map(|target| (target, None)).collect();
+    check_work(pending, settings, options)
 }
 
 /// Lint already loaded inputs (files, or stdin under a given name). When the settings' root is
 /// a repository, the rest of it is indexed too, so cross-file facts (a Namespace's policy, the
 /// kustomization or Application that applies a file) are known when only some files are named.
 pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions) -> RunReport {
-    let work = inputs.into_iter().map(Working::loaded).collect();
-    check_work(work, settings, options)
+    let pending = inputs
+        .into_iter()
+        .map(|input| (input.target, Some(input.text)))
+        .collect();
+    check_work(pending, settings, options)
 }
 
-fn check_work(work: Vec<Working>, settings: &Settings, options: RunOptions) -> RunReport {
-    let named: HashSet<&PathBuf> = work.iter().map(|w| &w.target.fs_path).collect();
+/// A target, and its text when it was loaded before the run (otherwise the first pass reads
+/// it).
+type Pending = (Target, Option<Result<String, LoadError>>);
+
+fn check_work(pending: Vec<Pending>, settings: &Settings, options: RunOptions) -> RunReport {
+    let named: HashSet<&PathBuf> = pending.iter().map(|(target, _)| &target.fs_path).collect();
     let others: Vec<PathBuf> = if settings.repository {
         discover::yaml_files_under(&settings.root, settings)
             .into_iter()
@@ -196,7 +203,7 @@ fn check_work(work: Vec<Working>, settings: &Settings, options: RunOptions) -> R
         options,
         others,
     }
-    .run(work)
+    .run(pending)
 }
 
 /// What of a text is parsed: with the prefilter, only its relevant documents are built into
@@ -278,14 +285,15 @@ impl Working {
         }
     }
 
-    fn loaded(input: Input) -> Self {
-        let text = match input.text {
-            Ok(text) => Text::Loaded(SourceFile::new(input.target.display.clone(), text)),
-            Err(error) => Text::Failed(error),
+    fn new((target, text): Pending) -> Self {
+        let text = match text {
+            None => Text::Unread,
+            Some(Ok(text)) => Text::Loaded(SourceFile::new(target.display.clone(), text)),
+            Some(Err(error)) => Text::Failed(error),
         };
         Working {
             text,
-            ..Working::unread(input.target)
+            ..Working::unread(target)
         }
     }
 }
@@ -309,6 +317,27 @@ struct Scan {
     schema: Coverage,
 }
 
+/// What the first pass leaves: the targets still to check and their index entries, and the
+/// settled files (nothing in them to check) with their documents.
+#[derive(Default)]
+struct FirstPass {
+    work: Vec<Working>,
+    entries: Vec<IndexedFile>,
+    settled: Vec<IndexedFile>,
+    quiet_documents: usize,
+}
+
+impl FirstPass {
+    /// This pass, then `later`'s (rayon's reduce keeps the targets' order).
+    fn append(mut self, mut later: FirstPass) -> FirstPass {
+        self.work.append(&mut later.work);
+        self.entries.append(&mut later.entries);
+        self.settled.append(&mut later.settled);
+        self.quiet_documents += later.quiet_documents;
+        self
+    }
+}
+
 /// A target after the pass that parses it.
 enum Scanned {
     /// It could not be loaded.
@@ -320,34 +349,46 @@ enum Scanned {
 }
 
 impl Run<'_> {
-    fn run(&self, mut work: Vec<Working>) -> RunReport {
-        let files_checked = work.len();
-        let mut round = 0;
-        let outcomes = loop {
-            let outcomes = self.check_round(&mut work);
-            if self.options.fix == FixMode::Off {
-                break outcomes;
-            }
-            let changed: Vec<bool> = work
-                .par_iter_mut()
-                .zip(outcomes.par_iter())
-                .map(|(w, outcome)| self.fix_round(w, outcome))
-                .collect();
-            if !changed.contains(&true) {
-                break outcomes;
-            }
-            round += 1;
-            if round == MAX_FIX_ROUNDS {
-                for (w, c) in work.iter_mut().zip(&changed) {
-                    if *c {
-                        w.note = Some(format!(
-                            "fixes did not converge after {MAX_FIX_ROUNDS} rounds; the last result is kept (please report this)"
-                        ));
+    fn run(&self, pending: Vec<Pending>) -> RunReport {
+        let files_checked = pending.len();
+        // The first pass reads and parses every target. A file no rule can care about is
+        // settled there: its index entry never changes and nothing is reported in it, so only
+        // its entry and document count are kept, never a working state or an outcome.
+        let first = pending
+            .into_par_iter()
+            .fold(FirstPass::default, |mut pass, pending| {
+                let mut w = Working::new(pending);
+                match self.scan_working(&mut w) {
+                    (entry, Scanned::Quiet { documents }) => {
+                        pass.settled.extend(entry);
+                        pass.quiet_documents += documents;
+                    }
+                    (entry, scanned) => {
+                        w.scanned = scanned;
+                        pass.entries.extend(entry);
+                        pass.work.push(w);
                     }
                 }
-                break self.check_round(&mut work);
-            }
+                pass
+            })
+            .reduce(FirstPass::default, FirstPass::append);
+        let FirstPass {
+            mut work,
+            entries,
+            mut settled,
+            quiet_documents,
+        } = first;
+        settled.extend(self.others.iter().cloned());
+        // Without fixes there is one round: the settled entries go to its index uncopied.
+        let first_settled = if self.options.fix == FixMode::Off {
+            std::mem::take(&mut settled)
+        } else {
+            settled.clone()
         };
+        let mut outcomes = self.finish_round(&mut work, entries, first_settled);
+        if self.options.fix != FixMode::Off {
+            outcomes = self.fix_rounds(&mut work, &settled, outcomes);
+        }
         // Only files with something to say get a report (and keep their text); the others
         // are counted.
         let finished: Vec<(usize, Coverage, Option<FileReport>)> = work
@@ -364,7 +405,7 @@ impl Run<'_> {
                 (documents, schema, report)
             })
             .collect();
-        let documents = finished.iter().map(|(d, _, _)| d).sum();
+        let documents = quiet_documents + finished.iter().map(|(d, _, _)| d).sum::<usize>();
         let schema = self
             .settings
             .crds
@@ -391,11 +432,39 @@ impl Run<'_> {
         }
     }
 
+    /// Apply fixes in rounds, checking again after each, until nothing changes; the last
+    /// round's outcomes.
+    fn fix_rounds(
+        &self,
+        work: &mut [Working],
+        settled: &[IndexedFile],
+        mut outcomes: Vec<Outcome>,
+    ) -> Vec<Outcome> {
+        let mut changed = Vec::new();
+        for _ in 0..MAX_FIX_ROUNDS {
+            changed = work
+                .par_iter_mut()
+                .zip(outcomes.par_iter())
+                .map(|(w, outcome)| self.fix_round(w, outcome))
+                .collect();
+            if !changed.contains(&true) {
+                return outcomes;
+            }
+            outcomes = self.check_round(work, settled);
+        }
+        for (w, _) in work.iter_mut().zip(&changed).filter(|(_, c)| **c) {
+            w.note = Some(format!(
+                "fixes did not converge after {MAX_FIX_ROUNDS} rounds; the last result is kept (please report this)"
+            ));
+        }
+        outcomes
+    }
+
     /// Check every target's current text: parse each once (its facts and the findings that
-    /// need only it), index them with the rest of the repository, then finish each with what
-    /// the index says.
-    fn check_round(&self, work: &mut [Working]) -> Vec<Outcome> {
-        let mut files: Vec<IndexedFile> = work
+    /// need only it), index them with the settled files, then finish each with what the index
+    /// says.
+    fn check_round(&self, work: &mut [Working], settled: &[IndexedFile]) -> Vec<Outcome> {
+        let entries: Vec<IndexedFile> = work
             .par_iter_mut()
             .filter_map(|w| {
                 let (entry, scanned) = self.scan_working(w);
@@ -403,8 +472,18 @@ impl Run<'_> {
                 entry
             })
             .collect();
-        files.extend(self.others.iter().cloned());
-        let index = Index::build(files, self.settings);
+        self.finish_round(work, entries, settled.to_vec())
+    }
+
+    /// Index the targets' entries with the settled files, and finish every target's check.
+    fn finish_round(
+        &self,
+        work: &mut [Working],
+        mut entries: Vec<IndexedFile>,
+        settled: Vec<IndexedFile>,
+    ) -> Vec<Outcome> {
+        entries.extend(settled);
+        let index = Index::build(entries, self.settings);
         work.par_iter_mut()
             .map(|w| {
                 let scanned = std::mem::replace(&mut w.scanned, Scanned::Unreadable);
@@ -741,10 +820,7 @@ impl Run<'_> {
 
     /// Check a file on its own (after a failed write), with the other files as last indexed.
     fn recheck(&self, source: &SourceFile, target: &Target) -> Outcome {
-        let mut w = Working::loaded(Input {
-            target: target.clone(),
-            text: Ok(source.text.clone()),
-        });
+        let mut w = Working::new((target.clone(), Some(Ok(source.text.clone()))));
         let (entry, scanned) = self.scan_working(&mut w);
         let mut files = self.others.clone();
         files.extend(entry);

@@ -56,9 +56,10 @@ pub struct LineCol {
 }
 
 /// Start offsets of every line, so a position is found by binary search, never by a scan.
+/// Shared, not copied, when cloned: a file's checker and the cross-file index use the same one.
 #[derive(Clone, Debug, Default)]
 pub struct LineIndex {
-    line_starts: Vec<usize>,
+    line_starts: std::sync::Arc<[usize]>,
 }
 
 impl LineIndex {
@@ -69,7 +70,9 @@ impl LineIndex {
         let mut line_starts = Vec::with_capacity(lines + 1);
         line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        LineIndex { line_starts }
+        LineIndex {
+            line_starts: line_starts.into(),
+        }
     }
 
     /// The 0-based line that holds byte `offset`.

@@ -81,97 +81,56 @@ ASO FAQ ("avoid the ArgoCD sync option Replace=true"); gitops-engine
 };
 
 /// The check of an ASO object's own annotation; whether the document is an ArgoCD
-/// Application or ApplicationSet, checked by [`check_app`] once the index tells what
-/// it applies.
+/// Application or ApplicationSet syncing with `Replace=true`, judged by [`check_app`] once the
+/// index tells what it applies.
 pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) -> bool {
     if manifest.is_aso() {
         check_annotation(cx, manifest, out);
     }
-    manifest.group() == ARGO_GROUP
-        && matches!(manifest.kind, Some("Application" | "ApplicationSet"))
+    app_spec(manifest).and_then(replace_option).is_some()
 }
 
-/// An ArgoCD Application's or ApplicationSet's sync options, judged by what it applies.
+/// The spec that holds an Application's sync policy (an ApplicationSet's template's).
+fn app_spec<'d, 'a>(manifest: &Manifest<'d, 'a>) -> Option<&'d Node<'a>> {
+    if manifest.group() != ARGO_GROUP {
+        return None;
+    }
+    match manifest.kind {
+        Some("Application") => manifest.root.get("spec"),
+        Some("ApplicationSet") => manifest.root.get_path(&["spec", "template", "spec"]),
+        _ => None,
+    }
+}
+
+/// The `Replace=true` item of a spec's `syncPolicy.syncOptions`: the sync policy, the options
+/// and the item's index.
+fn replace_option<'n, 'a>(spec: &'n Node<'a>) -> Option<(&'n Node<'a>, &'n Node<'a>, usize)> {
+    let sync_policy = spec.get("syncPolicy")?;
+    let options = sync_policy.get("syncOptions")?;
+    let index = options
+        .items()?
+        .iter()
+        .position(|i| i.as_str() == Some(REPLACE))?;
+    Some((sync_policy, options, index))
+}
+
+/// An ArgoCD Application's or ApplicationSet's `Replace=true`, judged by what it applies.
 pub(super) fn check_app(
     cx: &FileContext,
     doc: usize,
     manifest: &Manifest,
     out: &mut Vec<Diagnostic>,
 ) {
-    if manifest.group() == ARGO_GROUP {
-        let reach = cx
-            .index
-            .zip(cx.file)
-            .and_then(|(index, f)| index.app_reach(f, doc))
-            .cloned();
-        let reach = reach.unwrap_or(Reach::Unresolved("(not indexed)".into()));
-        match manifest.kind {
-            Some("Application") => {
-                check_application(cx, manifest, manifest.root.get("spec"), reach, out)
-            }
-            Some("ApplicationSet") => check_application(
-                cx,
-                manifest,
-                manifest.root.get_path(&["spec", "template", "spec"]),
-                reach,
-                out,
-            ),
-            _ => {}
-        }
-    }
-}
-
-fn check_annotation(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
-    let Some(entry) = manifest.annotation(ARGOCD_SYNC_OPTIONS) else {
+    let Some((sync_policy, options, index)) = app_spec(manifest).and_then(replace_option) else {
         return;
     };
-    if !entry
-        .value
-        .as_str()
-        .is_some_and(|v| v.split(',').any(|i| i.trim() == REPLACE))
-    {
-        return;
-    }
-    let edits =
-        edit::remove_annotation_item(&cx.source.text, manifest.root, ARGOCD_SYNC_OPTIONS, REPLACE);
-    out.push(
-        Diagnostic::new(
-            Rule::ArgocdReplace,
-            entry.value.span,
-            format!(
-                "{} `{}` has ArgoCD sync option `Replace=true`, which strips the finalizer and annotations ASO adds",
-                manifest.kind.unwrap_or("resource"),
-                manifest.name_str().unwrap_or("?")
-            ),
-        )
-        .with_help("remove `Replace=true`; ArgoCD's default apply keeps ASO's fields")
-        .with_fix(edits.map(|e| Fix::safe("Remove `Replace=true`", e)))
-        .with_object(manifest),
-    );
-}
-
-fn check_application(
-    cx: &FileContext,
-    manifest: &Manifest,
-    spec: Option<&Node>,
-    reach: Reach,
-    out: &mut Vec<Diagnostic>,
-) {
-    let Some(spec) = spec else {
-        return;
-    };
-    let Some(sync_policy) = spec.get("syncPolicy") else {
-        return;
-    };
-    let Some(options) = sync_policy.get("syncOptions") else {
-        return;
-    };
-    let Some(items) = options.items() else {
-        return;
-    };
-    let Some(index) = items.iter().position(|i| i.as_str() == Some(REPLACE)) else {
-        return;
-    };
+    let reach = cx
+        .index
+        .zip(cx.file)
+        .and_then(|(index, f)| index.app_reach(f, doc))
+        .cloned()
+        .unwrap_or(Reach::Unresolved("(not indexed)".into()));
+    let items = options.items().unwrap_or_default();
     let item = &items[index];
     let kind = manifest.kind.unwrap_or("Application");
     let name = manifest.name_str().unwrap_or("?");
@@ -213,4 +172,33 @@ fn check_application(
         diagnostic = diagnostic.with_severity(Severity::Warning);
     }
     out.push(diagnostic);
+}
+
+fn check_annotation(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+    let Some(entry) = manifest.annotation(ARGOCD_SYNC_OPTIONS) else {
+        return;
+    };
+    if !entry
+        .value
+        .as_str()
+        .is_some_and(|v| v.split(',').any(|i| i.trim() == REPLACE))
+    {
+        return;
+    }
+    let edits =
+        edit::remove_annotation_item(&cx.source.text, manifest.root, ARGOCD_SYNC_OPTIONS, REPLACE);
+    out.push(
+        Diagnostic::new(
+            Rule::ArgocdReplace,
+            entry.value.span,
+            format!(
+                "{} `{}` has ArgoCD sync option `Replace=true`, which strips the finalizer and annotations ASO adds",
+                manifest.kind.unwrap_or("resource"),
+                manifest.name_str().unwrap_or("?")
+            ),
+        )
+        .with_help("remove `Replace=true`; ArgoCD's default apply keeps ASO's fields")
+        .with_fix(edits.map(|e| Fix::safe("Remove `Replace=true`", e)))
+        .with_object(manifest),
+    );
 }

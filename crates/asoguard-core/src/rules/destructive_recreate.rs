@@ -8,7 +8,7 @@ use crate::index::facts::{Extra, FLUX_FORCE};
 use crate::index::{FileId, FixPlan, Index, Instance, Judgement};
 use crate::manifest::{ARGOCD_SYNC_OPTIONS, Manifest, Policy};
 use crate::rules::Rule;
-use crate::yaml::edit;
+use crate::yaml::{Entry, edit};
 
 const FORCE: &str = "Force=true";
 
@@ -71,9 +71,27 @@ fn managed(cx: &FileContext, doc: usize) -> bool {
 /// Whether the object carries a force option this rule judges (with the index, since only
 /// objects applied with `manage` are at risk).
 pub(super) fn applies(manifest: &Manifest) -> bool {
-    manifest.is_aso()
-        && (manifest.annotation(ARGOCD_SYNC_OPTIONS).is_some()
-            || manifest.annotation(FLUX_FORCE).is_some())
+    manifest.is_aso() && (argocd_force(manifest).is_some() || flux_force(manifest).is_some())
+}
+
+/// The ArgoCD sync-options annotation, when it holds `Force=true`.
+fn argocd_force<'d, 'a>(manifest: &Manifest<'d, 'a>) -> Option<&'d Entry<'a>> {
+    manifest.annotation(ARGOCD_SYNC_OPTIONS).filter(|entry| {
+        entry
+            .value
+            .as_str()
+            .is_some_and(|v| v.split(',').any(|i| i.trim() == FORCE))
+    })
+}
+
+/// The Flux force annotation, when it is `enabled`.
+fn flux_force<'d, 'a>(manifest: &Manifest<'d, 'a>) -> Option<&'d Entry<'a>> {
+    manifest.annotation(FLUX_FORCE).filter(|entry| {
+        entry
+            .value
+            .as_str()
+            .is_some_and(|v| v.eq_ignore_ascii_case("enabled"))
+    })
 }
 
 pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
@@ -86,43 +104,30 @@ pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut
         manifest.kind.unwrap_or("resource"),
         manifest.name_str().unwrap_or("?")
     );
-    if let Some(entry) = manifest.annotation(ARGOCD_SYNC_OPTIONS) {
-        if entry
-            .value
-            .as_str()
-            .is_some_and(|v| v.split(',').any(|i| i.trim() == FORCE))
-        {
-            let edits =
-                edit::remove_annotation_item(text, manifest.root, ARGOCD_SYNC_OPTIONS, FORCE);
-            out.push(
-                Diagnostic::new(
-                    Rule::DestructiveRecreate,
-                    entry.value.span,
-                    format!("{label} has ArgoCD sync option `Force=true` and reconcile-policy `manage`: a forced recreate deletes the Azure resource"),
-                )
-                .with_help("remove `Force=true`, or protect the resource with `detach-on-delete`")
-                .with_fix(edits.map(|e| Fix::unsafe_("Remove `Force=true`", e)))
-                .with_object(manifest),
-            );
-        }
+    if let Some(entry) = argocd_force(manifest) {
+        let edits = edit::remove_annotation_item(text, manifest.root, ARGOCD_SYNC_OPTIONS, FORCE);
+        out.push(
+            Diagnostic::new(
+                Rule::DestructiveRecreate,
+                entry.value.span,
+                format!("{label} has ArgoCD sync option `Force=true` and reconcile-policy `manage`: a forced recreate deletes the Azure resource"),
+            )
+            .with_help("remove `Force=true`, or protect the resource with `detach-on-delete`")
+            .with_fix(edits.map(|e| Fix::unsafe_("Remove `Force=true`", e)))
+            .with_object(manifest),
+        );
     }
-    if let Some(entry) = manifest.annotation(FLUX_FORCE) {
-        if entry
-            .value
-            .as_str()
-            .is_some_and(|v| v.eq_ignore_ascii_case("enabled"))
-        {
-            out.push(
-                Diagnostic::new(
-                    Rule::DestructiveRecreate,
-                    entry.key.span.cover(entry.value.span),
-                    format!("{label} has `{FLUX_FORCE}: enabled` and reconcile-policy `manage`: Flux recreates it on an immutable change, deleting the Azure resource"),
-                )
-                .with_help("remove the annotation, or protect the resource with `detach-on-delete`")
-                .with_fix(edit::remove_annotation(text, manifest.root, FLUX_FORCE).map(|e| Fix::unsafe_("Remove the force annotation", e)))
-                .with_object(manifest),
-            );
-        }
+    if let Some(entry) = flux_force(manifest) {
+        out.push(
+            Diagnostic::new(
+                Rule::DestructiveRecreate,
+                entry.key.span.cover(entry.value.span),
+                format!("{label} has `{FLUX_FORCE}: enabled` and reconcile-policy `manage`: Flux recreates it on an immutable change, deleting the Azure resource"),
+            )
+            .with_help("remove the annotation, or protect the resource with `detach-on-delete`")
+            .with_fix(edit::remove_annotation(text, manifest.root, FLUX_FORCE).map(|e| Fix::unsafe_("Remove the force annotation", e)))
+            .with_object(manifest),
+        );
     }
 }
 
