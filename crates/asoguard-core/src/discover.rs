@@ -158,6 +158,8 @@ pub enum LoadError {
     NotUtf8(usize),
     /// Holds a NUL byte at this offset: a binary file.
     Binary(usize),
+    /// Read again to report it, it is no longer the text that was checked.
+    Changed,
 }
 
 impl std::fmt::Display for LoadError {
@@ -174,6 +176,10 @@ impl std::fmt::Display for LoadError {
                     "the file is not valid UTF-8 (first bad byte at offset {offset})"
                 )
             }
+            LoadError::Changed => write!(
+                f,
+                "the file changed while asoguard was checking it; run asoguard again"
+            ),
             LoadError::Binary(offset) => {
                 write!(
                     f,
@@ -195,8 +201,16 @@ fn io_message(e: &std::io::Error) -> String {
 /// Read `path` as UTF-8 text, refusing files over `max_size` bytes, binary files and invalid
 /// UTF-8. The BOM and line endings are kept as they are.
 pub fn read_text(path: &Path, max_size: u64) -> Result<String, LoadError> {
+    read_file(path, max_size).map(|(text, _)| text)
+}
+
+/// [`read_text`], and whether the file is a regular file (one that can be read again; a pipe
+/// cannot).
+pub fn read_file(path: &Path, max_size: u64) -> Result<(String, bool), LoadError> {
     let file = fs::File::open(path).map_err(|e| LoadError::Io(io_message(&e)))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let metadata = file.metadata().ok();
+    let regular = metadata.as_ref().is_some_and(fs::Metadata::is_file);
+    let size = metadata.map_or(0, |m| m.len());
     if size > max_size {
         return Err(LoadError::TooLarge(size, max_size));
     }
@@ -208,7 +222,7 @@ pub fn read_text(path: &Path, max_size: u64) -> Result<String, LoadError> {
     if bytes.len() as u64 > max_size {
         return Err(LoadError::TooLarge(bytes.len() as u64, max_size));
     }
-    text_from_bytes(bytes)
+    text_from_bytes(bytes).map(|text| (text, regular))
 }
 
 /// Turn bytes into text, refusing binary content and invalid UTF-8.

@@ -247,6 +247,8 @@ struct Run<'x> {
 struct Working {
     target: Target,
     text: Text,
+    /// Its text was read by the run from a regular file, so it can be read again.
+    rereadable: bool,
     /// What this round's pass found, until the index is built.
     scanned: Scanned,
     /// The text as loaded, once a fix changed it.
@@ -269,6 +271,19 @@ enum Text {
     Quiet { documents: usize },
     /// The current text, fixes applied, with its lines.
     Loaded(SourceFile),
+    /// Checked in a run without fixes, and let go: read again only if its report needs the
+    /// text, and then only if it is still the text that was checked.
+    OnDisk {
+        /// Its length and hash when it was checked.
+        len: usize,
+        hash: u64,
+    },
+}
+
+/// The hash that tells whether a file read again is the one checked.
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(text)
 }
 
 impl Working {
@@ -276,6 +291,7 @@ impl Working {
         Working {
             target,
             text: Text::Unread,
+            rereadable: false,
             scanned: Scanned::Unreadable,
             original: None,
             fixed: 0,
@@ -335,6 +351,17 @@ impl FirstPass {
         self.settled.append(&mut later.settled);
         self.quiet_documents += later.quiet_documents;
         self
+    }
+}
+
+impl Scan {
+    /// Whether nothing of the file needs its text again: no finding, no check left for the
+    /// index, no suppression, nothing skipped.
+    fn is_silent(&self) -> bool {
+        self.diagnostics.is_empty()
+            && self.needs.is_empty()
+            && self.directives.is_empty()
+            && self.skipped.is_none()
     }
 }
 
@@ -509,12 +536,13 @@ impl Run<'_> {
         };
         let fs_path = &w.target.fs_path;
         let (source, relevance) = match std::mem::replace(&mut w.text, Text::Unread) {
-            Text::Unread => match discover::read_text(fs_path, self.settings.max_file_size) {
+            Text::Unread => match discover::read_file(fs_path, self.settings.max_file_size) {
                 Err(error) => {
                     w.text = Text::Failed(error);
                     return (None, Scanned::Unreadable);
                 }
-                Ok(text) => {
+                Ok((text, regular)) => {
+                    w.rereadable = regular;
                     let relevance = Relevance::of(fs_path, &text);
                     if self.is_quiet(&relevance, &text, fs_path) {
                         let documents = relevance::count_documents(&text);
@@ -537,7 +565,7 @@ impl Run<'_> {
                 }
                 (source, relevance)
             }
-            other @ (Text::Failed(_) | Text::Quiet { .. }) => {
+            other @ (Text::Failed(_) | Text::Quiet { .. } | Text::OnDisk { .. }) => {
                 w.text = other;
                 return match &w.text {
                     Text::Quiet { documents } => quiet(*documents),
@@ -547,7 +575,17 @@ impl Run<'_> {
         };
         let (facts, scan) = self.scan(&source, fs_path, relevance);
         let indexed = entry(facts, source.lines.clone());
-        w.text = Text::Loaded(source);
+        // Without fixes, a file read from disk with nothing to report so far is not held until
+        // the index is built: most have nothing to report at all, and the few that a cross-file
+        // judgement lands on are read again.
+        w.text = if self.options.fix == FixMode::Off && w.rereadable && scan.is_silent() {
+            Text::OnDisk {
+                len: source.text.len(),
+                hash: text_hash(&source.text),
+            }
+        } else {
+            Text::Loaded(source)
+        };
         (Some(indexed), Scanned::Checked(Box::new(scan)))
     }
 
@@ -825,18 +863,40 @@ impl Run<'_> {
         let mut files = self.others.clone();
         files.extend(entry);
         let index = Index::build(files, self.settings);
-        self.outcome(&w, scanned, &index)
+        self.outcome(&mut w, scanned, &index)
     }
 
     /// A target's outcome once the index is built.
-    fn outcome(&self, w: &Working, scanned: Scanned, index: &Index) -> Outcome {
-        match (&w.text, scanned) {
-            (Text::Failed(error), _) => Outcome::unreadable(self.settings, &w.target, error),
-            (_, Scanned::Quiet { documents }) => Outcome::quiet(documents),
-            (Text::Loaded(source), Scanned::Checked(scan)) => {
-                let file = index.file_id(&w.target.fs_path);
-                self.complete(source, *scan, file, index, &w.target.fs_path)
+    fn outcome(&self, w: &mut Working, scanned: Scanned, index: &Index) -> Outcome {
+        let Scanned::Checked(scan) = scanned else {
+            return match (&w.text, scanned) {
+                (Text::Failed(error), _) => Outcome::unreadable(self.settings, &w.target, error),
+                (_, Scanned::Quiet { documents }) => Outcome::quiet(documents),
+                _ => Outcome::quiet(0),
+            };
+        };
+        let file = index.file_id(&w.target.fs_path);
+        if let Text::OnDisk { len, hash } = w.text {
+            let has_more =
+                file.is_some_and(|f| !index.judgements(f).is_empty() || !index.notes(f).is_empty());
+            if !has_more && scan.is_silent() {
+                return Outcome {
+                    documents: scan.doc_spans.len(),
+                    schema: scan.schema,
+                    ..Outcome::quiet(0)
+                };
             }
+            w.text = match discover::read_text(&w.target.fs_path, self.settings.max_file_size) {
+                Ok(text) if text.len() == len && text_hash(&text) == hash => {
+                    Text::Loaded(SourceFile::new(w.target.display.clone(), text))
+                }
+                Ok(_) => Text::Failed(LoadError::Changed),
+                Err(error) => Text::Failed(error),
+            };
+        }
+        match &w.text {
+            Text::Loaded(source) => self.complete(source, *scan, file, index, &w.target.fs_path),
+            Text::Failed(error) => Outcome::unreadable(self.settings, &w.target, error),
             _ => Outcome::quiet(0),
         }
     }

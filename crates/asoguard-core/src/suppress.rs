@@ -62,6 +62,11 @@ fn suppressible(rule: Rule) -> bool {
 pub struct Directives(Vec<Directive>);
 
 impl Directives {
+    /// Whether the file has no suppression.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The suppression comments and annotations of a parsed file.
     pub fn of(source: &SourceFile, stream: &Stream) -> Self {
         let mut directives = comment_directives(source, stream);
