@@ -24,7 +24,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use memchr::memmem::Finder;
+use aho_corasick::{AhoCorasick, MatchKind};
 
 /// Text that marks a segment relevant: (pattern, whether it may make the file an index source).
 pub const MARKERS: &[(&str, bool)] = &[
@@ -48,17 +48,22 @@ pub const MARKERS: &[(&str, bool)] = &[
 /// that starts on the next segment's `---` line, so it makes that segment relevant too.
 const ASOGUARD_MARKER: usize = 2;
 
-fn finders() -> &'static [Finder<'static>] {
-    static FINDERS: OnceLock<Vec<Finder<'static>>> = OnceLock::new();
-    FINDERS.get_or_init(|| MARKERS.iter().map(|(p, _)| Finder::new(p)).collect())
+/// Every marker, searched for at once. No marker overlaps another (a test checks it), so the
+/// non-overlapping leftmost matches find each marker wherever it occurs.
+fn markers() -> &'static AhoCorasick {
+    static MARKERS_AC: OnceLock<AhoCorasick> = OnceLock::new();
+    MARKERS_AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(MARKERS.iter().map(|(p, _)| p))
+            .expect("the markers are plain strings")
+    })
 }
 
-/// Mark `segment` with every marker found in `text`.
-fn search(text: &str, mut mark: impl FnMut(usize)) {
-    for (pattern, finder) in finders().iter().enumerate() {
-        if finder.find(text.as_bytes()).is_some() {
-            mark(pattern);
-        }
+/// Call `mark(pattern, offset)` for every marker occurrence in `text`.
+fn search(text: &str, mut mark: impl FnMut(usize, usize)) {
+    for found in markers().find_iter(text) {
+        mark(found.pattern().as_usize(), found.start());
     }
 }
 
@@ -105,19 +110,24 @@ impl Relevance {
         let mut relevant = vec![false; boundaries.len() + 1];
         let mut asoguard = vec![false; boundaries.len() + 1];
         let mut source = false;
-        let mut start = 0;
-        for (segment, end) in boundaries.iter().copied().chain([text.len()]).enumerate() {
-            let piece = &text[start..end];
-            let mut mark = |pattern: usize| {
-                relevant[segment] = true;
-                source |= MARKERS[pattern].1;
-                asoguard[segment] |= pattern == ASOGUARD_MARKER;
-            };
-            search(piece, &mut mark);
-            if memchr::memchr(b'\\', piece.as_bytes()).is_some() {
-                search(&decode_escapes(piece), &mut mark);
+        let mut mark = |segment: usize, pattern: usize| {
+            relevant[segment] = true;
+            source |= MARKERS[pattern].1;
+            asoguard[segment] |= pattern == ASOGUARD_MARKER;
+        };
+        // One pass over the text; no marker holds a line break, so each lies in one segment.
+        search(text, |pattern, at| {
+            mark(boundaries.partition_point(|&b| b <= at), pattern)
+        });
+        if memchr::memchr(b'\\', text.as_bytes()).is_some() {
+            let mut start = 0;
+            for (segment, end) in boundaries.iter().copied().chain([text.len()]).enumerate() {
+                let piece = &text[start..end];
+                if memchr::memchr(b'\\', piece.as_bytes()).is_some() {
+                    search(&decode_escapes(piece), |pattern, _| mark(segment, pattern));
+                }
+                start = end;
             }
-            start = end;
         }
         for i in 1..relevant.len() {
             relevant[i] |= asoguard[i - 1];
@@ -291,6 +301,21 @@ pub fn count_documents(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass search finds every marker only if no marker overlaps another: none holds
+    /// another, and no marker's end is another's start.
+    #[test]
+    fn markers_do_not_overlap() {
+        for (a, _) in MARKERS {
+            for (b, _) in MARKERS.iter().filter(|(b, _)| b != a) {
+                assert!(!a.contains(b), "{a} holds {b}");
+                for k in 1..a.len().min(b.len()) {
+                    assert_ne!(&a[a.len() - k..], &b[..k], "{a} ends as {b} starts");
+                }
+            }
+            assert!(!a.contains('\n'));
+        }
+    }
 
     #[test]
     fn counts_documents_as_the_parser_does() {

@@ -2,6 +2,7 @@
 //! sources and plain files, into contexts and instances whose annotations keep their origin.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::facts::{Extra, Patch, PatchEffect, Target};
@@ -26,7 +27,9 @@ struct Renderer<'x> {
     index: &'x mut Index,
     settings: &'x Settings,
     /// Kustomization file of each directory that has one.
-    kustomization_of: HashMap<PathBuf, FileId>,
+    /// Keyed by the directory's normalized path as bytes: hashing a `Path` walks its
+    /// components, which dominated rendering on large trees.
+    kustomization_of: HashMap<OsString, FileId>,
     /// Builds already done, by kustomization file.
     built: HashMap<FileId, Vec<Rendered>>,
     /// Files used as patches: judged merged into their targets, never on their own.
@@ -42,7 +45,7 @@ pub(super) fn render(index: &mut Index, settings: &Settings) {
         .iter()
         .enumerate()
         .filter(|(_, f)| f.facts.kustomization.is_some())
-        .filter_map(|(i, f)| Some((f.fs_path.parent()?.to_path_buf(), i)))
+        .filter_map(|(i, f)| Some((f.fs_path.parent()?.as_os_str().to_owned(), i)))
         .collect();
     let mut renderer = Renderer {
         index,
@@ -70,7 +73,10 @@ impl Renderer<'_> {
                 .map(Path::to_path_buf)
                 .unwrap_or_default();
             for r in k.resources.iter().chain(&k.components) {
-                if let Some(&target) = self.kustomization_of.get(&normalize(&dir.join(&r.text))) {
+                if let Some(&target) = self
+                    .kustomization_of
+                    .get(normalize(&dir.join(&r.text)).as_os_str())
+                {
                     if target != id {
                         referenced.insert(target);
                     }
@@ -98,7 +104,7 @@ impl Renderer<'_> {
                 rendered_by_apps.insert(r.file);
             }
             for dir in self.app_dirs(file, object) {
-                if let Some(&k) = self.kustomization_of.get(&dir) {
+                if let Some(&k) = self.kustomization_of.get(dir.as_os_str()) {
                     referenced.insert(k);
                 }
             }
@@ -335,10 +341,9 @@ impl Renderer<'_> {
                         continue;
                     }
                     for path in paths {
-                        match self
-                            .resolve_dir(&path)
-                            .filter(|d| d.is_dir() || self.kustomization_of.contains_key(d))
-                        {
+                        match self.resolve_dir(&path).filter(|d| {
+                            d.is_dir() || self.kustomization_of.contains_key(d.as_os_str())
+                        }) {
                             None => unresolved = unresolved.or(Some(path.clone())),
                             Some(dir) => {
                                 let mut rendered = self.render_dir(&dir, source.recurse);
@@ -376,16 +381,17 @@ impl Renderer<'_> {
     /// `recurse`, those below it, where a directory with a kustomization is built as one unit,
     /// as Flux's generated kustomization and ArgoCD's directory source do).
     fn render_dir(&mut self, dir: &Path, recurse: bool) -> Vec<Rendered> {
-        if let Some(&k) = self.kustomization_of.get(dir) {
+        if let Some(&k) = self.kustomization_of.get(dir.as_os_str()) {
             return self.build(k, &mut Vec::new());
         }
         let mut units: Vec<FileId> = Vec::new();
         let mut out = Vec::new();
-        let files: Vec<FileId> = (0..self.index.files.len())
-            .filter(|&id| {
-                let path = &self.index.files[id].fs_path;
-                path.starts_with(dir) && (recurse || path.parent() == Some(dir))
-            })
+        // Files are sorted by path component by component, so those under `dir` are one run.
+        let files = &self.index.files;
+        let first = files.partition_point(|f| f.fs_path.as_path() < dir);
+        let files: Vec<FileId> = (first..files.len())
+            .take_while(|&id| files[id].fs_path.starts_with(dir))
+            .filter(|&id| recurse || files[id].fs_path.parent() == Some(dir))
             .collect();
         for id in files {
             let path = self.index.files[id].fs_path.clone();
@@ -394,7 +400,7 @@ impl Renderer<'_> {
                 .ancestors()
                 .skip(1)
                 .take_while(|a| a.starts_with(dir) && *a != dir)
-                .filter_map(|a| self.kustomization_of.get(a).copied())
+                .filter_map(|a| self.kustomization_of.get(a.as_os_str()).copied())
                 .last();
             match unit {
                 Some(k) if !units.contains(&k) => units.push(k),
@@ -527,7 +533,7 @@ impl Renderer<'_> {
             self.index.file_judgement(k, judgement);
             return Vec::new();
         }
-        if let Some(&sub) = self.kustomization_of.get(&path) {
+        if let Some(&sub) = self.kustomization_of.get(path.as_os_str()) {
             return self.build(sub, stack);
         }
         if let Some(file) = self.index.file_id(&path) {
