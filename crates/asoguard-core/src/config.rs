@@ -693,7 +693,10 @@ impl Settings {
 
     /// Whether `group/kind` is a critical kind.
     pub fn is_critical(&self, group: &str, kind: &str) -> bool {
-        self.critical.contains(&GroupKind::new(group, kind))
+        // A few dozen kinds: comparing in place beats building a key to hash on every call.
+        self.critical
+            .iter()
+            .any(|gk| gk.kind == kind && gk.group == group)
     }
 
     /// The severity `rule` reports at, `None` when it does not run.

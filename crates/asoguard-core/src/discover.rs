@@ -215,8 +215,16 @@ pub fn read_file(path: &Path, max_size: u64) -> Result<(String, bool), LoadError
         return Err(LoadError::TooLarge(size, max_size));
     }
     let mut bytes = Vec::with_capacity(size as usize);
-    // Read at most one byte over the limit, in case the file grew since its size was read.
-    file.take(max_size + 1)
+    // A regular file is read up to the size it had when opened: one read, where reading on to
+    // see the end would cost a second system call per file (what is appended meanwhile is
+    // not read). Anything else (a pipe, a size the system does not know) is read to its end,
+    // at most one byte over the limit.
+    let limit = if regular && size > 0 {
+        size
+    } else {
+        max_size + 1
+    };
+    file.take(limit)
         .read_to_end(&mut bytes)
         .map_err(|e| LoadError::Io(io_message(&e)))?;
     if bytes.len() as u64 > max_size {
