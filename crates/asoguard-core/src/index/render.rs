@@ -341,8 +341,9 @@ impl Renderer<'_> {
                         continue;
                     }
                     for path in paths {
+                        // The directory of a kustomization exists: no need to ask the disk.
                         match self.resolve_dir(&path).filter(|d| {
-                            d.is_dir() || self.kustomization_of.contains_key(d.as_os_str())
+                            self.kustomization_of.contains_key(d.as_os_str()) || d.is_dir()
                         }) {
                             None => unresolved = unresolved.or(Some(path.clone())),
                             Some(dir) => {
