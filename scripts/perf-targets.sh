@@ -25,7 +25,7 @@ bin=./target/release/asoguard
 mkdir -p "$root"
 [[ -d "$root/mixed50" ]] || ./target/release/examples/gen-corpus "$root/mixed50" 50 >/dev/null
 [[ -d "$root/aso20" ]] || ./target/release/examples/gen-corpus "$root/aso20" 20 --all-aso >/dev/null
-[[ -f "$root/many.yaml" ]] || python3 -c 'print("---\n".join(f"apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg{i}\nspec:\n  location: westeurope" for i in range(10000)))' >"$root/many.yaml"
+[[ -f "$root/many.yaml" ]] || python3 -c 'print("\n---\n".join(f"apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg{i}\nspec:\n  location: westeurope" for i in range(10000)))' >"$root/many.yaml"
 
 # measure LABEL THREADS COMMAND...: one table row, the medians of $runs runs.
 measure() {

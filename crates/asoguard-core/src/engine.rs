@@ -1093,3 +1093,60 @@ fn leveled(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    const GROUP: &str = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg\nspec:\n  location: westeurope\n";
+
+    /// A file with nothing to report after its parse is let go, and read again only when a
+    /// judgement lands on it; if it changed in between, its report is an E001 saying so, never
+    /// findings at positions that no longer hold.
+    #[test]
+    fn a_file_changed_before_its_report_is_an_e001() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("rg.yaml");
+        std::fs::write(&path, GROUP).expect("write");
+        let settings =
+            Settings::resolve(Config::default(), dir.path().to_path_buf(), None).expect("settings");
+        let run = Run {
+            settings: &settings,
+            options: RunOptions::default(),
+            others: Vec::new(),
+        };
+        let target = Target {
+            display: path.clone(),
+            fs_path: path.clone(),
+        };
+        let check = |text: &str| {
+            let mut w = Working::new((target.clone(), None));
+            let (entry, scanned) = run.scan_working(&mut w);
+            w.scanned = scanned;
+            assert!(matches!(w.text, Text::OnDisk { .. }), "the text is let go");
+            std::fs::write(&path, text).expect("rewrite");
+            let mut work = [w];
+            let outcome = run
+                .finish_round(&mut work, entry.into_iter().collect(), Vec::new())
+                .remove(0);
+            std::fs::write(&path, GROUP).expect("restore");
+            outcome
+        };
+        // Unchanged: read again, and the judgement (ASO003) is reported at its place.
+        let same = check(GROUP);
+        assert_eq!(same.diagnostics.len(), 1);
+        assert_eq!(same.diagnostics[0].rule, Rule::MissingDetachOnDelete);
+        // Changed (even to the same length): one E001 naming the problem.
+        let changed = check(&GROUP.replace("rg\n", "xy\n"));
+        assert_eq!(changed.diagnostics.len(), 1);
+        assert_eq!(changed.diagnostics[0].rule, Rule::ParseError);
+        assert!(
+            changed.diagnostics[0]
+                .message
+                .contains("changed while asoguard was checking it"),
+            "{}",
+            changed.diagnostics[0].message
+        );
+    }
+}
