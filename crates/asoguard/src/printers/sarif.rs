@@ -7,7 +7,7 @@ use asoguard_core::Diagnostic;
 use asoguard_core::engine::{FileReport, RunReport};
 use asoguard_core::rules::Rule;
 use asoguard_core::span::{SourceFile, Span};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::Context;
 
@@ -16,10 +16,195 @@ pub const RULES_DOC_URL: &str = "https://github.com/asoguard/asoguard/blob/main/
 const INFORMATION_URI: &str = "https://github.com/asoguard/asoguard";
 const ROOT_ID: &str = "SRCROOT";
 
+// The log's shape as typed records, serialized straight to text in SARIF's field order: a
+// report of many findings costs little more than its own text (no `serde_json::Value` tree).
+
+#[derive(Serialize)]
+struct Log<'r> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [RunOut<'r>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunOut<'r> {
+    tool: Tool,
+    original_uri_base_ids: OriginalUriBaseIds,
+    column_kind: &'static str,
+    invocations: [Invocation; 1],
+    results: Vec<ResultOut<'r>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    version: &'static str,
+    semantic_version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<RuleDescriptor>,
+}
+
+#[derive(Serialize)]
+struct OriginalUriBaseIds {
+    #[serde(rename = "SRCROOT")]
+    root: Uri,
+}
+
+#[derive(Serialize)]
+struct Uri {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleDescriptor {
+    id: &'static str,
+    name: &'static str,
+    short_description: Text<'static>,
+    full_description: Text<'static>,
+    help: Help,
+    help_uri: String,
+    default_configuration: DefaultConfiguration,
+    properties: RuleProperties,
+}
+
+#[derive(Serialize)]
+struct Text<'r> {
+    text: std::borrow::Cow<'r, str>,
+}
+
+impl<'r> Text<'r> {
+    fn new(text: impl Into<std::borrow::Cow<'r, str>>) -> Self {
+        Text { text: text.into() }
+    }
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: &'static str,
+    markdown: &'static str,
+}
+
+#[derive(Serialize)]
+struct DefaultConfiguration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct RuleProperties {
+    tags: [&'static str; 2],
+    fixable: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultOut<'r> {
+    rule_id: &'static str,
+    rule_index: usize,
+    level: &'static str,
+    message: Text<'r>,
+    locations: [Location; 1],
+    partial_fingerprints: Fingerprints,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixes: Option<[FixOut<'r>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<[SuppressionOut<'r>; 1]>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<RelatedLocation<'r>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    region: Region,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Fingerprints {
+    #[serde(rename = "asoguardFinding/v1")]
+    finding: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FixOut<'r> {
+    description: Text<'r>,
+    artifact_changes: [ArtifactChange<'r>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange<'r> {
+    artifact_location: ArtifactLocation,
+    replacements: Vec<Replacement<'r>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement<'r> {
+    deleted_region: Region,
+    inserted_content: Text<'r>,
+}
+
+#[derive(Serialize)]
+struct SuppressionOut<'r> {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'r str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RelatedLocation<'r> {
+    id: usize,
+    message: Text<'r>,
+    physical_location: PhysicalLocation,
+}
+
 /// The report as a SARIF 2.1.0 log with one run.
 pub fn render(report: &RunReport, context: &Context) -> String {
-    let rules: Vec<Value> = Rule::ALL.iter().map(|r| rule_descriptor(*r)).collect();
-    let mut results: Vec<Value> = super::json::sorted_findings(report)
+    let rules = Rule::ALL.iter().map(|r| rule_descriptor(*r)).collect();
+    let mut results: Vec<ResultOut> = super::json::sorted_findings(report)
         .into_iter()
         .map(|(file, d)| result(file, d, context))
         .collect();
@@ -29,41 +214,56 @@ pub fn render(report: &RunReport, context: &Context) -> String {
             .into_iter()
             .map(|(file, d)| result(file, d, context)),
     );
-    let root = file_uri(&context.settings.root, true);
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "asoguard",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": INFORMATION_URI,
-                "rules": rules,
-            }},
-            "originalUriBaseIds": {ROOT_ID: {"uri": root}},
-            "columnKind": "unicodeCodePoints",
-            "invocations": [{"executionSuccessful": true}],
-            "results": results,
+    let log = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: [RunOut {
+            tool: Tool {
+                driver: Driver {
+                    name: "asoguard",
+                    version: env!("CARGO_PKG_VERSION"),
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    information_uri: INFORMATION_URI,
+                    rules,
+                },
+            },
+            original_uri_base_ids: OriginalUriBaseIds {
+                root: Uri {
+                    uri: file_uri(&context.settings.root, true),
+                },
+            },
+            column_kind: "unicodeCodePoints",
+            invocations: [Invocation {
+                execution_successful: true,
+            }],
+            results,
         }],
-    });
+    };
     let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
     out.push('\n');
     out
 }
 
-fn rule_descriptor(rule: Rule) -> Value {
+fn rule_descriptor(rule: Rule) -> RuleDescriptor {
     let meta = rule.meta();
-    json!({
-        "id": meta.code,
-        "name": meta.name,
-        "shortDescription": {"text": meta.summary},
-        "fullDescription": {"text": first_paragraph(meta.doc)},
-        "help": {"text": meta.doc, "markdown": meta.doc},
-        "helpUri": format!("{RULES_DOC_URL}#{}", asoguard_core::rules::doc_anchor(rule)),
-        "defaultConfiguration": {"level": level(meta.severity)},
-        "properties": {"tags": ["aso", "gitops"], "fixable": meta.fixable.as_str()},
-    })
+    RuleDescriptor {
+        id: meta.code,
+        name: meta.name,
+        short_description: Text::new(meta.summary),
+        full_description: Text::new(first_paragraph(meta.doc)),
+        help: Help {
+            text: meta.doc,
+            markdown: meta.doc,
+        },
+        help_uri: format!("{RULES_DOC_URL}#{}", asoguard_core::rules::doc_anchor(rule)),
+        default_configuration: DefaultConfiguration {
+            level: level(meta.severity),
+        },
+        properties: RuleProperties {
+            tags: ["aso", "gitops"],
+            fixable: meta.fixable.as_str(),
+        },
+    }
 }
 
 fn first_paragraph(doc: &str) -> String {
@@ -81,90 +281,102 @@ fn level(severity: asoguard_core::Severity) -> &'static str {
     }
 }
 
-fn result(file: &FileReport, d: &Diagnostic, context: &Context) -> Value {
+fn result<'r>(file: &'r FileReport, d: &'r Diagnostic, context: &Context) -> ResultOut<'r> {
     let location = artifact_location(file, context);
     let fingerprint = fingerprint(file, d, &location);
     let rule_index = Rule::ALL.iter().position(|r| *r == d.rule).unwrap_or(0);
-    let mut result = json!({
-        "ruleId": d.rule.code(),
-        "ruleIndex": rule_index,
-        "level": level(d.severity),
-        "message": {"text": d.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": location,
-            "region": region(&file.source, d.span),
-        }}],
-        "partialFingerprints": {"asoguardFinding/v1": fingerprint},
-    });
-    if let Some(fix) = &d.fix {
-        result["fixes"] = json!([{
-            "description": {"text": format!("{} ({})", fix.title, fix.applicability.as_str())},
-            "artifactChanges": [{
-                "artifactLocation": artifact_location(file, context),
-                "replacements": fix.edits.iter().map(|e| json!({
-                    "deletedRegion": region(&file.source, e.span),
-                    "insertedContent": {"text": e.content},
-                })).collect::<Vec<_>>(),
-            }],
-        }]);
+    ResultOut {
+        rule_id: d.rule.code(),
+        rule_index,
+        level: level(d.severity),
+        message: Text::new(d.message.as_str()),
+        locations: [Location {
+            physical_location: PhysicalLocation {
+                artifact_location: location,
+                region: region(&file.source, d.span),
+            },
+        }],
+        partial_fingerprints: Fingerprints {
+            finding: fingerprint,
+        },
+        fixes: d.fix.as_ref().map(|fix| {
+            [FixOut {
+                description: Text::new(format!("{} ({})", fix.title, fix.applicability.as_str())),
+                artifact_changes: [ArtifactChange {
+                    artifact_location: artifact_location(file, context),
+                    replacements: fix
+                        .edits
+                        .iter()
+                        .map(|e| Replacement {
+                            deleted_region: region(&file.source, e.span),
+                            inserted_content: Text::new(e.content.as_str()),
+                        })
+                        .collect(),
+                }],
+            }]
+        }),
+        suppressions: d.suppression.as_ref().map(|suppression| {
+            [SuppressionOut {
+                kind: "inSource",
+                justification: suppression.justification.as_deref(),
+            }]
+        }),
+        related_locations: d
+            .related
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RelatedLocation {
+                id: i,
+                message: Text::new(r.message.as_str()),
+                physical_location: PhysicalLocation {
+                    artifact_location: path_location(&r.path, context),
+                    region: Region {
+                        start_line: r.line,
+                        start_column: r.column,
+                        end_line: None,
+                        end_column: None,
+                    },
+                },
+            })
+            .collect(),
     }
-    if let Some(suppression) = &d.suppression {
-        let mut entry = json!({"kind": "inSource"});
-        if let Some(justification) = &suppression.justification {
-            entry["justification"] = json!(justification);
-        }
-        result["suppressions"] = json!([entry]);
-    }
-    if !d.related.is_empty() {
-        result["relatedLocations"] = Value::Array(
-            d.related
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    json!({
-                        "id": i,
-                        "message": {"text": r.message},
-                        "physicalLocation": {
-                            "artifactLocation": path_location(&r.path, context),
-                            "region": {"startLine": r.line, "startColumn": r.column},
-                        },
-                    })
-                })
-                .collect(),
-        );
-    }
-    result
 }
 
 /// The file's URI relative to the repository root (with `uriBaseId`), or an absolute
 /// `file://` URI when it lies outside the root.
-fn artifact_location(file: &FileReport, context: &Context) -> Value {
+fn artifact_location(file: &FileReport, context: &Context) -> ArtifactLocation {
     path_location(&file.path, context)
 }
 
-fn path_location(path: &Path, context: &Context) -> Value {
+fn path_location(path: &Path, context: &Context) -> ArtifactLocation {
     let absolute = asoguard_core::config::absolute(path);
     match absolute.strip_prefix(&context.settings.root) {
-        Ok(relative) => json!({"uri": uri_path(relative), "uriBaseId": ROOT_ID}),
-        Err(_) => json!({"uri": file_uri(&absolute, false)}),
+        Ok(relative) => ArtifactLocation {
+            uri: uri_path(relative),
+            uri_base_id: Some(ROOT_ID),
+        },
+        Err(_) => ArtifactLocation {
+            uri: file_uri(&absolute, false),
+            uri_base_id: None,
+        },
     }
 }
 
 /// A region with 1-based lines and code-point columns, end column exclusive.
-fn region(source: &SourceFile, span: Span) -> Value {
+fn region(source: &SourceFile, span: Span) -> Region {
     let start = source.line_col(span.start);
     let end = source.line_col(span.end);
-    json!({
-        "startLine": start.line,
-        "startColumn": start.column,
-        "endLine": end.line,
-        "endColumn": end.column,
-    })
+    Region {
+        start_line: start.line,
+        start_column: start.column,
+        end_line: Some(end.line),
+        end_column: Some(end.column),
+    }
 }
 
 /// A stable identity for a finding across runs: rule, file, object and the flagged text, not
 /// its line, so moving a resource within the file keeps its alert.
-fn fingerprint(file: &FileReport, d: &Diagnostic, location: &Value) -> String {
+fn fingerprint(file: &FileReport, d: &Diagnostic, location: &ArtifactLocation) -> String {
     let object = d.object.as_ref().map_or(String::new(), |o| {
         format!(
             "{}/{}/{}/{}",
@@ -177,7 +389,7 @@ fn fingerprint(file: &FileReport, d: &Diagnostic, location: &Value) -> String {
     let key = format!(
         "{}\0{}\0{}\0{}",
         d.rule.code(),
-        location["uri"].as_str().unwrap_or(""),
+        location.uri,
         object,
         file.source.slice(d.span)
     );
