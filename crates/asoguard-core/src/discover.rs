@@ -201,12 +201,17 @@ fn io_message(e: &std::io::Error) -> String {
 /// Read `path` as UTF-8 text, refusing files over `max_size` bytes, binary files and invalid
 /// UTF-8. The BOM and line endings are kept as they are.
 pub fn read_text(path: &Path, max_size: u64) -> Result<String, LoadError> {
-    read_file(path, max_size).map(|(text, _)| text)
+    let mut buffer = Vec::new();
+    read_into(path, max_size, &mut buffer)?;
+    text_from_bytes(buffer)
 }
 
-/// [`read_text`], and whether the file is a regular file (one that can be read again; a pipe
-/// cannot).
-pub fn read_file(path: &Path, max_size: u64) -> Result<(String, bool), LoadError> {
+/// Read `path` into `buffer` (cleared first), refusing files over `max_size` bytes; whether it
+/// is a regular file (one that can be read again; a pipe cannot). A caller that reads many
+/// files reuses one buffer, and keeps a copy only of the texts it needs: no allocation per file
+/// read and dropped. Check the bytes with [`text_of`].
+pub fn read_into(path: &Path, max_size: u64, buffer: &mut Vec<u8>) -> Result<bool, LoadError> {
+    buffer.clear();
     let file = fs::File::open(path).map_err(|e| LoadError::Io(io_message(&e)))?;
     let metadata = file.metadata().ok();
     let regular = metadata.as_ref().is_some_and(fs::Metadata::is_file);
@@ -214,7 +219,7 @@ pub fn read_file(path: &Path, max_size: u64) -> Result<(String, bool), LoadError
     if size > max_size {
         return Err(LoadError::TooLarge(size, max_size));
     }
-    let mut bytes = Vec::with_capacity(size as usize);
+    buffer.reserve(size as usize);
     // A regular file is read up to the size it had when opened: one read, where reading on to
     // see the end would cost a second system call per file (what is appended meanwhile is
     // not read). Anything else (a pipe, a size the system does not know) is read to its end,
@@ -225,12 +230,20 @@ pub fn read_file(path: &Path, max_size: u64) -> Result<(String, bool), LoadError
         max_size + 1
     };
     file.take(limit)
-        .read_to_end(&mut bytes)
+        .read_to_end(buffer)
         .map_err(|e| LoadError::Io(io_message(&e)))?;
-    if bytes.len() as u64 > max_size {
-        return Err(LoadError::TooLarge(bytes.len() as u64, max_size));
+    if buffer.len() as u64 > max_size {
+        return Err(LoadError::TooLarge(buffer.len() as u64, max_size));
     }
-    text_from_bytes(bytes).map(|text| (text, regular))
+    Ok(regular)
+}
+
+/// The bytes as text, refusing binary content and invalid UTF-8.
+pub fn text_of(bytes: &[u8]) -> Result<&str, LoadError> {
+    if let Some(offset) = memchr::memchr(0, bytes) {
+        return Err(LoadError::Binary(offset));
+    }
+    std::str::from_utf8(bytes).map_err(|e| LoadError::NotUtf8(e.valid_up_to()))
 }
 
 /// Turn bytes into text, refusing binary content and invalid UTF-8.

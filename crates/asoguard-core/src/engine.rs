@@ -19,6 +19,9 @@ use crate::span::{LineIndex, SourceFile, Span};
 use crate::suppress;
 use crate::yaml::{self, Stream, edit};
 
+/// The largest read buffer a thread keeps between files (bigger ones are let go after use).
+const BUFFER_KEPT: usize = 1 << 20;
+
 /// The most fix rounds before giving up (ruff uses the same bound). Each round re-indexes the
 /// repository, since a fix in one file (a kustomization) changes what others mean.
 pub const MAX_FIX_ROUNDS: usize = 100;
@@ -536,22 +539,44 @@ impl Run<'_> {
         };
         let fs_path = &w.target.fs_path;
         let (source, relevance) = match std::mem::replace(&mut w.text, Text::Unread) {
-            Text::Unread => match discover::read_file(fs_path, self.settings.max_file_size) {
-                Err(error) => {
-                    w.text = Text::Failed(error);
-                    return (None, Scanned::Unreadable);
+            Text::Unread => {
+                // Each thread reads into one buffer, and only a text that is checked is copied
+                // out of it: most files are read, found to hold nothing to check, and dropped.
+                thread_local! {
+                    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
                 }
-                Ok((text, regular)) => {
-                    w.rereadable = regular;
-                    let relevance = Relevance::of(fs_path, &text);
-                    if self.is_quiet(&relevance, &text, fs_path) {
-                        let documents = relevance::count_documents(&text);
+                let read = BUFFER.with_borrow_mut(|buffer| {
+                    let regular =
+                        discover::read_into(fs_path, self.settings.max_file_size, buffer)?;
+                    let text = discover::text_of(buffer)?;
+                    let relevance = Relevance::of(fs_path, text);
+                    let kept = if self.is_quiet(&relevance, text, fs_path) {
+                        Err(relevance::count_documents(text))
+                    } else {
+                        Ok(text.to_string())
+                    };
+                    // A large file's buffer is not kept for the rest of the run.
+                    if buffer.capacity() > BUFFER_KEPT {
+                        *buffer = Vec::new();
+                    }
+                    Ok((regular, kept, relevance))
+                });
+                match read {
+                    Err(error) => {
+                        w.text = Text::Failed(error);
+                        return (None, Scanned::Unreadable);
+                    }
+                    Ok((regular, Err(documents), _)) => {
+                        w.rereadable = regular;
                         w.text = Text::Quiet { documents };
                         return quiet(documents);
                     }
-                    (SourceFile::new(w.target.display.clone(), text), relevance)
+                    Ok((regular, Ok(text), relevance)) => {
+                        w.rereadable = regular;
+                        (SourceFile::new(w.target.display.clone(), text), relevance)
+                    }
                 }
-            },
+            }
             Text::Loaded(source) => {
                 let relevance = Relevance::of(fs_path, &source.text);
                 if self.is_quiet(&relevance, &source.text, fs_path) {
