@@ -217,7 +217,7 @@ pub struct Index {
     /// Every indexed file.
     pub files: Vec<IndexedFile>,
     /// File ids by a hash of their path (keeping no second copy of every path).
-    by_path: HashMap<u64, Vec<FileId>>,
+    by_path: HashMap<u64, FileId>,
     namespaces: HashMap<(Option<usize>, String), (FileId, usize)>,
     /// Every context.
     pub contexts: Vec<Context>,
@@ -233,11 +233,15 @@ pub struct Index {
 impl Index {
     /// Index `files` (display path, absolute path, facts, line starts), render them and judge.
     pub fn build(mut files: Vec<IndexedFile>, settings: &Settings) -> Self {
+        use rayon::prelude::*;
         // Sorted by path, so ids are the same however the files were given.
-        files.sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
-        let mut by_path: HashMap<u64, Vec<FileId>> = HashMap::with_capacity(files.len());
-        for (id, file) in files.iter().enumerate() {
-            by_path.entry(path_key(&file.fs_path)).or_default().push(id);
+        files.par_sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
+        let keys: Vec<u64> = files.par_iter().map(|f| path_key(&f.fs_path)).collect();
+        let mut by_path: HashMap<u64, FileId> = HashMap::with_capacity(files.len());
+        for (id, key) in keys.into_iter().enumerate() {
+            // Two paths with one key (never seen in practice) leave the second to the search
+            // in `file_id`.
+            by_path.entry(key).or_insert(id);
         }
         let mut index = Index {
             by_path,
@@ -286,11 +290,14 @@ impl Index {
 
     /// The id of the file at `fs_path`.
     pub fn file_id(&self, fs_path: &Path) -> Option<FileId> {
-        self.by_path
-            .get(&path_key(fs_path))?
-            .iter()
-            .copied()
-            .find(|&id| self.files[id].fs_path == fs_path)
+        match self.by_path.get(&path_key(fs_path)) {
+            Some(&id) if self.files[id].fs_path == fs_path => Some(id),
+            // Not indexed, or its key is another path's: the files are sorted by path.
+            _ => self
+                .files
+                .binary_search_by(|f| f.fs_path.as_path().cmp(fs_path))
+                .ok(),
+        }
     }
 
     /// The object an instance is of.
