@@ -740,21 +740,11 @@ impl Run<'_> {
             };
             let mut trees = DocumentTrees::new(&source.text, &doc_spans);
             for (doc, needs) in needs {
-                let as_patch = needs.schema_as_whole && !cx.is_applied(doc);
-                if !(needs.index || as_patch) {
+                if !needs.indexed_pass(&cx, doc) {
                     continue;
                 }
-                if as_patch {
-                    // Checked as a whole object, it is a patch: its schema findings are redone.
-                    let span = doc_spans[doc];
-                    diagnostics.retain(|d| {
-                        d.rule != Rule::SchemaViolation
-                            || d.span.start < span.start
-                            || d.span.start > span.end
-                    });
-                }
                 if let Some(manifest) = trees.root(doc).and_then(Manifest::from_root) {
-                    rules::check_indexed_document(&cx, doc, &manifest, &mut diagnostics);
+                    rules::check_indexed_document(&cx, doc, &manifest, needs, &mut diagnostics);
                 }
             }
             if let Some(file) = file {
@@ -893,12 +883,15 @@ impl Run<'_> {
 
     /// A target's outcome once the index is built.
     fn outcome(&self, w: &mut Working, scanned: Scanned, index: &Index) -> Outcome {
-        let Scanned::Checked(scan) = scanned else {
-            return match (&w.text, scanned) {
-                (Text::Failed(error), _) => Outcome::unreadable(self.settings, &w.target, error),
-                (_, Scanned::Quiet { documents }) => Outcome::quiet(documents),
-                _ => Outcome::quiet(0),
-            };
+        let scan = match scanned {
+            Scanned::Checked(scan) => scan,
+            Scanned::Quiet { documents } => return Outcome::quiet(documents),
+            Scanned::Unreadable => {
+                return match &w.text {
+                    Text::Failed(error) => Outcome::unreadable(self.settings, &w.target, error),
+                    _ => Outcome::quiet(0),
+                };
+            }
         };
         let file = index.file_id(&w.target.fs_path);
         if let Text::OnDisk { len, hash } = w.text {

@@ -426,25 +426,42 @@ pub fn check_document(
     needs
 }
 
-/// Run the per-object rules that need the index (`cx.index` is set) on a document
-/// [`check_document`] asked for: ArgoCD Applications' `Replace=true` (how bad depends on what
-/// the Application applies), forced recreates (only of objects applied with `manage`), and the
-/// schema of a document that turned out to be a patch.
+impl DocumentNeeds {
+    /// Whether the document needs [`check_indexed_document`], now that the index (in `cx`)
+    /// says what is applied.
+    pub fn indexed_pass(&self, cx: &FileContext, doc: usize) -> bool {
+        self.index || self.schema_as_whole && !cx.is_applied(doc)
+    }
+}
+
+/// Run the per-object rules that need the index (`cx.index` is set) on a document whose
+/// [`DocumentNeeds::indexed_pass`] holds: ArgoCD Applications' `Replace=true` (how bad depends
+/// on what the Application applies), forced recreates (only of objects applied with `manage`),
+/// and the schema of a document that turned out to be a patch. `out` holds the file's findings
+/// so far: those this pass replaces (the patch's ASO012 findings as a whole object) are
+/// removed.
 pub fn check_indexed_document(
     cx: &FileContext,
     doc: usize,
     manifest: &Manifest,
+    needs: DocumentNeeds,
     out: &mut Vec<Diagnostic>,
 ) {
     let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
-    if enabled(Rule::ArgocdReplace) {
+    if needs.index && enabled(Rule::ArgocdReplace) {
         argocd_replace::check_app(cx, doc, manifest, out);
     }
-    if enabled(Rule::DestructiveRecreate) {
+    if needs.index && enabled(Rule::DestructiveRecreate) {
         destructive_recreate::check(cx, doc, manifest, out);
     }
     if let Some(store) = cx.settings.crds.as_deref() {
-        if enabled(Rule::SchemaViolation) && !cx.is_applied(doc) {
+        if needs.schema_as_whole && !cx.is_applied(doc) {
+            let object = manifest.root.span;
+            out.retain(|d| {
+                d.rule != Rule::SchemaViolation
+                    || d.span.start < object.start
+                    || d.span.start > object.end
+            });
             schema_violation::check(cx, store, doc, manifest, out);
         }
     }
