@@ -11,7 +11,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 mod support;
-use support::{Sandbox, run};
+use support::{RG_FIXED, RG_UNPROTECTED, Sandbox, run};
 
 /// The repository root (the CLI package's own directory).
 fn repo_root() -> PathBuf {
@@ -19,24 +19,6 @@ fn repo_root() -> PathBuf {
         .canonicalize()
         .expect("the repository root exists")
 }
-
-/// A ResourceGroup (a critical kind) with no reconcile-policy: one ASO003 finding.
-const RG_UNPROTECTED: &str = "\
-apiVersion: resources.azure.com/v1api20200601
-kind: ResourceGroup
-metadata:
-  name: rg
-";
-
-/// `RG_UNPROTECTED` as `--fix` must leave it, written by hand.
-const RG_FIXED: &str = "\
-apiVersion: resources.azure.com/v1api20200601
-kind: ResourceGroup
-metadata:
-  name: rg
-  annotations:
-    serviceoperator.azure.com/reconcile-policy: detach-on-delete
-";
 
 /// A clean manifest: the critical ResourceGroup is protected.
 const RG_CLEAN: &str = RG_FIXED;

@@ -8,12 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 mod support;
-use support::{Sandbox, run};
-
-/// An ASO resource that `--fix` changes (ASO003 adds detach-on-delete).
-const RG: &str =
-    "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg\n";
-const RG_FIXED: &str = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: detach-on-delete\n";
+// An ASO resource that `--fix` changes (ASO003 adds detach-on-delete).
+use support::{RG_FIXED, RG_UNPROTECTED as RG, Sandbox, run};
 
 /// `check --format concise FILE`: exit 1 and one E001 line naming the file and saying `what`.
 fn assert_e001(sb: &Sandbox, file: &str, what: &str, extra: &[&str]) {

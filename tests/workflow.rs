@@ -10,26 +10,7 @@
 use serde_json::{Value, json};
 
 mod support;
-use support::Sandbox;
-
-/// A ResourceGroup (a critical kind) with no reconcile-policy: one ASO003 finding, at the name
-/// (4:9-4:11).
-const RG_UNPROTECTED: &str = "\
-apiVersion: resources.azure.com/v1api20200601
-kind: ResourceGroup
-metadata:
-  name: rg
-";
-
-/// `RG_UNPROTECTED` after `--fix`.
-const RG_FIXED: &str = "\
-apiVersion: resources.azure.com/v1api20200601
-kind: ResourceGroup
-metadata:
-  name: rg
-  annotations:
-    serviceoperator.azure.com/reconcile-policy: detach-on-delete
-";
+use support::{RG_FIXED, RG_UNPROTECTED, Sandbox};
 
 /// ASO003's message for `RG_UNPROTECTED`.
 const ASO003_MESSAGE: &str = "ResourceGroup `rg` is a critical kind and it has no reconcile-policy, so ASO's default `manage` applies: deleting the object in Kubernetes deletes the Azure resource and its data";

@@ -7,6 +7,25 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// A ResourceGroup (a critical kind) with no reconcile-policy: one ASO003 finding, at the name
+/// (4:9-4:11).
+pub const RG_UNPROTECTED: &str = "\
+apiVersion: resources.azure.com/v1api20200601
+kind: ResourceGroup
+metadata:
+  name: rg
+";
+
+/// `RG_UNPROTECTED` as `--fix` must leave it, written by hand.
+pub const RG_FIXED: &str = "\
+apiVersion: resources.azure.com/v1api20200601
+kind: ResourceGroup
+metadata:
+  name: rg
+  annotations:
+    serviceoperator.azure.com/reconcile-policy: detach-on-delete
+";
+
 /// A temporary repository (it holds `.git`, so config discovery stops there).
 pub struct Sandbox {
     dir: tempfile::TempDir,
