@@ -183,17 +183,7 @@ fn an_unused_suppression_is_aso100_and_fix_removes_it_byte_for_byte() {
 
     let (code, _, _) = sb.run(&["check", "--fix", "rg.yaml"]);
     assert_eq!(code, 0);
-    assert_eq!(
-        sb.read_string("rg.yaml"),
-        "\
-apiVersion: resources.azure.com/v1api20200601
-kind: ResourceGroup
-metadata:
-  name: rg
-  annotations:
-    serviceoperator.azure.com/reconcile-policy: detach-on-delete
-"
-    );
+    assert_eq!(sb.read_string("rg.yaml"), RG_FIXED);
 }
 
 #[test]
