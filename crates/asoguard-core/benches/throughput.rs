@@ -88,10 +88,7 @@ fn inputs(files: &[corpus::File]) -> Vec<Input> {
         .map(|f| {
             let fs_path = root.join(&f.path);
             Input {
-                target: Target {
-                    display: f.path.clone(),
-                    fs_path,
-                },
+                target: Target::new(f.path.clone(), fs_path),
                 text: Ok(f.text.clone()),
             }
         })

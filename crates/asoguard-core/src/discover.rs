@@ -3,6 +3,7 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::{Settings, absolute};
 
@@ -10,9 +11,25 @@ use crate::config::{Settings, absolute};
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Target {
     /// The path as the user gave it, joined with the walked relative path: used in reports.
-    pub display: PathBuf,
+    pub display: Arc<Path>,
     /// The absolute, lexically normalised path: used for config globs and the index.
-    pub fs_path: PathBuf,
+    pub fs_path: Arc<Path>,
+}
+
+impl Target {
+    /// A target shown as `display`, at `fs_path`. The paths are shared (a run holds a target's
+    /// paths in its working state and in the index, for every file), and stored once when they
+    /// are the same path.
+    pub fn new(display: impl Into<PathBuf>, fs_path: impl Into<PathBuf>) -> Self {
+        let (display, fs_path) = (display.into(), fs_path.into());
+        let fs_path: Arc<Path> = Arc::from(fs_path);
+        let display = if display == *fs_path {
+            fs_path.clone()
+        } else {
+            Arc::from(display)
+        };
+        Target { display, fs_path }
+    }
 }
 
 /// A path argument that could not be used.
@@ -58,10 +75,7 @@ pub fn discover(
                         Ok(stripped) if !stripped.as_os_str().is_empty() => stripped.to_path_buf(),
                         _ => entry.clone(),
                     };
-                    targets.push(Target {
-                        display,
-                        fs_path: fs_entry,
-                    });
+                    targets.push(Target::new(display, fs_entry));
                 }
                 if targets.len() == before {
                     problems.push(PathProblem {
@@ -71,10 +85,7 @@ pub fn discover(
                 }
             }
             Ok(_) if force_exclude && settings.is_excluded(&fs_path) => {}
-            Ok(_) => targets.push(Target {
-                display: path.clone(),
-                fs_path,
-            }),
+            Ok(_) => targets.push(Target::new(path.clone(), fs_path)),
         }
     }
     targets.sort();

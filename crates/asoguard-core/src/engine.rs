@@ -179,11 +179,12 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
 type Pending = (Target, Option<Result<String, LoadError>>);
 
 fn check_work(pending: Vec<Pending>, settings: &Settings, options: RunOptions) -> RunReport {
-    let named: HashSet<&PathBuf> = pending.iter().map(|(target, _)| &target.fs_path).collect();
     let others: Vec<PathBuf> = if settings.repository {
+        // Scoped here: a set of every target is not to be held through the run.
+        let named: HashSet<&Path> = pending.iter().map(|(target, _)| &*target.fs_path).collect();
         discover::yaml_files_under(&settings.root, settings)
             .into_iter()
-            .filter(|p| !named.contains(p))
+            .filter(|p| !named.contains(p.as_path()))
             .filter(|p| !settings.crds.as_deref().is_some_and(|s| s.is_source(p)))
             .collect()
     } else {
@@ -198,7 +199,7 @@ fn check_work(pending: Vec<Pending>, settings: &Settings, options: RunOptions) -
             let display = fs_path
                 .strip_prefix(&cwd)
                 .map_or_else(|_| fs_path.clone(), PathBuf::from);
-            Some(indexed(display, fs_path, &text, options))
+            Some(indexed(Target::new(display, fs_path), &text, options))
         })
         .collect();
     Run {
@@ -222,7 +223,8 @@ fn parse_relevance(options: RunOptions, relevance: Relevance) -> Relevance {
 /// Summarise a file that is only indexed (never checked). A file no rule can care about gives
 /// no fact (and, with the prefilter, is never parsed); in the others, irrelevant documents are
 /// not built.
-fn indexed(display: PathBuf, fs_path: PathBuf, text: &str, options: RunOptions) -> IndexedFile {
+fn indexed(target: Target, text: &str, options: RunOptions) -> IndexedFile {
+    let Target { display, fs_path } = target;
     let relevance = Relevance::of(&fs_path, text);
     let facts = if relevance.class == FileClass::Irrelevant {
         FileFacts::default()
@@ -254,6 +256,14 @@ struct Working {
     rereadable: bool,
     /// What this round's pass found, until the index is built.
     scanned: Scanned,
+    /// What fixes did to it. Boxed: a run holds one working state per checked file, and most
+    /// are never fixed.
+    fixes: Option<Box<Fixes>>,
+}
+
+/// What fixes did to a target.
+#[derive(Default)]
+struct Fixes {
     /// The text as loaded, once a fix changed it.
     original: Option<String>,
     fixed: usize,
@@ -272,8 +282,9 @@ enum Text {
     /// Nothing in it can matter to a rule: its text is not kept (it never changes, and nothing
     /// is reported in it), only how many documents it holds.
     Quiet { documents: usize },
-    /// The current text, fixes applied, with its lines.
-    Loaded(SourceFile),
+    /// The current text, fixes applied, with its lines (boxed, to keep every working state
+    /// small).
+    Loaded(Box<SourceFile>),
     /// Checked in a run without fixes, and let go: read again only if its report needs the
     /// text, and then only if it is still the text that was checked.
     OnDisk {
@@ -296,18 +307,27 @@ impl Working {
             text: Text::Unread,
             rereadable: false,
             scanned: Scanned::Unreadable,
-            original: None,
-            fixed: 0,
-            applied: Vec::new(),
-            note: None,
-            frozen: false,
+            fixes: None,
         }
+    }
+
+    /// What fixes did to it, recorded from now on.
+    fn fixes(&mut self) -> &mut Fixes {
+        self.fixes.get_or_insert_default()
+    }
+
+    /// Whether a fix changed its text.
+    fn is_fixed(&self) -> bool {
+        self.fixes.as_ref().is_some_and(|f| f.original.is_some())
     }
 
     fn new((target, text): Pending) -> Self {
         let text = match text {
             None => Text::Unread,
-            Some(Ok(text)) => Text::Loaded(SourceFile::new(target.display.clone(), text)),
+            Some(Ok(text)) => Text::Loaded(Box::new(SourceFile::new(
+                target.display.to_path_buf(),
+                text,
+            ))),
             Some(Err(error)) => Text::Failed(error),
         };
         Working {
@@ -381,6 +401,7 @@ enum Scanned {
 impl Run<'_> {
     fn run(&self, pending: Vec<Pending>) -> RunReport {
         let files_checked = pending.len();
+        let one_round = self.options.fix == FixMode::Off;
         // The first pass reads and parses every target. A file no rule can care about is
         // settled there: its index entry never changes and nothing is reported in it, so only
         // its entry and document count are kept, never a working state or an outcome.
@@ -390,7 +411,13 @@ impl Run<'_> {
                 let mut w = Working::new(pending);
                 match self.scan_working(&mut w) {
                     (entry, Scanned::Quiet { documents }) => {
-                        pass.settled.extend(entry);
+                        // Without fixes there is one round, so one index: the entry joins
+                        // the others at once (no second list to merge and grow).
+                        if one_round {
+                            pass.entries.extend(entry);
+                        } else {
+                            pass.settled.extend(entry);
+                        }
                         pass.quiet_documents += documents;
                     }
                     (entry, scanned) => {
@@ -410,7 +437,7 @@ impl Run<'_> {
         } = first;
         settled.extend(self.others.iter().cloned());
         // Without fixes there is one round: the settled entries go to its index uncopied.
-        let first_settled = if self.options.fix == FixMode::Off {
+        let first_settled = if one_round {
             std::mem::take(&mut settled)
         } else {
             settled.clone()
@@ -429,8 +456,7 @@ impl Run<'_> {
                 let silent = outcome.diagnostics.is_empty()
                     && outcome.suppressed.is_empty()
                     && outcome.note.is_none()
-                    && w.note.is_none()
-                    && w.fixed == 0;
+                    && w.fixes.is_none();
                 let report = (!silent).then(|| self.finish(w, outcome));
                 (documents, schema, report)
             })
@@ -483,7 +509,7 @@ impl Run<'_> {
             outcomes = self.check_round(work, settled);
         }
         for (w, _) in work.iter_mut().zip(&changed).filter(|(_, c)| **c) {
-            w.note = Some(format!(
+            w.fixes().note = Some(format!(
                 "fixes did not converge after {MAX_FIX_ROUNDS} rounds; the last result is kept (please report this)"
             ));
         }
@@ -533,7 +559,7 @@ impl Run<'_> {
         };
         let quiet = |documents| {
             (
-                Some(entry(FileFacts::default(), LineIndex::new(""))),
+                Some(entry(FileFacts::default(), LineIndex::empty())),
                 Scanned::Quiet { documents },
             )
         };
@@ -573,7 +599,8 @@ impl Run<'_> {
                     }
                     Ok((regular, Ok(text), relevance)) => {
                         w.rereadable = regular;
-                        (SourceFile::new(w.target.display.clone(), text), relevance)
+                        let source = SourceFile::new(w.target.display.to_path_buf(), text);
+                        (Box::new(source), relevance)
                     }
                 }
             }
@@ -582,9 +609,10 @@ impl Run<'_> {
                 if self.is_quiet(&relevance, &source.text, fs_path) {
                     let documents = relevance::count_documents(&source.text);
                     // A fixed text is kept: it is to be written.
-                    w.text = match w.original {
-                        None => Text::Quiet { documents },
-                        Some(_) => Text::Loaded(source),
+                    w.text = if w.is_fixed() {
+                        Text::Loaded(source)
+                    } else {
+                        Text::Quiet { documents }
                     };
                     return quiet(documents);
                 }
@@ -778,7 +806,7 @@ impl Run<'_> {
 
     /// Apply one round of fixes to a file; whether its text changed.
     fn fix_round(&self, w: &mut Working, outcome: &Outcome) -> bool {
-        if w.frozen || !outcome.parsed {
+        if w.fixes.as_ref().is_some_and(|f| f.frozen) || !outcome.parsed {
             return false;
         }
         let Text::Loaded(source) = &w.text else {
@@ -795,16 +823,19 @@ impl Run<'_> {
             return false;
         }
         if yaml::parse(&new_text).error.is_some() {
-            w.frozen = true;
-            w.note = Some("a fix produced invalid YAML and was discarded; the file keeps its last valid text (please report this bug)".into());
+            let fixes = w.fixes();
+            fixes.frozen = true;
+            fixes.note = Some("a fix produced invalid YAML and was discarded; the file keeps its last valid text (please report this bug)".into());
             return false;
         }
-        w.fixed += taken.len();
-        w.applied
-            .extend(taken.iter().map(|&i| (rules[i], fixes[i].title.clone())));
-        let fixed = SourceFile::new(w.target.display.clone(), new_text);
-        if let Text::Loaded(before) = std::mem::replace(&mut w.text, Text::Loaded(fixed)) {
-            w.original.get_or_insert(before.text);
+        let applied = taken.iter().map(|&i| (rules[i], fixes[i].title.clone()));
+        let done = w.fixes.get_or_insert_default();
+        done.fixed += taken.len();
+        done.applied.extend(applied);
+        let fixed = SourceFile::new(w.target.display.to_path_buf(), new_text);
+        if let Text::Loaded(before) = std::mem::replace(&mut w.text, Text::Loaded(Box::new(fixed)))
+        {
+            done.original.get_or_insert(before.text);
         }
         true
     }
@@ -814,21 +845,25 @@ impl Run<'_> {
         let Working {
             target,
             text,
+            fixes,
+            ..
+        } = w;
+        let Fixes {
             original,
             mut fixed,
             mut applied,
             note,
             ..
-        } = w;
+        } = fixes.map(|f| *f).unwrap_or_default();
         let note = match (note, outcome.note.clone()) {
             (Some(a), Some(b)) => Some(format!("{a}; {b}")),
             (a, b) => a.or(b),
         };
         // A file that could not be read, or holds nothing to check, has no text to report.
-        let Text::Loaded(mut source) = text else {
+        let Text::Loaded(source) = text else {
             return FileReport {
-                path: target.display.clone(),
-                source: SourceFile::new(target.display, String::new()),
+                path: target.display.to_path_buf(),
+                source: SourceFile::new(target.display.to_path_buf(), String::new()),
                 original: None,
                 diagnostics: outcome.diagnostics,
                 suppressed: outcome.suppressed,
@@ -840,6 +875,7 @@ impl Run<'_> {
                 schema: outcome.schema,
             };
         };
+        let mut source = *source;
         let mut outcome = outcome;
         let mut write_error = None;
         let original = original.filter(|o| fixed > 0 && *o != source.text);
@@ -847,7 +883,7 @@ impl Run<'_> {
             if let Err(e) = discover::write_atomic(&target.fs_path, &source.text) {
                 // The file on disk is untouched: report it as it is.
                 write_error = Some(format!("cannot write the fixed file: {e}"));
-                source = SourceFile::new(target.display.clone(), before.clone());
+                source = SourceFile::new(target.display.to_path_buf(), before.clone());
                 outcome = Outcome {
                     note: outcome.note.clone(),
                     ..self.recheck(&source, &target)
@@ -857,7 +893,7 @@ impl Run<'_> {
             }
         }
         FileReport {
-            path: target.display,
+            path: target.display.to_path_buf(),
             original: original.filter(|_| fixed > 0),
             source,
             diagnostics: outcome.diagnostics,
@@ -905,9 +941,9 @@ impl Run<'_> {
                 };
             }
             w.text = match discover::read_text(&w.target.fs_path, self.settings.max_file_size) {
-                Ok(text) if text.len() == len && text_hash(&text) == hash => {
-                    Text::Loaded(SourceFile::new(w.target.display.clone(), text))
-                }
+                Ok(text) if text.len() == len && text_hash(&text) == hash => Text::Loaded(
+                    Box::new(SourceFile::new(w.target.display.to_path_buf(), text)),
+                ),
                 Ok(_) => Text::Failed(LoadError::Changed),
                 Err(error) => Text::Failed(error),
             };
@@ -1134,10 +1170,7 @@ mod tests {
             options: RunOptions::default(),
             others: Vec::new(),
         };
-        let target = Target {
-            display: path.clone(),
-            fs_path: path.clone(),
-        };
+        let target = Target::new(path.clone(), path.clone());
         let check = |text: &str| {
             let mut w = Working::new((target.clone(), None));
             let (entry, scanned) = run.scan_working(&mut w);

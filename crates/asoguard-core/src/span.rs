@@ -65,6 +65,9 @@ pub struct LineIndex {
 impl LineIndex {
     /// Index the lines of `text`. Lines end at `\n`; a `\r` before it stays part of the line.
     pub fn new(text: &str) -> Self {
+        if text.is_empty() {
+            return LineIndex::empty();
+        }
         // Counted first, so the index takes exactly its size (a run holds one per file).
         let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
         let mut line_starts = Vec::with_capacity(lines + 1);
@@ -73,6 +76,15 @@ impl LineIndex {
         LineIndex {
             line_starts: line_starts.into(),
         }
+    }
+
+    /// The index of an empty text, one for the whole process: a run gives it to every file
+    /// whose text it does not keep (most files), so they cost no allocation.
+    pub fn empty() -> Self {
+        static EMPTY: std::sync::LazyLock<LineIndex> = std::sync::LazyLock::new(|| LineIndex {
+            line_starts: std::sync::Arc::from([0usize].as_slice()),
+        });
+        EMPTY.clone()
     }
 
     /// The 0-based line that holds byte `offset`.

@@ -263,11 +263,8 @@ fn check_with_text(
     let inputs = inputs_of(&case.dir)
         .into_iter()
         .map(|path| {
-            let target = Target {
-                fs_path: config::absolute(&path),
-                display: path,
-            };
-            let text = if target.fs_path == input {
+            let target = Target::new(path.clone(), config::absolute(&path));
+            let text = if *target.fs_path == *input {
                 Ok(text.to_string())
             } else {
                 discover::read_text(&target.fs_path, settings.max_file_size)

@@ -12,7 +12,7 @@
 //! default, `PROPTEST_CASES=N` for more.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use asoguard_core::config::{self, Settings};
 use asoguard_core::discover::Target;
@@ -375,10 +375,7 @@ proptest! {
             let mut inputs: Vec<Input> = files
                 .iter()
                 .map(|(path, text)| Input {
-                    target: Target {
-                        display: PathBuf::from(path),
-                        fs_path: dir.path().join(path),
-                    },
+                    target: Target::new(path, dir.path().join(path)),
                     text: Ok(text.clone()),
                 })
                 .collect();

@@ -139,10 +139,7 @@ fn mutate(sample: &str, edits: &[(&str, &str)]) -> Option<Vec<(String, usize, us
         text = text.replacen(from, to, 1);
     }
     let input = Input {
-        target: Target {
-            fs_path: path.clone(),
-            display: PathBuf::from(sample),
-        },
+        target: Target::new(sample, path.clone()),
         text: Ok(text),
     };
     let report = check_inputs(vec![input], &settings(&crds), RunOptions::default());

@@ -211,10 +211,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
         let input = Input {
-            target: Target {
-                fs_path: absolute(&display),
-                display,
-            },
+            target: Target::new(display.clone(), absolute(&display)),
             text: text_from_bytes(bytes.clone()),
         };
         stdin_bytes = Some(bytes);

@@ -8,6 +8,7 @@ mod render;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use facts::{FileFacts, ObjectFact, PolicyFact};
 
@@ -25,9 +26,9 @@ pub type FileId = usize;
 #[derive(Clone, Debug)]
 pub struct IndexedFile {
     /// The path as reported.
-    pub display: PathBuf,
+    pub display: Arc<Path>,
     /// The absolute path.
-    pub fs_path: PathBuf,
+    pub fs_path: Arc<Path>,
     /// Its summary.
     pub facts: FileFacts,
     /// Its line starts: related locations in it are resolved without keeping its text.
@@ -291,11 +292,11 @@ impl Index {
     /// The id of the file at `fs_path`.
     pub fn file_id(&self, fs_path: &Path) -> Option<FileId> {
         match self.by_path.get(&path_key(fs_path)) {
-            Some(&id) if self.files[id].fs_path == fs_path => Some(id),
+            Some(&id) if *self.files[id].fs_path == *fs_path => Some(id),
             // Not indexed, or its key is another path's: the files are sorted by path.
             _ => self
                 .files
-                .binary_search_by(|f| f.fs_path.as_path().cmp(fs_path))
+                .binary_search_by(|f| (*f.fs_path).cmp(fs_path))
                 .ok(),
         }
     }
@@ -417,7 +418,7 @@ impl Index {
     pub fn related(&self, file: FileId, span: Span, message: String) -> Related {
         let (line, column) = self.files[file].line_col(span.start);
         Related {
-            path: self.files[file].display.clone(),
+            path: self.files[file].display.to_path_buf(),
             span,
             line,
             column,

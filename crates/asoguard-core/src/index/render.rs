@@ -389,7 +389,7 @@ impl Renderer<'_> {
         let mut out = Vec::new();
         // Files are sorted by path component by component, so those under `dir` are one run.
         let files = &self.index.files;
-        let first = files.partition_point(|f| f.fs_path.as_path() < dir);
+        let first = files.partition_point(|f| *f.fs_path < *dir);
         let files: Vec<FileId> = (first..files.len())
             .take_while(|&id| files[id].fs_path.starts_with(dir))
             .filter(|&id| recurse || files[id].fs_path.parent() == Some(dir))

@@ -104,7 +104,7 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
         }
     }
     let mut plan = Plan {
-        scope: sides.iter().map(|t| t.fs_path.clone()).collect(),
+        scope: sides.iter().map(|t| t.fs_path.to_path_buf()).collect(),
         ..Plan::default()
     };
     plan.scope.push(config_path.clone());
@@ -133,7 +133,7 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
                     .filter(Manifest::is_aso)
                     .and_then(|m| identity(&m, None).ok())
                 {
-                    promoted_ids.insert(id, path.clone());
+                    promoted_ids.insert(id, path.to_path_buf());
                 }
             }
         }
@@ -248,7 +248,7 @@ fn unread_manifests(
     read: &[Target],
     options: &FailoverOptions,
 ) {
-    let read: std::collections::HashSet<&Path> = read.iter().map(|t| t.fs_path.as_path()).collect();
+    let read: std::collections::HashSet<&Path> = read.iter().map(|t| &*t.fs_path).collect();
     for entry in walkdir::WalkDir::new(walk_root)
         .follow_links(false)
         .into_iter()
@@ -292,7 +292,7 @@ fn follow_roles(
     let originals: BTreeMap<PathBuf, &rewrite::Loaded> = loaded
         .iter()
         .filter(|f| f.status == Status::Yaml)
-        .map(|f| (f.target.fs_path.clone(), f))
+        .map(|f| (f.target.fs_path.to_path_buf(), f))
         .collect();
     let before = verify::findings(verify::inputs(settings, &BTreeMap::new()), settings);
     let guarded = verify::guarded(new_settings);
@@ -367,7 +367,7 @@ fn follow_roles(
     for (path, after) in texts {
         let file = originals[&path];
         plan.push_change(FileChange {
-            path: file.target.display.clone(),
+            path: file.target.display.to_path_buf(),
             before: Some(file.text.clone()),
             after,
             actions: actions.remove(&path).unwrap_or_default(),

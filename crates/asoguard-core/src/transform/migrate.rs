@@ -117,7 +117,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
         file.target
             .fs_path
             .strip_prefix(base)
-            .map_or_else(|_| file.target.fs_path.clone(), Path::to_path_buf)
+            .map_or_else(|_| file.target.fs_path.to_path_buf(), Path::to_path_buf)
     };
     let dst_by_rel: HashMap<PathBuf, &Loaded> =
         dst_files.iter().map(|f| (rel(f, &to), f)).collect();
@@ -145,7 +145,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                     dst_common.insert(file_rel.clone(), value.to_string());
                 }
             }
-            if !manifest.is_aso() || dst_patches.contains(&file.target.fs_path) {
+            if !manifest.is_aso() || dst_patches.contains(&*file.target.fs_path) {
                 continue;
             }
             if let (Ok(id), Ok(spec)) = (identity(&manifest, None), normalized_spec(&manifest)) {
@@ -153,7 +153,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                     id,
                     DstResource {
                         rel: file_rel.clone(),
-                        display: file.target.display.clone(),
+                        display: file.target.display.to_path_buf(),
                         spec,
                     },
                 );
@@ -171,14 +171,16 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
     let mut copied = 0;
     let mut verbatim: BTreeMap<PathBuf, (PathBuf, Option<String>)> = BTreeMap::new();
     let mut outside_aso: Vec<String> = Vec::new();
-    let src_targets: HashSet<PathBuf> =
-        src_files.iter().map(|f| f.target.fs_path.clone()).collect();
+    let src_targets: HashSet<PathBuf> = src_files
+        .iter()
+        .map(|f| f.target.fs_path.to_path_buf())
+        .collect();
     let mut src_docs: Vec<Vec<SrcDoc>> = Vec::new();
     let mut dst_docs: Vec<Vec<DstDoc>> = Vec::new();
     for file in &src_files {
         let path = &file.target.display;
         let file_rel = rel(file, &from);
-        let is_patch = src_patches.contains(&file.target.fs_path);
+        let is_patch = src_patches.contains(&*file.target.fs_path);
         let mut src_plan = Vec::new();
         let mut dst_plan = Vec::new();
         if file.status == Status::Template && file.text.contains(".azure.com/") {
@@ -351,7 +353,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
             }
         }) {
             Ok((after, actions)) => plan.push_change(FileChange {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 before: Some(file.text.clone()),
                 after,
                 actions,
@@ -389,7 +391,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                     before: None,
                     after,
                     actions,
-                    source: Some(file.target.display.clone()),
+                    source: Some(file.target.display.to_path_buf()),
                 }),
                 Some(existing) if same_documents(existing, &after) => {}
                 Some(existing) => {
@@ -407,7 +409,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                         before: Some(existing.to_string()),
                         after,
                         actions,
-                        source: Some(file.target.display.clone()),
+                        source: Some(file.target.display.to_path_buf()),
                     });
                 }
             },
@@ -435,7 +437,10 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
         .map(|f| to.join(rel(f, &from)))
         .chain(verbatim.keys().map(|r| to.join(r)))
         .collect();
-    let src_paths: Vec<PathBuf> = src_files.iter().map(|f| f.target.fs_path.clone()).collect();
+    let src_paths: Vec<PathBuf> = src_files
+        .iter()
+        .map(|f| f.target.fs_path.to_path_buf())
+        .collect();
     let deployers = outside_deployers(settings, &from);
     let config_path = mark_clusters(
         &mut plan,
@@ -1054,7 +1059,7 @@ fn files_under(
     {
         return Err(TransformError::at(&problem.path, &problem.message));
     }
-    let found: HashSet<PathBuf> = targets.iter().map(|t| t.fs_path.clone()).collect();
+    let found: HashSet<PathBuf> = targets.iter().map(|t| t.fs_path.to_path_buf()).collect();
     for entry in walkdir::WalkDir::new(given)
         .follow_links(false)
         .into_iter()
@@ -1084,10 +1089,7 @@ fn files_under(
         } else if !entry.file_type().is_file() {
             continue;
         } else if entry.file_name() == "Kustomization" && !settings.is_excluded(&fs_path) {
-            targets.push(Target {
-                display: given.join(relative),
-                fs_path,
-            });
+            targets.push(Target::new(given.join(relative), fs_path));
         } else if is_yaml && !found.contains(&fs_path) && rewrite::holds_aso(entry.path(), settings)
         {
             plan.conflict(
@@ -1343,7 +1345,7 @@ fn outside_deployers(settings: &Settings, from: &Path) -> BTreeMap<PathBuf, Opti
     let located = |instance: &crate::index::Instance| {
         let context = &index.files[index.contexts[instance.context].file].fs_path;
         let object = &index.files[instance.file].fs_path;
-        (context.clone(), object.clone())
+        (context.to_path_buf(), object.to_path_buf())
     };
     for instance in index.instances.iter().filter(|i| index.object(i).aso) {
         let (context, object) = located(instance);

@@ -177,7 +177,7 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
             }
         }) {
             Ok((after, actions)) => plan.push_change(FileChange {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 before: Some(file.text.clone()),
                 after,
                 actions,

@@ -58,17 +58,14 @@ pub(crate) fn inputs(settings: &Settings, overrides: &BTreeMap<PathBuf, String>)
     let mut inputs: Vec<Input> = targets
         .into_iter()
         .map(|target| {
-            let fs_path = target.fs_path;
+            let fs_path = target.fs_path.to_path_buf();
             seen.insert(fs_path.clone());
             let text = match overrides.get(&fs_path) {
                 Some(text) => Ok(text.clone()),
                 None => discover::read_text(&fs_path, settings.max_file_size),
             };
             Input {
-                target: Target {
-                    display: display(&fs_path),
-                    fs_path,
-                },
+                target: Target::new(display(&fs_path), fs_path),
                 text,
             }
         })
@@ -80,10 +77,7 @@ pub(crate) fn inputs(settings: &Settings, overrides: &BTreeMap<PathBuf, String>)
             && !settings.is_excluded(fs_path)
         {
             inputs.push(Input {
-                target: Target {
-                    display: display(fs_path),
-                    fs_path: fs_path.clone(),
-                },
+                target: Target::new(display(fs_path), fs_path.clone()),
                 text: Ok(text.clone()),
             });
         }

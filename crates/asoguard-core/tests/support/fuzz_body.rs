@@ -1,8 +1,6 @@
 //! The body of the fuzz target, shared with a bounded stable-Rust run in the property tests:
 //! arbitrary bytes through load, parse, check and fix, asserting what must hold for any input.
 
-use std::path::PathBuf;
-
 use asoguard_core::discover::{Target, text_from_bytes};
 use asoguard_core::engine::{FixMode, Input, RunOptions, check_inputs};
 use asoguard_core::{Settings, yaml};
@@ -13,10 +11,7 @@ use asoguard_core::{Settings, yaml};
 pub fn check_bytes(data: &[u8]) {
     let settings = Settings::default();
     let input = |text: Result<String, _>| Input {
-        target: Target {
-            display: PathBuf::from("fuzz.yaml"),
-            fs_path: PathBuf::from("/fuzz/fuzz.yaml"),
-        },
+        target: Target::new("fuzz.yaml", "/fuzz/fuzz.yaml"),
         text,
     };
     let run = |text: Result<String, _>, prefilter: bool| {
