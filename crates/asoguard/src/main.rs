@@ -1,5 +1,6 @@
 //! The `asoguard` command line: arguments, commands, printers and exit codes.
 
+mod allocator;
 mod check;
 mod crds;
 mod init;
@@ -76,14 +77,8 @@ pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code: usage, config or I/O error.
 pub const EXIT_ERROR: u8 = 2;
 
-/// mimalloc rather than the system allocator: parsing makes and frees millions of small nodes
-/// on every thread, which glibc's malloc served at about a fifth of a run's time (see
-/// docs/performance.md).
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    allocator::configure();
     let parsed = Cli::command()
         .try_get_matches()
         .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use compact_str::CompactString;
+
 use crate::manifest::{Manifest, RECONCILE_POLICY};
 use crate::span::Span;
 use crate::yaml::{self, Node, Stream};
@@ -22,7 +24,7 @@ pub const KUSTOMIZATION_NAMES: [&str; 3] =
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyFact {
     /// The value; `None` when null or empty.
-    pub value: Option<String>,
+    pub value: Option<CompactString>,
     /// The whole `key: value` entry.
     pub entry: Span,
     /// The value.
@@ -38,14 +40,15 @@ impl PolicyFact {
                 .value
                 .as_str()
                 .filter(|v| !v.is_empty() && !entry.value.is_null())
-                .map(str::to_string),
+                .map(CompactString::from),
             entry: entry.key.span.cover(entry.value.span),
             value_span: entry.value.span,
         })
     }
 }
 
-/// One Kubernetes object of a file.
+/// One Kubernetes object of a file. Its strings are compact (inline up to 24 bytes, as most
+/// names, kinds and groups are): a run holds one per object of the repository.
 #[derive(Clone, Debug)]
 pub struct ObjectFact {
     /// Index of its document in the file.
@@ -53,25 +56,25 @@ pub struct ObjectFact {
     /// The document's root span.
     pub span: Span,
     /// `apiVersion` as written.
-    pub api_version: Option<String>,
+    pub api_version: Option<CompactString>,
     /// API group (empty for core).
-    pub group: String,
+    pub group: CompactString,
     /// Kind.
-    pub kind: String,
+    pub kind: CompactString,
     /// `metadata.name`.
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     /// Span of the name (or of the object when it has none).
     pub name_span: Span,
     /// `metadata.namespace`.
-    pub namespace: Option<String>,
+    pub namespace: Option<CompactString>,
     /// Its own reconcile-policy annotation.
     pub policy: Option<PolicyFact>,
     /// An ASO v2 resource.
     pub aso: bool,
     /// `spec.azureName`.
-    pub azure_name: Option<String>,
+    pub azure_name: Option<CompactString>,
     /// `spec.owner.name`.
-    pub owner: Option<String>,
+    pub owner: Option<CompactString>,
     /// What else the index needs of it.
     pub extra: Extra,
 }
@@ -144,13 +147,13 @@ pub struct Reference {
 #[derive(Clone, Debug, Default)]
 pub struct Target {
     /// API group (`None`: any).
-    pub group: Option<String>,
+    pub group: Option<CompactString>,
     /// Kind (`None`: any).
-    pub kind: Option<String>,
+    pub kind: Option<CompactString>,
     /// Name (`None`: any).
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     /// Namespace (`None`: any).
-    pub namespace: Option<String>,
+    pub namespace: Option<CompactString>,
     /// A label or annotation selector, which asoguard cannot evaluate: assumed to match.
     pub selector: bool,
 }
@@ -159,7 +162,7 @@ pub struct Target {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PatchEffect {
     /// Sets it to this value.
-    Set(String),
+    Set(CompactString),
     /// Removes it.
     Remove,
 }
@@ -272,8 +275,8 @@ impl FileFacts {
 }
 
 fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
-    let kind = manifest.kind?.to_string();
-    let group = manifest.group().to_string();
+    let kind = CompactString::from(manifest.kind?);
+    let group = CompactString::from(manifest.group());
     let extra = if group == FLUX_GROUP && kind == "Kustomization" {
         Extra::Flux(Box::new(flux(root)))
     } else if group == ARGO_GROUP && (kind == "Application" || kind == "ApplicationSet") {
@@ -286,18 +289,18 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
         doc,
         span: root.span,
         aso: manifest.is_aso(),
-        api_version: manifest.api_version.map(str::to_string),
-        name: manifest.name_str().map(str::to_string),
+        api_version: manifest.api_version.map(CompactString::from),
+        name: manifest.name_str().map(CompactString::from),
         name_span: crate::rules::object_span(manifest),
-        namespace: manifest.namespace.map(str::to_string),
+        namespace: manifest.namespace.map(CompactString::from),
         policy: PolicyFact::of(manifest.annotations()),
         azure_name: spec
             .and_then(|s| s.get_str("azureName"))
-            .map(str::to_string),
+            .map(CompactString::from),
         owner: spec
             .and_then(|s| s.get_path(&["owner", "name"]))
             .and_then(Node::as_str)
-            .map(str::to_string),
+            .map(CompactString::from),
         group,
         kind,
         extra,
@@ -420,7 +423,7 @@ fn references(root: &Node, key: &str) -> Vec<Reference> {
 
 fn target(node: Option<&Node>) -> Option<Target> {
     let node = node?;
-    let text = |k: &str| node.get_str(k).map(str::to_string);
+    let text = |k: &str| node.get_str(k).map(CompactString::from);
     Some(Target {
         group: text("group"),
         kind: text("kind"),
@@ -534,10 +537,10 @@ fn inline_patch(node: &Node, target: Option<Target>) -> Option<Patch> {
     }
     let manifest = Manifest::from_root(root)?;
     let target = target.unwrap_or_else(|| Target {
-        group: Some(manifest.group().to_string()),
-        kind: manifest.kind.map(str::to_string),
-        name: manifest.name_str().map(str::to_string),
-        namespace: manifest.namespace.map(str::to_string),
+        group: Some(CompactString::from(manifest.group())),
+        kind: manifest.kind.map(CompactString::from),
+        name: manifest.name_str().map(CompactString::from),
+        namespace: manifest.namespace.map(CompactString::from),
         selector: false,
     });
     let effect = manifest
@@ -549,7 +552,7 @@ fn inline_patch(node: &Node, target: Option<Target>) -> Option<Patch> {
                 .as_str()
                 .filter(|v| !v.is_empty() && !e.value.is_null())
             {
-                Some(v) => PatchEffect::Set(v.to_string()),
+                Some(v) => PatchEffect::Set(CompactString::from(v)),
                 None => PatchEffect::Remove,
             }
         });
@@ -574,10 +577,10 @@ fn json_patch_ops(items: &[Node]) -> Vec<JsonPatchOp> {
             ("remove", POLICY_POINTER) => Some(PatchEffect::Remove),
             ("add" | "replace", POLICY_POINTER) => value
                 .and_then(Node::as_str)
-                .map(|v| PatchEffect::Set(v.to_string())),
+                .map(|v| PatchEffect::Set(CompactString::from(v))),
             ("add" | "replace", "/metadata/annotations") => {
                 Some(match value.and_then(|v| v.get_str(RECONCILE_POLICY)) {
-                    Some(v) => PatchEffect::Set(v.to_string()),
+                    Some(v) => PatchEffect::Set(CompactString::from(v)),
                     None => PatchEffect::Remove,
                 })
             }

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use compact_str::CompactString;
+
 pub use facts::{FileFacts, ObjectFact, PolicyFact};
 
 use crate::config::{Role, Settings};
@@ -122,12 +124,12 @@ pub struct Instance {
     /// Index into `Index::contexts`.
     pub context: usize,
     /// The namespace it lands in.
-    pub namespace: Option<String>,
+    pub namespace: Option<CompactString>,
     /// Its name after Kustomize's `namePrefix`/`nameSuffix` (the Azure name when `spec.azureName`
     /// is not set).
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     /// The reconcile-policy after every transform (`None`: unset), and where it comes from.
-    pub policy: Option<(String, Origin)>,
+    pub policy: Option<(CompactString, Origin)>,
 }
 
 /// What an Application's sources reach.
@@ -219,7 +221,7 @@ pub struct Index {
     pub files: Vec<IndexedFile>,
     /// File ids by a hash of their path (keeping no second copy of every path).
     by_path: HashMap<u64, FileId>,
-    namespaces: HashMap<(Option<usize>, String), (FileId, usize)>,
+    namespaces: HashMap<(Option<usize>, CompactString), (FileId, usize)>,
     /// Every context.
     pub contexts: Vec<Context>,
     /// Every instance.

@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use compact_str::CompactString;
+
 use super::facts::{Extra, Patch, PatchEffect, Target};
 use super::{
     Context, ContextKind, FileId, Index, Instance, Judgement, Origin, OriginKind, Reach,
@@ -18,9 +20,9 @@ use crate::rules::Rule;
 struct Rendered {
     file: FileId,
     object: usize,
-    namespace: Option<String>,
-    name: Option<String>,
-    policy: Option<(String, Origin)>,
+    namespace: Option<CompactString>,
+    name: Option<CompactString>,
+    policy: Option<(CompactString, Origin)>,
 }
 
 struct Renderer<'x> {
@@ -292,7 +294,7 @@ impl Renderer<'_> {
                 let mut rendered = self.render_dir(&dir, true);
                 for r in &mut rendered {
                     if let Some(ns) = &flux.target_namespace {
-                        r.namespace = Some(ns.clone());
+                        r.namespace = Some(CompactString::from(ns.as_str()));
                     }
                     if let Some(common) = &flux.common_policy {
                         if let Some(value) = &common.value {
@@ -350,7 +352,10 @@ impl Renderer<'_> {
                                 let mut rendered = self.render_dir(&dir, source.recurse);
                                 for r in &mut rendered {
                                     if r.namespace.is_none() {
-                                        r.namespace = app.destination_namespace.clone();
+                                        r.namespace = app
+                                            .destination_namespace
+                                            .as_deref()
+                                            .map(CompactString::from);
                                     }
                                 }
                                 if reached_aso.is_none()
@@ -476,7 +481,7 @@ impl Renderer<'_> {
         if fact.name_prefix.is_some() || fact.name_suffix.is_some() {
             for r in &mut out {
                 if let Some(name) = &r.name {
-                    r.name = Some(format!(
+                    r.name = Some(compact_str::format_compact!(
                         "{}{name}{}",
                         fact.name_prefix.as_deref().unwrap_or(""),
                         fact.name_suffix.as_deref().unwrap_or("")
@@ -488,7 +493,7 @@ impl Renderer<'_> {
             for r in &mut out {
                 let object = &self.index.files[r.file].facts.objects[r.object];
                 if !(object.group.is_empty() && object.kind == "Namespace") {
-                    r.namespace = Some(ns.clone());
+                    r.namespace = Some(CompactString::from(ns.as_str()));
                 }
             }
         }

@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use compact_str::CompactString;
+
 use super::{Fixability, RuleMeta, Seen};
 use crate::config::{Role, Settings};
 use crate::diagnostic::Severity;
@@ -59,7 +61,12 @@ fn identity(
     index: &Index,
     by_name: &ByName,
     instance: &Instance,
-) -> (String, String, String, Vec<String>) {
+) -> (
+    CompactString,
+    CompactString,
+    CompactString,
+    Vec<CompactString>,
+) {
     let object = index.object(instance);
     let name = object
         .azure_name

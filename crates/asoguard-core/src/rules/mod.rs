@@ -324,10 +324,10 @@ impl<'i> Seen<'i> {
     /// The object reference for reports.
     pub(crate) fn object_ref(&self) -> ObjectRef {
         ObjectRef {
-            api_version: self.object.api_version.clone(),
-            kind: Some(self.object.kind.clone()),
-            namespace: self.object.namespace.clone(),
-            name: self.object.name.clone(),
+            api_version: self.object.api_version.as_deref().map(str::to_string),
+            kind: Some(self.object.kind.to_string()),
+            namespace: self.object.namespace.as_deref().map(str::to_string),
+            name: self.object.name.as_deref().map(str::to_string),
         }
     }
 }
