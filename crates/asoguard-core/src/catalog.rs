@@ -1,7 +1,7 @@
 //! ASO's API groups and kinds, critical kinds and kinds Azure cannot delete, embedded from
 //! ASO v2's published data.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 const GROUP_KINDS: &str = include_str!("../data/aso-group-kinds.tsv");
@@ -52,7 +52,7 @@ fn tsv_rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
 /// Whether `group` is one of ASO v2's API groups (matched against the list, not the suffix:
 /// other Azure tools use `.azure.com` too).
 pub fn is_aso_group(group: &str) -> bool {
-    static GROUPS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static GROUPS: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
     GROUPS
         .get_or_init(|| tsv_rows(GROUP_KINDS).map(|r| r[0]).collect())
         .contains(group)

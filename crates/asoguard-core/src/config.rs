@@ -558,9 +558,11 @@ pub struct Settings {
     /// Whether `root` is a real repository root (a config file or `.git` was found there):
     /// then cross-file facts come from the whole repository, not only the files linted.
     pub repository: bool,
-    critical: HashSet<GroupKind>,
-    levels: HashMap<Rule, RuleLevel>,
-    enabled: HashSet<Rule>,
+    /// Critical kinds: the groups of each kind (a kind is looked up for every object, and few
+    /// kinds share a name across groups).
+    critical: HashMap<String, Vec<String>>,
+    levels: rustc_hash::FxHashMap<Rule, RuleLevel>,
+    enabled: rustc_hash::FxHashSet<Rule>,
     per_file_ignores: Vec<(GlobSet, Vec<Rule>)>,
     exclude: GlobSet,
 }
@@ -628,14 +630,14 @@ impl Settings {
                 }
                 Ok(rules)
             };
-        let mut enabled: HashSet<Rule> = match &config.select {
+        let mut enabled: rustc_hash::FxHashSet<Rule> = match &config.select {
             Some(select) => selectors(select)?.into_iter().collect(),
             None => Rule::ALL.into_iter().collect(),
         };
         for rule in selectors(&config.ignore)? {
             enabled.remove(&rule);
         }
-        let mut levels = HashMap::new();
+        let mut levels = rustc_hash::FxHashMap::default();
         for (key, rule_config) in &config.rules {
             let rule = Rule::from_code_or_name(key).ok_or_else(|| {
                 error(format!("rules: unknown rule `{key}` ({})", rule_hint(key)))
@@ -671,7 +673,15 @@ impl Settings {
             crd_paths,
             crds: None,
             repository: false,
-            critical,
+            critical: critical
+                .into_iter()
+                .fold(HashMap::new(), |mut by_kind, gk| {
+                    by_kind
+                        .entry(gk.kind)
+                        .or_insert_with(Vec::new)
+                        .push(gk.group);
+                    by_kind
+                }),
             levels,
             enabled,
             per_file_ignores,
@@ -693,10 +703,9 @@ impl Settings {
 
     /// Whether `group/kind` is a critical kind.
     pub fn is_critical(&self, group: &str, kind: &str) -> bool {
-        // A few dozen kinds: comparing in place beats building a key to hash on every call.
         self.critical
-            .iter()
-            .any(|gk| gk.kind == kind && gk.group == group)
+            .get(kind)
+            .is_some_and(|groups| groups.iter().any(|g| g == group))
     }
 
     /// The severity `rule` reports at, `None` when it does not run.
@@ -714,6 +723,9 @@ impl Settings {
 
     /// Whether `per-file-ignores` silences `rule` in the file at `path` (absolute).
     pub fn ignored_in(&self, path: &Path, rule: Rule) -> bool {
+        if self.per_file_ignores.is_empty() {
+            return false;
+        }
         let Some(relative) = self.relative(path) else {
             return false;
         };

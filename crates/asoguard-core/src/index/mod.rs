@@ -6,7 +6,7 @@
 pub mod facts;
 mod render;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -220,16 +220,16 @@ pub struct Index {
     /// Every indexed file.
     pub files: Vec<IndexedFile>,
     /// File ids by a hash of their path (keeping no second copy of every path).
-    by_path: HashMap<u64, FileId>,
-    namespaces: HashMap<(Option<usize>, CompactString), (FileId, usize)>,
+    by_path: FxHashMap<u64, FileId>,
+    namespaces: FxHashMap<(Option<usize>, CompactString), (FileId, usize)>,
     /// Every context.
     pub contexts: Vec<Context>,
     /// Every instance.
     pub instances: Vec<Instance>,
-    by_source: HashMap<(FileId, usize), Vec<usize>>,
-    app_reach: HashMap<(FileId, usize), Reach>,
-    judgements: HashMap<FileId, Vec<Judgement>>,
-    notes: HashMap<FileId, Vec<String>>,
+    by_source: FxHashMap<(FileId, usize), Vec<usize>>,
+    app_reach: FxHashMap<(FileId, usize), Reach>,
+    judgements: FxHashMap<FileId, Vec<Judgement>>,
+    notes: FxHashMap<FileId, Vec<String>>,
     root: PathBuf,
 }
 
@@ -240,7 +240,8 @@ impl Index {
         // Sorted by path, so ids are the same however the files were given.
         files.par_sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
         let keys: Vec<u64> = files.par_iter().map(|f| path_key(&f.fs_path)).collect();
-        let mut by_path: HashMap<u64, FileId> = HashMap::with_capacity(files.len());
+        let mut by_path: FxHashMap<u64, FileId> =
+            FxHashMap::with_capacity_and_hasher(files.len(), Default::default());
         for (id, key) in keys.into_iter().enumerate() {
             // Two paths with one key (never seen in practice) leave the second to the search
             // in `file_id`.

@@ -1,7 +1,7 @@
 //! Rendering without a `kustomize` binary: Kustomize builds, Flux Kustomization paths, ArgoCD
 //! sources and plain files, into contexts and instances whose annotations keep their origin.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -31,11 +31,11 @@ struct Renderer<'x> {
     /// Kustomization file of each directory that has one.
     /// Keyed by the directory's normalized path as bytes: hashing a `Path` walks its
     /// components, which dominated rendering on large trees.
-    kustomization_of: HashMap<OsString, FileId>,
+    kustomization_of: FxHashMap<OsString, FileId>,
     /// Builds already done, by kustomization file.
-    built: HashMap<FileId, Vec<Rendered>>,
+    built: FxHashMap<FileId, Vec<Rendered>>,
     /// Files used as patches: judged merged into their targets, never on their own.
-    patch_files: HashSet<FileId>,
+    patch_files: FxHashSet<FileId>,
     /// Directories holding indexed files, for ApplicationSet generator globs.
     directories: std::cell::OnceCell<Vec<PathBuf>>,
 }
@@ -53,8 +53,8 @@ pub(super) fn render(index: &mut Index, settings: &Settings) {
         index,
         settings,
         kustomization_of,
-        built: HashMap::new(),
-        patch_files: HashSet::new(),
+        built: FxHashMap::default(),
+        patch_files: FxHashSet::default(),
         directories: std::cell::OnceCell::new(),
     };
     renderer.run();
@@ -62,8 +62,8 @@ pub(super) fn render(index: &mut Index, settings: &Settings) {
 
 impl Renderer<'_> {
     fn run(&mut self) {
-        let mut rendered_by_apps: HashSet<FileId> = HashSet::new();
-        let mut referenced: HashSet<FileId> = HashSet::new();
+        let mut rendered_by_apps: FxHashSet<FileId> = FxHashSet::default();
+        let mut referenced: FxHashSet<FileId> = FxHashSet::default();
         // Kustomizations referenced by others are rendered through them.
         for (id, file) in self.index.files.iter().enumerate() {
             let Some(k) = &file.facts.kustomization else {
@@ -124,7 +124,7 @@ impl Renderer<'_> {
         }
         // Everything nothing renders is applied as it is, all plain files of one cluster together
         // (one context per cluster, so owner references between plain files resolve).
-        let rendered: HashSet<(FileId, usize)> = self
+        let rendered: FxHashSet<(FileId, usize)> = self
             .index
             .instances
             .iter()

@@ -1,6 +1,8 @@
 //! ASO006 `active-active`: the same Azure resource managed from two active clusters.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use compact_str::CompactString;
 
@@ -54,7 +56,7 @@ ASO FAQ, "Can I run ASO in active-active mode?" and the migration guidance.
 };
 
 /// ASO instances by context, namespace and Kubernetes name, to follow owner references.
-type ByName<'i> = HashMap<(usize, Option<&'i str>, &'i str), &'i Instance>;
+type ByName<'i> = FxHashMap<(usize, Option<&'i str>, &'i str), &'i Instance>;
 
 /// The Azure identity of an instance: group, kind, Azure name, and the owner chain's names.
 fn identity(
@@ -98,7 +100,7 @@ fn identity(
 }
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
-    let mut by_name: ByName = HashMap::new();
+    let mut by_name: ByName = FxHashMap::default();
     for instance in &index.instances {
         let object = index.object(instance);
         if let (true, Some(name)) = (object.aso, object.name.as_deref()) {

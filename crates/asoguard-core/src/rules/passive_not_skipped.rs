@@ -1,6 +1,6 @@
 //! ASO005 `passive-not-skipped`: an ASO resource in a passive cluster that ASO would reconcile.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::{Fixability, RuleMeta, Seen};
 use crate::config::{Role, Settings};
@@ -62,7 +62,7 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
     let mut found: Vec<(FileId, Judgement)> = Vec::new();
     judge_each(index, settings, &mut found);
     // One finding per place; a kustomization-level one says how many resources it covers.
-    let mut counts: HashMap<(FileId, crate::span::Span), usize> = HashMap::new();
+    let mut counts: FxHashMap<(FileId, crate::span::Span), usize> = FxHashMap::default();
     for (file, j) in &found {
         *counts.entry((*file, j.span)).or_default() += 1;
     }
@@ -84,7 +84,7 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
 
 fn judge_each(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
     // Objects some non-passive context applies: their own file is not the place for `skip`.
-    let mut shared: HashMap<(FileId, usize), bool> = HashMap::new();
+    let mut shared: FxHashMap<(FileId, usize), bool> = FxHashMap::default();
     for instance in &index.instances {
         let passive = index.contexts[instance.context].role == Role::Passive;
         *shared.entry((instance.file, instance.object)).or_default() |= !passive;

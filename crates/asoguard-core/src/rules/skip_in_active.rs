@@ -1,6 +1,6 @@
 //! ASO001 `skip-in-active`: `skip` left on manifests an active cluster applies.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::{Fixability, RuleMeta, Seen};
 use crate::config::{Role, Settings};
@@ -74,7 +74,7 @@ clusters?" and the active-passive guidance; `v2/internal/reconcilers/reconcile_p
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
     // Instances whose effective `skip` comes from one place, counted per place.
-    let mut by_origin: HashMap<(FileId, Span), (&Instance, Origin, usize)> = HashMap::new();
+    let mut by_origin: FxHashMap<(FileId, Span), (&Instance, Origin, usize)> = FxHashMap::default();
     for instance in &index.instances {
         let seen = Seen::of(index, instance);
         if !seen.object.aso || seen.context.role != Role::Active {

@@ -1,6 +1,6 @@
 //! ASO010 `unprotected-children`: `manage` children under a protected ASO parent.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::{Fixability, RuleMeta, Seen};
 use crate::catalog;
@@ -60,7 +60,7 @@ ASO `guide/annotations.md` (reconcile-policy) and its owner/ownerReferences hand
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
     let undeletable = catalog::no_azure_delete_kinds();
-    let mut by_name: HashMap<(usize, Option<&str>, &str), Vec<&Instance>> = HashMap::new();
+    let mut by_name: FxHashMap<(usize, Option<&str>, &str), Vec<&Instance>> = FxHashMap::default();
     for instance in &index.instances {
         let object = index.object(instance);
         if let (true, Some(name)) = (object.aso, object.name.as_deref()) {
