@@ -66,17 +66,17 @@ pub fn discover(
                 message: io_message(&e),
             }),
             Ok(meta) if meta.is_dir() => {
+                use rayon::prelude::*;
                 let before = targets.len();
-                for entry in walk(path, &fs_path, settings) {
-                    let relative = entry.strip_prefix(path).unwrap_or(&entry);
-                    let fs_entry = fs_path.join(relative);
+                let found = walk(path, &fs_path, settings);
+                targets.par_extend(found.into_par_iter().map(|(entry, fs_entry)| {
                     // `.` joined with `a.yaml` reads `./a.yaml`: show `a.yaml`, as people write it.
                     let display = match entry.strip_prefix(".") {
                         Ok(stripped) if !stripped.as_os_str().is_empty() => stripped.to_path_buf(),
-                        _ => entry.clone(),
+                        _ => entry,
                     };
-                    targets.push(Target::new(display, fs_entry));
-                }
+                    Target::new(display, fs_entry)
+                }));
                 if targets.len() == before {
                     problems.push(PathProblem {
                         path: path.clone(),
@@ -96,20 +96,28 @@ pub fn discover(
 /// YAML files under `dir` (absolute), as absolute paths, excluded paths pruned.
 pub fn yaml_files_under(dir: &Path, settings: &Settings) -> Vec<PathBuf> {
     walk(dir, dir, settings)
+        .into_iter()
+        .map(|(_, fs_path)| fs_path)
+        .collect()
 }
 
 /// Walk `dir` (as given; `fs_dir` is its absolute form, for exclude globs) for YAML files,
-/// pruning excluded entries below it. Symlinks below `dir` are not followed. Each directory's
+/// each as walked and in absolute form, pruning excluded entries below it. Symlinks below `dir` are not followed. Each directory's
 /// entries are sorted by name, so the depth-first result comes out in `Path` order (component
 /// by component) with no sort of the whole list; subdirectories are walked in parallel.
-fn walk(dir: &Path, fs_dir: &Path, settings: &Settings) -> Vec<PathBuf> {
+fn walk(dir: &Path, fs_dir: &Path, settings: &Settings) -> Vec<(PathBuf, PathBuf)> {
     walk_parallel(dir, fs_dir, settings, 0)
 }
 
 /// Below this depth subdirectories are walked in parallel (recursion); deeper, iteratively.
 const PARALLEL_WALK_DEPTH: usize = 32;
 
-fn walk_parallel(dir: &Path, fs_dir: &Path, settings: &Settings, depth: usize) -> Vec<PathBuf> {
+fn walk_parallel(
+    dir: &Path,
+    fs_dir: &Path,
+    settings: &Settings,
+    depth: usize,
+) -> Vec<(PathBuf, PathBuf)> {
     use rayon::prelude::*;
     if depth >= PARALLEL_WALK_DEPTH {
         return walk_serial(dir, fs_dir, settings);
@@ -122,7 +130,7 @@ fn walk_parallel(dir: &Path, fs_dir: &Path, settings: &Settings, depth: usize) -
         .filter_map(|e| Some((e.file_name(), e.file_type().ok()?)))
         .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let found: Vec<Vec<PathBuf>> = entries
+    let found: Vec<Vec<(PathBuf, PathBuf)>> = entries
         .into_par_iter()
         .map(|(name, kind)| {
             let path = dir.join(&name);
@@ -132,7 +140,7 @@ fn walk_parallel(dir: &Path, fs_dir: &Path, settings: &Settings, depth: usize) -
             } else if kind.is_dir() {
                 walk_parallel(&path, &fs_path, settings, depth + 1)
             } else if kind.is_file() && is_yaml_name(&path) {
-                vec![path]
+                vec![(path, fs_path)]
             } else {
                 Vec::new()
             }
@@ -142,19 +150,19 @@ fn walk_parallel(dir: &Path, fs_dir: &Path, settings: &Settings, depth: usize) -
 }
 
 /// [`walk`] on one thread, without recursion (for very deep trees).
-fn walk_serial(dir: &Path, fs_dir: &Path, settings: &Settings) -> Vec<PathBuf> {
+fn walk_serial(dir: &Path, fs_dir: &Path, settings: &Settings) -> Vec<(PathBuf, PathBuf)> {
+    let absolute = |path: &Path| fs_dir.join(path.strip_prefix(dir).unwrap_or(path));
     walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !settings
-                    .matches_exclude(&fs_dir.join(e.path().strip_prefix(dir).unwrap_or(e.path())))
-        })
+        .filter_entry(|e| e.depth() == 0 || !settings.matches_exclude(&absolute(e.path())))
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file() && is_yaml_name(e.path()))
-        .map(|e| e.into_path())
+        .map(|e| {
+            let fs_path = absolute(e.path());
+            (e.into_path(), fs_path)
+        })
         .collect()
 }
 
@@ -339,9 +347,10 @@ mod tests {
         sorted.sort();
         assert_eq!(files.len(), 6);
         assert_eq!(files, sorted);
+        let settings = Settings::default();
         assert_eq!(
-            walk_serial(dir.path(), dir.path(), &Settings::default()),
-            files
+            walk_serial(dir.path(), dir.path(), &settings),
+            walk(dir.path(), dir.path(), &settings)
         );
         // Deeper than the parallel walk goes: the serial walk takes over, same order.
         let mut deep = dir.path().join("deep");
@@ -353,8 +362,8 @@ mod tests {
         let files = yaml_files_under(dir.path(), &Settings::default());
         assert_eq!(files.len(), 7);
         assert_eq!(
-            files,
-            walk_serial(dir.path(), dir.path(), &Settings::default())
+            walk(dir.path(), dir.path(), &settings),
+            walk_serial(dir.path(), dir.path(), &settings)
         );
     }
 
