@@ -227,18 +227,25 @@ fn indexed(target: Target, text: &str, options: RunOptions) -> IndexedFile {
     let Target { display, fs_path } = target;
     let relevance = Relevance::of(&fs_path, text);
     let facts = if relevance.class == FileClass::Irrelevant {
-        FileFacts::default()
+        FileFacts::none()
     } else {
         FileFacts::of(
             &yaml::parse_with(text, &parse_relevance(options, relevance)),
             &fs_path,
         )
+        .shared()
+    };
+    // Related locations point only at facts: a file without any needs no line index.
+    let lines = if facts.is_empty() {
+        LineIndex::empty()
+    } else {
+        LineIndex::new(text)
     };
     IndexedFile {
         display,
         fs_path,
         facts,
-        lines: LineIndex::new(text),
+        lines,
     }
 }
 
@@ -552,10 +559,10 @@ impl Run<'_> {
     /// The pass that parses one target (reading it the first time): its entry in the index,
     /// and what its check needs next.
     fn scan_working(&self, w: &mut Working) -> (Option<IndexedFile>, Scanned) {
-        let entry = |facts, lines| IndexedFile {
+        let entry = |facts: FileFacts, lines| IndexedFile {
             display: w.target.display.clone(),
             fs_path: w.target.fs_path.clone(),
-            facts,
+            facts: facts.shared(),
             lines,
         };
         let quiet = |documents| {
@@ -628,7 +635,13 @@ impl Run<'_> {
             }
         };
         let (facts, scan) = self.scan(&source, fs_path, relevance);
-        let indexed = entry(facts, source.lines.clone());
+        // Related locations point only at facts: a file without any needs no line index.
+        let lines = if facts.is_empty() {
+            LineIndex::empty()
+        } else {
+            source.lines.clone()
+        };
+        let indexed = entry(facts, lines);
         // Without fixes, a file read from disk with nothing to report so far is not held until
         // the index is built: most have nothing to report at all, and the few that a cross-file
         // judgement lands on are read again.

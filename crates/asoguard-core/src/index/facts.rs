@@ -2,6 +2,7 @@
 //! policy, kustomizations, Flux Kustomizations, ArgoCD Applications, JSON6902 patches.
 
 use std::path::Path;
+use std::sync::{Arc, LazyLock};
 
 use compact_str::CompactString;
 
@@ -271,6 +272,31 @@ impl FileFacts {
         // across a repository's files, the slack would be most of the index's memory.
         facts.objects.shrink_to_fit();
         facts
+    }
+
+    /// Whether the file gave no fact at all (most files of a repository).
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+            && self.kustomization.is_none()
+            && self.json_patch.is_empty()
+            && !self.has_aso
+    }
+
+    /// These facts as an index entry holds them: behind a shared pointer, so an entry stays
+    /// small and copies of it (one per fix round) copy no facts; every file that gives none
+    /// shares one empty set.
+    pub fn shared(self) -> Arc<FileFacts> {
+        if self.is_empty() {
+            FileFacts::none()
+        } else {
+            Arc::new(self)
+        }
+    }
+
+    /// The shared empty facts.
+    pub fn none() -> Arc<FileFacts> {
+        static NONE: LazyLock<Arc<FileFacts>> = LazyLock::new(|| Arc::new(FileFacts::default()));
+        NONE.clone()
     }
 }
 

@@ -31,8 +31,8 @@ pub struct IndexedFile {
     pub display: Arc<Path>,
     /// The absolute path.
     pub fs_path: Arc<Path>,
-    /// Its summary.
-    pub facts: FileFacts,
+    /// Its summary (see [`FileFacts::shared`]).
+    pub facts: Arc<FileFacts>,
     /// Its line starts: related locations in it are resolved without keeping its text.
     pub lines: LineIndex,
 }

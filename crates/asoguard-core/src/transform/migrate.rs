@@ -1333,7 +1333,7 @@ fn outside_deployers(settings: &Settings, from: &Path) -> BTreeMap<PathBuf, Opti
         .filter_map(|target| {
             let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
             Some(IndexedFile {
-                facts: FileFacts::of(&yaml::parse(&text), &target.fs_path),
+                facts: FileFacts::of(&yaml::parse(&text), &target.fs_path).shared(),
                 lines: LineIndex::new(&text),
                 display: target.display,
                 fs_path: target.fs_path,
