@@ -62,7 +62,6 @@ pub(super) fn render(index: &mut Index, settings: &Settings) {
 
 impl Renderer<'_> {
     fn run(&mut self) {
-        let mut rendered_by_apps: FxHashSet<FileId> = FxHashSet::default();
         let mut referenced: FxHashSet<FileId> = FxHashSet::default();
         // Kustomizations referenced by others are rendered through them.
         for (id, file) in self.index.files.iter().enumerate() {
@@ -101,10 +100,7 @@ impl Renderer<'_> {
             })
             .collect();
         for (file, object) in apps {
-            let rendered = self.render_app(file, object);
-            for r in &rendered {
-                rendered_by_apps.insert(r.file);
-            }
+            self.render_app(file, object);
             for dir in self.app_dirs(file, object) {
                 if let Some(&k) = self.kustomization_of.get(dir.as_os_str()) {
                     referenced.insert(k);
@@ -153,7 +149,6 @@ impl Renderer<'_> {
         for (first_file, objects) in plain.into_values() {
             self.place(ContextKind::Standalone, first_file, None, false, objects);
         }
-        let _ = rendered_by_apps;
     }
 
     /// An object as its file has it.
@@ -284,12 +279,14 @@ impl Renderer<'_> {
     }
 
     /// Render a Flux Kustomization or an ArgoCD app into its contexts.
-    fn render_app(&mut self, file: FileId, object: usize) -> Vec<Rendered> {
-        let fact = self.index.files[file].facts.objects[object].clone();
+    fn render_app(&mut self, file: FileId, object: usize) {
+        // The file's facts are shared: holding them costs a count, not a copy.
+        let facts = self.index.files[file].facts.clone();
+        let fact = &facts.objects[object];
         match &fact.extra {
             Extra::Flux(flux) => {
                 let Some(dir) = flux.path.as_deref().and_then(|p| self.resolve_dir(p)) else {
-                    return Vec::new();
+                    return;
                 };
                 let mut rendered = self.render_dir(&dir, true);
                 for r in &mut rendered {
@@ -314,9 +311,8 @@ impl Renderer<'_> {
                     file,
                     Some(fact.doc),
                     flux.prune.is_some(),
-                    rendered.clone(),
+                    rendered,
                 );
-                rendered
             }
             Extra::Argo(app) => {
                 let mut all = Vec::new();
@@ -376,10 +372,9 @@ impl Renderer<'_> {
                     (None, None) => Reach::NoAso,
                 };
                 self.index.app_reach.insert((file, fact.doc), reach);
-                self.place(ContextKind::Argo, file, Some(fact.doc), false, all.clone());
-                all
+                self.place(ContextKind::Argo, file, Some(fact.doc), false, all);
             }
-            Extra::None => Vec::new(),
+            Extra::None => {}
         }
     }
 
@@ -439,7 +434,8 @@ impl Renderer<'_> {
             return Vec::new();
         }
         stack.push(k);
-        let Some(fact) = self.index.files[k].facts.kustomization.clone() else {
+        let facts = self.index.files[k].facts.clone();
+        let Some(fact) = facts.kustomization.as_deref() else {
             stack.pop();
             return Vec::new();
         };
