@@ -247,12 +247,10 @@ impl Index {
             // in `file_id`.
             by_path.entry(key).or_insert(id);
         }
-        let mut index = Index {
-            by_path,
-            files,
-            root: settings.root.clone(),
-            ..Index::default()
-        };
+        let mut index = Index::default();
+        index.by_path = by_path;
+        index.files = files;
+        index.root = settings.root.clone();
         for (id, file) in index.files.iter().enumerate() {
             for (i, object) in file.facts.objects.iter().enumerate() {
                 if object.group.is_empty() && object.kind == "Namespace" {
@@ -430,10 +428,26 @@ impl Index {
     }
 }
 
+impl Drop for Index {
+    /// A repository's index is tens of thousands of small allocations made by the pool's
+    /// threads. Dropped on the calling thread alone (every free a remote one), it took 10 ms
+    /// of serial time on a 100,000-document tree; the pool drops the files and instances in
+    /// 3 to 5 ms.
+    fn drop(&mut self) {
+        use rayon::prelude::*;
+        let files = std::mem::take(&mut self.files);
+        let instances = std::mem::take(&mut self.instances);
+        rayon::join(
+            || files.into_par_iter().for_each(drop),
+            || instances.into_par_iter().for_each(drop),
+        );
+    }
+}
+
 /// The key of a path in [`Index::file_id`]'s table.
 fn path_key(path: &Path) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(path.as_os_str())
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(path.as_os_str())
 }
 
 /// The cluster (index into `Settings::clusters`) of a file.
