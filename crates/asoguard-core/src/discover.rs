@@ -88,8 +88,13 @@ pub fn discover(
             Ok(_) => targets.push(Target::new(path.clone(), fs_path)),
         }
     }
-    targets.sort();
-    targets.dedup_by(|a, b| a.fs_path == b.fs_path);
+    // One directory's walk comes out sorted and without duplicates (see `walk`); several
+    // arguments are merged.
+    if paths.len() > 1 {
+        targets.sort();
+        targets.dedup_by(|a, b| a.fs_path == b.fs_path);
+    }
+    debug_assert!(targets.is_sorted());
     (targets, problems)
 }
 
