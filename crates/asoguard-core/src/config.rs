@@ -1,7 +1,7 @@
 //! `.asoguard.yaml`: finding it, validating it against its JSON Schema with every error located
 //! and explained, and resolving it into the `Settings` a run uses.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -560,7 +560,7 @@ pub struct Settings {
     pub repository: bool,
     /// Critical kinds: the groups of each kind (a kind is looked up for every object, and few
     /// kinds share a name across groups).
-    critical: HashMap<String, Vec<String>>,
+    critical: rustc_hash::FxHashMap<String, Vec<String>>,
     levels: rustc_hash::FxHashMap<Rule, RuleLevel>,
     enabled: rustc_hash::FxHashSet<Rule>,
     per_file_ignores: Vec<(GlobSet, Vec<Rule>)>,
@@ -673,15 +673,16 @@ impl Settings {
             crd_paths,
             crds: None,
             repository: false,
-            critical: critical
-                .into_iter()
-                .fold(HashMap::new(), |mut by_kind, gk| {
+            critical: critical.into_iter().fold(
+                rustc_hash::FxHashMap::default(),
+                |mut by_kind, gk| {
                     by_kind
                         .entry(gk.kind)
                         .or_insert_with(Vec::new)
                         .push(gk.group);
                     by_kind
-                }),
+                },
+            ),
             levels,
             enabled,
             per_file_ignores,
