@@ -25,6 +25,31 @@ struct Rendered {
     policy: Option<(CompactString, Origin)>,
 }
 
+/// Where a kustomization's `resources` or `components` entry leads, resolved before rendering.
+#[derive(Clone, Copy, Debug)]
+struct Resolved {
+    /// The kustomization of the directory the entry's path names, whatever else it is (a
+    /// kustomization another one names is rendered through it, not on its own).
+    kustomization: Option<FileId>,
+    /// What a build does with it.
+    leads: Leads,
+}
+
+/// What a build does with a kustomization's entry.
+#[derive(Clone, Copy, Debug)]
+enum Leads {
+    /// A remote base, which cannot be fetched offline.
+    Remote,
+    /// A path outside the repository root.
+    Outside,
+    /// A directory with a kustomization: built.
+    Kustomization(FileId),
+    /// An indexed file: its objects.
+    File(FileId),
+    /// Nothing indexed there: whether the path exists, and is a directory.
+    Missing { exists: bool, is_dir: bool },
+}
+
 struct Renderer<'x> {
     index: &'x mut Index,
     settings: &'x Settings,
@@ -32,6 +57,10 @@ struct Renderer<'x> {
     /// Keyed by the directory's normalized path as bytes: hashing a `Path` walks its
     /// components, which dominated rendering on large trees.
     kustomization_of: FxHashMap<OsString, FileId>,
+    /// Each kustomization's `resources` then `components`, resolved. Joining, normalising and
+    /// looking up tens of thousands of paths was most of rendering, and needs nothing a build
+    /// changes: it is done first, on every thread.
+    references: FxHashMap<FileId, Vec<Resolved>>,
     /// Builds already done, by kustomization file.
     built: FxHashMap<FileId, Vec<Rendered>>,
     /// Files used as patches: judged merged into their targets, never on their own.
@@ -49,10 +78,12 @@ pub(super) fn render(index: &mut Index, settings: &Settings) {
         .filter(|(_, f)| f.facts.kustomization.is_some())
         .filter_map(|(i, f)| Some((f.fs_path.parent()?.as_os_str().to_owned(), i)))
         .collect();
+    let references = resolve_references(index, &kustomization_of, &settings.root);
     let mut renderer = Renderer {
         index,
         settings,
         kustomization_of,
+        references,
         built: FxHashMap::default(),
         patch_files: FxHashSet::default(),
         directories: std::cell::OnceCell::new(),
@@ -60,27 +91,73 @@ pub(super) fn render(index: &mut Index, settings: &Settings) {
     renderer.run();
 }
 
+/// Resolve every kustomization's `resources` and `components` (in that order), in parallel.
+fn resolve_references(
+    index: &Index,
+    kustomization_of: &FxHashMap<OsString, FileId>,
+    root: &Path,
+) -> FxHashMap<FileId, Vec<Resolved>> {
+    use rayon::prelude::*;
+    index
+        .files
+        .par_iter()
+        .enumerate()
+        .filter_map(|(id, file)| {
+            let k = file.facts.kustomization.as_ref()?;
+            let dir = file.fs_path.parent().unwrap_or(Path::new(""));
+            let resolved = k
+                .resources
+                .iter()
+                .chain(&k.components)
+                .map(|r| resolve(index, kustomization_of, root, dir, &r.text))
+                .collect();
+            Some((id, resolved))
+        })
+        .collect()
+}
+
+/// Where entry `text` of the kustomization in `dir` leads.
+fn resolve(
+    index: &Index,
+    kustomization_of: &FxHashMap<OsString, FileId>,
+    root: &Path,
+    dir: &Path,
+    text: &str,
+) -> Resolved {
+    let path = normalize(&dir.join(text));
+    let kustomization = kustomization_of.get(path.as_os_str()).copied();
+    let leads = if text.contains("://")
+        || text.starts_with("github.com/")
+        || text.starts_with("git@")
+        || text.contains("?ref=")
+    {
+        Leads::Remote
+    } else if !path.starts_with(root) {
+        Leads::Outside
+    } else if let Some(sub) = kustomization {
+        Leads::Kustomization(sub)
+    } else if let Some(file) = index.file_id(&path) {
+        Leads::File(file)
+    } else {
+        Leads::Missing {
+            exists: path.exists(),
+            is_dir: path.is_dir(),
+        }
+    };
+    Resolved {
+        kustomization,
+        leads,
+    }
+}
+
 impl Renderer<'_> {
     fn run(&mut self) {
         let mut referenced: FxHashSet<FileId> = FxHashSet::default();
         // Kustomizations referenced by others are rendered through them.
-        for (id, file) in self.index.files.iter().enumerate() {
-            let Some(k) = &file.facts.kustomization else {
-                continue;
-            };
-            let dir = file
-                .fs_path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            for r in k.resources.iter().chain(&k.components) {
-                if let Some(&target) = self
-                    .kustomization_of
-                    .get(normalize(&dir.join(&r.text)).as_os_str())
-                {
-                    if target != id {
-                        referenced.insert(target);
-                    }
+        for (&id, resolved) in &self.references {
+            for target in resolved.iter().filter_map(|r| r.kustomization) {
+                if target != id {
+                    referenced.insert(target);
                 }
             }
         }
@@ -450,12 +527,10 @@ impl Renderer<'_> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        let resolved = self.references.get(&k).cloned().unwrap_or_default();
         let mut out = Vec::new();
-        for r in &fact.resources {
-            out.extend(self.resource(k, &dir, r, stack));
-        }
-        for c in &fact.components {
-            out.extend(self.resource(k, &dir, c, stack));
+        for (r, resolved) in fact.resources.iter().chain(&fact.components).zip(resolved) {
+            out.extend(self.resource(k, r, resolved, stack));
         }
         for patch in &fact.patches {
             self.apply_patch(k, &dir, patch, &mut out);
@@ -499,59 +574,55 @@ impl Renderer<'_> {
     }
 
     /// The objects one `resources` (or `components`) entry adds.
+    /// What a kustomization's entry adds to its build (resolved by [`resolve_references`]).
     fn resource(
         &mut self,
         k: FileId,
-        dir: &Path,
         reference: &super::facts::Reference,
+        resolved: Resolved,
         stack: &mut Vec<FileId>,
     ) -> Vec<Rendered> {
         let text = reference.text.as_str();
-        if text.contains("://")
-            || text.starts_with("github.com/")
-            || text.starts_with("git@")
-            || text.contains("?ref=")
-        {
-            self.index.note(k, format!("remote resource `{text}` cannot be fetched offline; what it adds is not checked"));
-            return Vec::new();
-        }
-        let path = normalize(&dir.join(text));
-        if !path.starts_with(self.root()) {
-            let judgement = Judgement {
-                rule: Rule::ReferenceOutsideRoot,
-                span: reference.span,
-                message: format!(
-                    "`{text}` points outside the repository root: asoguard does not read it, so what it adds is not checked"
-                ),
-                help: Some(
-                    "keep bases inside the repository, or lint from a root that contains them"
-                        .into(),
-                ),
-                severity: None,
-                fix: None,
-                object: None,
-                related: Vec::new(),
-            };
-            self.index.file_judgement(k, judgement);
-            return Vec::new();
-        }
-        if let Some(&sub) = self.kustomization_of.get(path.as_os_str()) {
-            return self.build(sub, stack);
-        }
-        if let Some(file) = self.index.file_id(&path) {
-            return (0..self.index.files[file].facts.objects.len())
+        match resolved.leads {
+            Leads::Remote => {
+                self.index.note(k, format!("remote resource `{text}` cannot be fetched offline; what it adds is not checked"));
+                Vec::new()
+            }
+            Leads::Outside => {
+                let judgement = Judgement {
+                    rule: Rule::ReferenceOutsideRoot,
+                    span: reference.span,
+                    message: format!(
+                        "`{text}` points outside the repository root: asoguard does not read it, so what it adds is not checked"
+                    ),
+                    help: Some(
+                        "keep bases inside the repository, or lint from a root that contains them"
+                            .into(),
+                    ),
+                    severity: None,
+                    fix: None,
+                    object: None,
+                    related: Vec::new(),
+                };
+                self.index.file_judgement(k, judgement);
+                Vec::new()
+            }
+            Leads::Kustomization(sub) => self.build(sub, stack),
+            Leads::File(file) => (0..self.index.files[file].facts.objects.len())
                 .map(|o| self.fresh(file, o))
-                .collect();
+                .collect(),
+            Leads::Missing { exists, is_dir } => {
+                if !exists {
+                    self.index.note(k, format!("`{text}` does not exist"));
+                } else if is_dir {
+                    self.index.note(
+                        k,
+                        format!("`{text}` is a directory without a kustomization"),
+                    );
+                }
+                Vec::new()
+            }
         }
-        if !path.exists() {
-            self.index.note(k, format!("`{text}` does not exist"));
-        } else if path.is_dir() {
-            self.index.note(
-                k,
-                format!("`{text}` is a directory without a kustomization"),
-            );
-        }
-        Vec::new()
     }
 
     fn apply_patch(&mut self, k: FileId, dir: &Path, patch: &Patch, out: &mut [Rendered]) {
