@@ -807,6 +807,80 @@ fn substitute(template: &str, generator_paths: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::index::{FileFacts, IndexedFile};
+    use crate::span::LineIndex;
+
+    /// Every way a kustomization's entry can lead, resolved before the builds: a base with a
+    /// kustomization (built through it, never on its own), a file, a remote base, a path
+    /// outside the root, a path that does not exist, a directory without a kustomization.
+    #[test]
+    fn resolves_every_kind_of_kustomization_entry() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("repo");
+        let group = |name: &str| {
+            format!(
+                "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: {name}\n"
+            )
+        };
+        let files = [
+            (
+                "app/kustomization.yaml",
+                "resources:\n- ../base\n- rg.yaml\n- https://github.com/org/repo//deploy?ref=v1\n- ../../outside\n- missing.yaml\n- plain\n".to_string(),
+            ),
+            ("app/rg.yaml", group("app-rg")),
+            ("app/plain/other.yaml", "a: 1\n".to_string()),
+            ("base/kustomization.yaml", "resources:\n- rg.yaml\n".to_string()),
+            ("base/rg.yaml", group("base-rg")),
+        ];
+        let mut indexed = Vec::new();
+        for (path, text) in &files {
+            let fs_path = root.join(path);
+            std::fs::create_dir_all(fs_path.parent().expect("parent")).expect("dirs");
+            std::fs::write(&fs_path, text).expect("write");
+            indexed.push(IndexedFile {
+                display: Path::new(path).into(),
+                fs_path: fs_path.as_path().into(),
+                facts: FileFacts::of(&crate::yaml::parse(text), &fs_path).shared(),
+                lines: LineIndex::new(text),
+            });
+        }
+        let settings = Settings::resolve(Config::default(), root.clone(), None).expect("settings");
+        let index = Index::build(indexed, &settings);
+        let app = index
+            .file_id(&root.join("app/kustomization.yaml"))
+            .expect("indexed");
+        // The app is the only top-level kustomization, and holds both groups.
+        let contexts: Vec<&Context> = index
+            .contexts
+            .iter()
+            .filter(|c| c.kind == ContextKind::Kustomization)
+            .collect();
+        assert_eq!(contexts.len(), 1);
+        assert_eq!(contexts[0].file, app);
+        let mut names: Vec<&str> = index
+            .instances
+            .iter()
+            .filter_map(|i| i.name.as_deref())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["app-rg", "base-rg"]);
+        let notes = index.notes(app).join("\n");
+        for expected in [
+            "remote resource `https://github.com/org/repo//deploy?ref=v1` cannot be fetched offline",
+            "`missing.yaml` does not exist",
+            "`plain` is a directory without a kustomization",
+        ] {
+            assert!(notes.contains(expected), "{expected:?} not in {notes:?}");
+        }
+        let outside: Vec<&Judgement> = index
+            .judgements(app)
+            .iter()
+            .filter(|j| j.rule == Rule::ReferenceOutsideRoot)
+            .collect();
+        assert_eq!(outside.len(), 1);
+        assert!(outside[0].message.contains("`../../outside`"));
+    }
 
     #[test]
     fn matches_names_and_wildcards() {
