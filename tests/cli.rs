@@ -409,6 +409,17 @@ fn output_writes_the_report_to_a_file_and_nothing_to_stdout() {
     assert_eq!(stdout, "");
     let written = String::from_utf8(sb.read("report.txt")).expect("UTF-8");
     assert!(written.contains("ASO003"), "{written}");
+
+    // `-o -` is standard output, as `-` is standard input: no file named `-`.
+    let (code, stdout, _) = run(sb
+        .cmd()
+        .args(["check", "--format", "json", "-o", "-", "rg.yaml"]));
+    assert_eq!(code, 1);
+    assert_eq!(stdout, expected);
+    assert!(
+        !sb.path().join("-").exists(),
+        "a file named `-` was written"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

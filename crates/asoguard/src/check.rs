@@ -34,7 +34,8 @@ pub struct CheckArgs {
     /// from the config.
     #[arg(long, value_parser = format_parser())]
     pub format: Vec<OutputFormat>,
-    /// Write the report of the preceding --format to this file instead of standard output.
+    /// Write the report of the preceding --format to this file instead of standard output
+    /// (`-`: standard output).
     #[arg(long, short)]
     pub output: Vec<PathBuf>,
     /// Use this config file (default: `.asoguard.yaml` found by walking up from the first path).
@@ -272,7 +273,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
     let default = settings.output_format.unwrap_or(OutputFormat::Text);
     for (format, output) in pair_outputs(matches, &args, default) {
         let context = Context {
-            colour: output.is_none()
+            colour: crate::is_stdout(output.as_ref())
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none(),
             ..context

@@ -195,16 +195,21 @@ pub fn write_stdout_bytes(bytes: &[u8]) -> u8 {
     }
 }
 
-/// Where a report goes: a file, or stdout.
+/// Whether an `--output` path means standard output (`-`, as for input).
+pub fn is_stdout(output: Option<&PathBuf>) -> bool {
+    output.is_none_or(|path| path.as_os_str() == "-")
+}
+
+/// Where a report goes: a file, or stdout (no `--output`, or `-`).
 pub fn emit(text: &str, output: Option<&PathBuf>) -> u8 {
     match output {
-        None => write_stdout(text),
-        Some(path) => match std::fs::write(path, text) {
+        Some(path) if !is_stdout(output) => match std::fs::write(path, text) {
             Ok(()) => EXIT_OK,
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 EXIT_ERROR
             }
         },
+        _ => write_stdout(text),
     }
 }
