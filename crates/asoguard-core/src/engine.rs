@@ -791,7 +791,7 @@ impl Run<'_> {
             }
             if let Some(file) = file {
                 for judgement in index.judgements(file) {
-                    diagnostics.push(realize(judgement, &mut trees));
+                    diagnostics.push(realize(judgement, &mut trees, index, file));
                 }
             }
         }
@@ -1064,13 +1064,19 @@ impl Outcome {
     }
 }
 
-/// A cross-file judgement as a finding of this file, its fix plan turned into edits on the
-/// tree of the document it names.
-fn realize(judgement: &crate::index::Judgement, trees: &mut DocumentTrees) -> Diagnostic {
+/// A cross-file judgement as a finding of file `file`, its fix plan turned into edits on the
+/// tree of the document it names (or, for a policy value the file's facts describe, on its
+/// span alone).
+fn realize(
+    judgement: &crate::index::Judgement,
+    trees: &mut DocumentTrees,
+    index: &Index,
+    file: FileId,
+) -> Diagnostic {
     let edits = judgement
         .fix
         .as_ref()
-        .and_then(|(_, _, plan)| plan_edits(plan, trees));
+        .and_then(|(_, _, plan)| plan_edits(plan, trees, index, file));
     let fix = judgement
         .fix
         .as_ref()
@@ -1091,8 +1097,25 @@ fn realize(judgement: &crate::index::Judgement, trees: &mut DocumentTrees) -> Di
     diagnostic
 }
 
-fn plan_edits(plan: &FixPlan, trees: &mut DocumentTrees) -> Option<Vec<Edit>> {
+fn plan_edits(
+    plan: &FixPlan,
+    trees: &mut DocumentTrees,
+    index: &Index,
+    file: FileId,
+) -> Option<Vec<Edit>> {
     let text = trees.text;
+    // Most replaced values are reconcile-policies the facts recorded, style and all: the same
+    // edit as on the tree, without parsing the document again.
+    if let FixPlan::ReplaceValue { span, value } = plan {
+        if let Some(style) = index.policy_value_style(file, *span) {
+            return Some(vec![edit::replace_scalar_at(
+                text,
+                *span,
+                Some(style),
+                value,
+            )]);
+        }
+    }
     match plan {
         FixPlan::SetPolicy { doc, policy } => {
             edit::set_annotation(text, trees.root(*doc)?, RECONCILE_POLICY, policy.as_str())

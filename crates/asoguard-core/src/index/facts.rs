@@ -8,7 +8,7 @@ use compact_str::CompactString;
 
 use crate::manifest::{Manifest, RECONCILE_POLICY};
 use crate::span::Span;
-use crate::yaml::{self, Node, Stream};
+use crate::yaml::{self, Node, Stream, Style};
 
 /// Flux's per-resource force annotation.
 pub const FLUX_FORCE: &str = "kustomize.toolkit.fluxcd.io/force";
@@ -30,6 +30,9 @@ pub struct PolicyFact {
     pub entry: Span,
     /// The value.
     pub value_span: Span,
+    /// The value's quoting style (`None`: not a scalar), so a fix can replace it without the
+    /// file's tree.
+    pub style: Option<Style>,
 }
 
 impl PolicyFact {
@@ -44,6 +47,7 @@ impl PolicyFact {
                 .map(CompactString::from),
             entry: entry.key.span.cover(entry.value.span),
             value_span: entry.value.span,
+            style: entry.value.style(),
         })
     }
 }

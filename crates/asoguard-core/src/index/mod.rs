@@ -326,6 +326,30 @@ impl Index {
         self.judgements.get(&file).map_or(&[], Vec::as_slice)
     }
 
+    /// The style of the reconcile-policy value at `span` in `file`, when its facts hold one
+    /// there (an object's own, a kustomization's `commonAnnotations`, a Flux Kustomization's or
+    /// an Application's namespace metadata): a fix can then replace it without a tree.
+    pub fn policy_value_style(&self, file: FileId, span: Span) -> Option<crate::yaml::Style> {
+        let facts = &self.files.get(file)?.facts;
+        let objects = facts.objects.iter().flat_map(|o| {
+            let extra = match &o.extra {
+                facts::Extra::Flux(flux) => flux.common_policy.as_ref(),
+                facts::Extra::Argo(app) => app.managed_namespace_policy.as_ref(),
+                facts::Extra::None => None,
+            };
+            [o.policy.as_ref(), extra]
+        });
+        let common = facts
+            .kustomization
+            .as_ref()
+            .and_then(|k| k.common_policy.as_ref());
+        objects
+            .chain([common])
+            .flatten()
+            .find(|p| p.value_span == span)
+            .and_then(|p| p.style)
+    }
+
     /// Notes about `file` (what could not be resolved).
     pub fn notes(&self, file: FileId) -> &[String] {
         self.notes.get(&file).map_or(&[], Vec::as_slice)

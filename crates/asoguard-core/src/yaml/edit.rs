@@ -80,8 +80,13 @@ pub fn scalar_text(value: &str) -> String {
 /// whole token for a plain or block scalar (a block scalar becomes a plain one). An omitted
 /// value (`key:` with nothing after it) gets ` value` after its colon.
 pub fn replace_scalar(text: &str, scalar: &Node, value: &str) -> Edit {
-    let span = scalar.span;
-    match scalar.style() {
+    replace_scalar_at(text, scalar.span, scalar.style(), value)
+}
+
+/// [`replace_scalar`] for a scalar known by its span and style (`None`: not a scalar), without
+/// its tree: a fact recorded both when the file was parsed.
+pub fn replace_scalar_at(text: &str, span: Span, style: Option<Style>, value: &str) -> Edit {
+    match style {
         Some(Style::DoubleQuoted) if span.len() >= 2 && !needs_double_escape(value) => {
             Edit::replace(Span::new(span.start + 1, span.end - 1), value)
         }
