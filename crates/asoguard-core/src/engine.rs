@@ -1237,4 +1237,54 @@ mod tests {
             changed.diagnostics[0].message
         );
     }
+
+    /// A policy value the facts recorded is replaced from its span and style alone: the same
+    /// edit as on the document's tree, in every quoting style.
+    #[test]
+    fn a_recorded_policy_value_is_replaced_as_on_the_tree() {
+        let settings =
+            Settings::resolve(Config::default(), PathBuf::from("/repo"), None).expect("settings");
+        for value in [
+            "skip",
+            "'skip'",
+            "\"skip\"",
+            "|-\n      skip",
+            ">\n      skip",
+            "\"ski\\u0070\"",
+        ] {
+            let text = format!(
+                "{}  annotations:\n    serviceoperator.azure.com/reconcile-policy: {value}\nspec:\n  location: westeurope\n",
+                GROUP.split("spec:").next().expect("head")
+            );
+            let fs_path = Path::new("/repo/rg.yaml");
+            let stream = yaml::parse(&text);
+            let facts = FileFacts::of(&stream, fs_path);
+            let fact = facts.objects[0].policy.clone().expect("a policy fact");
+            let index = Index::build(
+                vec![IndexedFile {
+                    display: Path::new("rg.yaml").into(),
+                    fs_path: fs_path.into(),
+                    facts: facts.shared(),
+                    lines: LineIndex::new(&text),
+                }],
+                &settings,
+            );
+            let file = index.file_id(fs_path).expect("indexed");
+            assert!(index.policy_value_style(file, fact.value_span).is_some());
+            let plan = FixPlan::ReplaceValue {
+                span: fact.value_span,
+                value: "detach-on-delete".into(),
+            };
+            let spans: Vec<Span> = stream.documents.iter().map(|d| d.span).collect();
+            let mut trees = DocumentTrees::new(&text, &spans);
+            let from_facts = plan_edits(&plan, &mut trees, &index, file);
+            let node = stream.documents[0]
+                .root
+                .as_ref()
+                .and_then(|r| r.get_path(&["metadata", "annotations", RECONCILE_POLICY]))
+                .expect("the value");
+            let on_tree = edit::replace_scalar(&text, node, "detach-on-delete");
+            assert_eq!(from_facts, Some(vec![on_tree]), "{value}");
+        }
+    }
 }
