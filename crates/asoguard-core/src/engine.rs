@@ -357,6 +357,9 @@ struct Scan {
     directives: suppress::Directives,
     /// Every document's span, to parse one again on its own.
     doc_spans: Vec<Span>,
+    /// Fix plans a cross-file rule is likely to file here, realized while the tree was at
+    /// hand (see [`rules::likely_fix`]).
+    prepared: Vec<(FixPlan, Vec<Edit>)>,
     /// SOPS-encrypted or a template: no rule ran and no fix applies.
     skipped: Option<String>,
     /// Parsed without a syntax error.
@@ -706,6 +709,7 @@ impl Run<'_> {
             needs: Vec::new(),
             directives: suppress::Directives::of(source, &stream),
             doc_spans: stream.documents.iter().map(|d| d.span).collect(),
+            prepared: Vec::new(),
             skipped: None,
             valid: stream.error.is_none(),
             schema: Coverage::default(),
@@ -729,6 +733,11 @@ impl Run<'_> {
                     let needs = rules::check_document(&cx, doc, &manifest, &mut scan.diagnostics);
                     if needs != DocumentNeeds::default() {
                         scan.needs.push((doc, needs));
+                    }
+                    if let Some(plan) = rules::likely_fix(&cx, doc, &manifest) {
+                        if let Some(edits) = plan_edits_on(&plan, &source.text, manifest.root) {
+                            scan.prepared.push((plan, edits));
+                        }
                     }
                     if let Some(store) = self.settings.crds.as_deref() {
                         scan.schema += Coverage::of(store, &manifest);
@@ -766,6 +775,7 @@ impl Run<'_> {
             needs,
             directives,
             doc_spans,
+            prepared,
             skipped,
             valid,
             schema,
@@ -791,7 +801,12 @@ impl Run<'_> {
             }
             if let Some(file) = file {
                 for judgement in index.judgements(file) {
-                    diagnostics.push(realize(judgement, &mut trees, index, file));
+                    let known = Known {
+                        index,
+                        file,
+                        prepared: &prepared,
+                    };
+                    diagnostics.push(realize(judgement, &mut trees, &known));
                 }
             }
         }
@@ -1070,13 +1085,12 @@ impl Outcome {
 fn realize(
     judgement: &crate::index::Judgement,
     trees: &mut DocumentTrees,
-    index: &Index,
-    file: FileId,
+    known: &Known,
 ) -> Diagnostic {
     let edits = judgement
         .fix
         .as_ref()
-        .and_then(|(_, _, plan)| plan_edits(plan, trees, index, file));
+        .and_then(|(_, _, plan)| plan_edits(plan, trees, known));
     let fix = judgement
         .fix
         .as_ref()
@@ -1097,46 +1111,42 @@ fn realize(
     diagnostic
 }
 
-fn plan_edits(
-    plan: &FixPlan,
-    trees: &mut DocumentTrees,
-    index: &Index,
+/// What a file's fixes can be realized from without its tree: its facts in the index, and the
+/// plans its first pass prepared.
+struct Known<'k> {
+    index: &'k Index,
     file: FileId,
-) -> Option<Vec<Edit>> {
-    let text = trees.text;
-    // Most replaced values are reconcile-policies the facts recorded, style and all: the same
-    // edit as on the tree, without parsing the document again.
-    if let FixPlan::ReplaceValue { span, value } = plan {
-        if let Some(style) = index.policy_value_style(file, *span) {
-            return Some(vec![edit::replace_scalar_at(
-                text,
-                *span,
-                Some(style),
-                value,
-            )]);
-        }
+    prepared: &'k [(FixPlan, Vec<Edit>)],
+}
+
+/// A fix plan's edits: prepared by the first pass, from the facts, or on the tree of the
+/// document it names, parsed again.
+fn plan_edits(plan: &FixPlan, trees: &mut DocumentTrees, known: &Known) -> Option<Vec<Edit>> {
+    if let Some((_, edits)) = known.prepared.iter().find(|(p, _)| p == plan) {
+        return Some(edits.clone());
     }
+    let text = trees.text;
     match plan {
-        FixPlan::SetPolicy { doc, policy } => {
-            edit::set_annotation(text, trees.root(*doc)?, RECONCILE_POLICY, policy.as_str())
-                .map(|e| vec![e])
-        }
-        FixPlan::RemovePolicy { doc } => {
-            edit::remove_annotation(text, trees.root(*doc)?, RECONCILE_POLICY)
-        }
-        FixPlan::ReplaceValue { span, value } => Some(vec![edit::replace_scalar(
-            text,
-            trees.covering(*span)?.node_at(*span)?,
-            value,
-        )]),
-        FixPlan::SetEntryAt {
-            doc,
-            path,
-            key,
-            value,
-        } => edit::set_entry_at(text, trees.root(*doc)?, path, key, value).map(|e| vec![e]),
-        FixPlan::RemoveEntryAt { doc, path, key } => {
-            edit::remove_entry_at(text, trees.root(*doc)?, path, key)
+        FixPlan::SetPolicy { doc, .. }
+        | FixPlan::RemovePolicy { doc }
+        | FixPlan::SetEntryAt { doc, .. }
+        | FixPlan::RemoveEntryAt { doc, .. } => plan_edits_on(plan, text, trees.root(*doc)?),
+        FixPlan::ReplaceValue { span, value } => {
+            // Most replaced values are reconcile-policies the facts recorded, style and all:
+            // the same edit as on the tree, without parsing the document again.
+            if let Some(style) = known.index.policy_value_style(known.file, *span) {
+                return Some(vec![edit::replace_scalar_at(
+                    text,
+                    *span,
+                    Some(style),
+                    value,
+                )]);
+            }
+            Some(vec![edit::replace_scalar(
+                text,
+                trees.covering(*span)?.node_at(*span)?,
+                value,
+            )])
         }
         FixPlan::RemoveItem { span } => {
             let place = trees.covering(*span)?.item_at(*span)?;
@@ -1147,6 +1157,22 @@ fn plan_edits(
                 _ => edit::remove_item(text, place.sequence, place.index).map(|e| vec![e]),
             }
         }
+    }
+}
+
+/// The edits of a plan that names a document, on that document's root (`None` for the plans
+/// that name a span instead).
+fn plan_edits_on(plan: &FixPlan, text: &str, root: &yaml::Node) -> Option<Vec<Edit>> {
+    match plan {
+        FixPlan::SetPolicy { policy, .. } => {
+            edit::set_annotation(text, root, RECONCILE_POLICY, policy.as_str()).map(|e| vec![e])
+        }
+        FixPlan::RemovePolicy { .. } => edit::remove_annotation(text, root, RECONCILE_POLICY),
+        FixPlan::SetEntryAt {
+            path, key, value, ..
+        } => edit::set_entry_at(text, root, path, key, value).map(|e| vec![e]),
+        FixPlan::RemoveEntryAt { path, key, .. } => edit::remove_entry_at(text, root, path, key),
+        FixPlan::ReplaceValue { .. } | FixPlan::RemoveItem { .. } => None,
     }
 }
 
@@ -1238,6 +1264,52 @@ mod tests {
         );
     }
 
+    /// The fix the first pass prepares for a critical object without its own policy is the one
+    /// the document's tree gives once the index is built, whatever the object's layout.
+    #[test]
+    fn a_prepared_fix_is_the_fix_on_the_tree() {
+        let settings =
+            Settings::resolve(Config::default(), PathBuf::from("/repo"), None).expect("settings");
+        let run = Run {
+            settings: &settings,
+            options: RunOptions::default(),
+            others: Vec::new(),
+        };
+        let head = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\n";
+        for metadata in [
+            "metadata:\n  name: rg\n",
+            "metadata:\n  name: rg\n  annotations:\n    team: a # owner\n",
+            "metadata:\r\n    name: rg\r\n    labels: {a: b}\r\n",
+            "metadata: {name: rg, annotations: {team: a}}\n",
+            "metadata:\n  name: rg\n  annotations: {}\n",
+        ] {
+            let text = format!(
+                "---\n{head}{metadata}spec:\n  location: westeurope\n---\nkind: ConfigMap\n"
+            );
+            let source = SourceFile::new(PathBuf::from("rg.yaml"), text.clone());
+            let (_, scan) = run.scan_parsed(&source, Path::new("/repo/rg.yaml"), &Relevance::all());
+            let [(plan, prepared)] = scan.prepared.as_slice() else {
+                panic!("one prepared fix for {metadata:?}: {:?}", scan.prepared);
+            };
+            assert_eq!(
+                *plan,
+                FixPlan::SetPolicy {
+                    doc: 0,
+                    policy: crate::manifest::Policy::DetachOnDelete
+                }
+            );
+            let index = Index::default();
+            let known = Known {
+                index: &index,
+                file: 0,
+                prepared: &[],
+            };
+            let mut trees = DocumentTrees::new(&text, &scan.doc_spans);
+            let on_tree = plan_edits(plan, &mut trees, &known).expect("edits");
+            assert_eq!(*prepared, on_tree, "{metadata:?}");
+        }
+    }
+
     /// A policy value the facts recorded is replaced from its span and style alone: the same
     /// edit as on the document's tree, in every quoting style.
     #[test]
@@ -1277,7 +1349,12 @@ mod tests {
             };
             let spans: Vec<Span> = stream.documents.iter().map(|d| d.span).collect();
             let mut trees = DocumentTrees::new(&text, &spans);
-            let from_facts = plan_edits(&plan, &mut trees, &index, file);
+            let known = Known {
+                index: &index,
+                file,
+                prepared: &[],
+            };
+            let from_facts = plan_edits(&plan, &mut trees, &known);
             let node = stream.documents[0]
                 .root
                 .as_ref()

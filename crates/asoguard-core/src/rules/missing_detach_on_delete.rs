@@ -1,12 +1,12 @@
 //! ASO003 `missing-detach-on-delete`: a critical ASO resource that deleting in Kubernetes
 //! would delete in Azure.
 
-use super::{Fixability, RuleMeta, Seen};
+use super::{FileContext, Fixability, RuleMeta, Seen};
 use crate::config::{Role, Settings};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::index::{FileId, FixPlan, Index, Judgement, OriginKind};
-use crate::manifest::Policy;
+use crate::manifest::{Manifest, Policy, RECONCILE_POLICY};
 use crate::rules::Rule;
 
 pub(super) const META: RuleMeta = RuleMeta {
@@ -72,6 +72,21 @@ ASO `guide/annotations.md` (reconcile-policy: `detach-on-delete` leaves the Azur
 delete); ASO best practices ("deletion protection"); ASO FAQ on moving resources.
 "#,
 };
+
+/// The fix this rule most likely files on a document once the index is built: a critical ASO
+/// resource without its own reconcile-policy gets `SetPolicy(detach-on-delete)` unless an
+/// overlay, Namespace or app protects it. On a repository not yet protected that is most of its
+/// critical objects, so the first pass prepares the edit while it holds the document's tree.
+pub(super) fn likely_fix(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<FixPlan> {
+    let kind = manifest.kind?;
+    let likely = manifest.is_aso()
+        && manifest.annotation(RECONCILE_POLICY).is_none()
+        && cx.settings.is_critical(manifest.group(), kind);
+    likely.then_some(FixPlan::SetPolicy {
+        doc,
+        policy: Policy::DetachOnDelete,
+    })
+}
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
     for instance in &index.instances {

@@ -20,7 +20,7 @@ mod unused_suppression;
 
 use crate::config::{Role, Settings};
 use crate::diagnostic::{Diagnostic, ObjectRef, Severity};
-use crate::index::{Context, ContextKind, FileId, Index, Instance, Judgement, ObjectFact};
+use crate::index::{Context, ContextKind, FileId, FixPlan, Index, Instance, Judgement, ObjectFact};
 use crate::manifest::{Manifest, Policy};
 use crate::span::{SourceFile, Span};
 
@@ -424,6 +424,14 @@ pub fn check_document(
         }
     }
     needs
+}
+
+/// A fix plan a cross-file rule is likely to file on this document once the index is built,
+/// for the first pass to realize while it holds the tree (a judgement that lands on the
+/// document then needs no second parse of it). Only a likely one: preparing costs every run.
+pub fn likely_fix(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<FixPlan> {
+    cx.settings.severity(Rule::MissingDetachOnDelete)?;
+    missing_detach_on_delete::likely_fix(cx, doc, manifest)
 }
 
 impl DocumentNeeds {
