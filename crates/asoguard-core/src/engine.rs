@@ -224,29 +224,16 @@ fn parse_relevance(options: RunOptions, relevance: Relevance) -> Relevance {
 /// no fact (and, with the prefilter, is never parsed); in the others, irrelevant documents are
 /// not built.
 fn indexed(target: Target, text: &str, options: RunOptions) -> IndexedFile {
-    let Target { display, fs_path } = target;
-    let relevance = Relevance::of(&fs_path, text);
+    let relevance = Relevance::of(&target.fs_path, text);
     let facts = if relevance.class == FileClass::Irrelevant {
-        FileFacts::none()
+        FileFacts::default()
     } else {
         FileFacts::of(
             &yaml::parse_with(text, &parse_relevance(options, relevance)),
-            &fs_path,
+            &target.fs_path,
         )
-        .shared()
     };
-    // Related locations point only at facts: a file without any needs no line index.
-    let lines = if facts.is_empty() {
-        LineIndex::empty()
-    } else {
-        LineIndex::new(text)
-    };
-    IndexedFile {
-        display,
-        fs_path,
-        facts,
-        lines,
-    }
+    IndexedFile::new(&target, facts, || LineIndex::new(text))
 }
 
 struct Run<'x> {
@@ -562,15 +549,13 @@ impl Run<'_> {
     /// The pass that parses one target (reading it the first time): its entry in the index,
     /// and what its check needs next.
     fn scan_working(&self, w: &mut Working) -> (Option<IndexedFile>, Scanned) {
-        let entry = |facts: FileFacts, lines| IndexedFile {
-            display: w.target.display.clone(),
-            fs_path: w.target.fs_path.clone(),
-            facts: facts.shared(),
-            lines,
-        };
         let quiet = |documents| {
             (
-                Some(entry(FileFacts::default(), LineIndex::empty())),
+                Some(IndexedFile::new(
+                    &w.target,
+                    FileFacts::default(),
+                    LineIndex::empty,
+                )),
                 Scanned::Quiet { documents },
             )
         };
@@ -638,13 +623,7 @@ impl Run<'_> {
             }
         };
         let (facts, scan) = self.scan(&source, fs_path, relevance);
-        // Related locations point only at facts: a file without any needs no line index.
-        let lines = if facts.is_empty() {
-            LineIndex::empty()
-        } else {
-            source.lines.clone()
-        };
-        let indexed = entry(facts, lines);
+        let indexed = IndexedFile::new(&w.target, facts, || source.lines.clone());
         // Without fixes, a file read from disk with nothing to report so far is not held until
         // the index is built: most have nothing to report at all, and the few that a cross-file
         // judgement lands on are read again.

@@ -16,6 +16,7 @@ pub use facts::{FileFacts, ObjectFact, PolicyFact};
 
 use crate::config::{Role, Settings};
 use crate::diagnostic::{ObjectRef, Related, Severity};
+use crate::discover::Target;
 use crate::fix::Applicability;
 use crate::manifest::{DeclaredPolicy, Policy};
 use crate::rules::Rule;
@@ -38,6 +39,22 @@ pub struct IndexedFile {
 }
 
 impl IndexedFile {
+    /// The entry of `target` with its `facts`. Its line index (`lines`, called only when
+    /// needed) is kept only when it has facts: related locations point at nothing else.
+    pub fn new(target: &Target, facts: FileFacts, lines: impl FnOnce() -> LineIndex) -> Self {
+        let lines = if facts.is_empty() {
+            LineIndex::empty()
+        } else {
+            lines()
+        };
+        IndexedFile {
+            display: target.display.clone(),
+            fs_path: target.fs_path.clone(),
+            facts: facts.shared(),
+            lines,
+        }
+    }
+
     /// 1-based line and byte column of `offset`, for related locations.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let line = self.lines.line_of(offset);

@@ -1332,12 +1332,8 @@ fn outside_deployers(settings: &Settings, from: &Path) -> BTreeMap<PathBuf, Opti
         .into_iter()
         .filter_map(|target| {
             let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
-            Some(IndexedFile {
-                facts: FileFacts::of(&yaml::parse(&text), &target.fs_path).shared(),
-                lines: LineIndex::new(&text),
-                display: target.display,
-                fs_path: target.fs_path,
-            })
+            let facts = FileFacts::of(&yaml::parse(&text), &target.fs_path);
+            Some(IndexedFile::new(&target, facts, || LineIndex::new(&text)))
         })
         .collect();
     let index = Index::build(files, settings);
