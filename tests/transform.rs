@@ -306,7 +306,8 @@ fn without_policy(text: &str) -> String {
     use asoguard_core::yaml::{self, edit};
     let mut text = text.to_string();
     for _ in 0..1000 {
-        let stream = yaml::parse(&text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &text);
         let edits = stream.documents.iter().find_map(|d| {
             let root = d.root.as_ref()?;
             edit::remove_annotation(&text, root, RECONCILE_POLICY).or_else(|| {

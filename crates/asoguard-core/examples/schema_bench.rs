@@ -109,7 +109,8 @@ fn main() {
         .map(|e| e.into_path())
         .filter(|p| {
             let text = std::fs::read_to_string(p).unwrap_or_default();
-            let stream = asoguard_core::yaml::parse(&text);
+            let arena = asoguard_core::yaml::Arena::new();
+            let stream = asoguard_core::yaml::parse(&arena, &text);
             stream.documents.iter().any(|d| {
                 d.root
                     .as_ref()

@@ -276,7 +276,8 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
             hint,
         }
     };
-    let stream = yaml::parse(text);
+    let arena = yaml::Arena::new();
+    let stream = yaml::parse(&arena, text);
     if let Some(e) = &stream.error {
         return Err(ConfigErrors(vec![error_at(
             Some(e.offset),

@@ -19,7 +19,8 @@ use crate::span::{LineIndex, SourceFile, Span};
 use crate::suppress;
 use crate::yaml::{self, Stream, edit};
 
-/// The largest read buffer a thread keeps between files (bigger ones are let go after use).
+/// The largest read buffer, or tree arena, a thread keeps between files (bigger ones are let go
+/// after use).
 const BUFFER_KEPT: usize = 1 << 20;
 
 /// The most fix rounds before giving up (ruff uses the same bound). Each round re-indexes the
@@ -228,8 +229,9 @@ fn indexed(target: Target, text: &str, options: RunOptions) -> IndexedFile {
     let facts = if relevance.class == FileClass::Irrelevant {
         FileFacts::default()
     } else {
+        let arena = yaml::Arena::new();
         FileFacts::of(
-            &yaml::parse_with(text, &parse_relevance(options, relevance)),
+            &yaml::parse_with(&arena, text, &parse_relevance(options, relevance)),
             &target.fs_path,
         )
     };
@@ -681,7 +683,36 @@ impl Run<'_> {
         fs_path: &Path,
         relevance: &Relevance,
     ) -> (FileFacts, Scan) {
-        let stream = yaml::parse_with(&source.text, relevance);
+        // Each thread parses into one arena, reset for every file: the trees' memory is reused
+        // rather than allocated and freed, file after file.
+        thread_local! {
+            static ARENA: std::cell::RefCell<yaml::Arena> = std::cell::RefCell::new(yaml::Arena::new());
+        }
+        ARENA.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut arena) => {
+                arena.reset();
+                let scanned = self.scan_in(&arena, source, fs_path, relevance);
+                // A large file's trees are not kept for the rest of the run.
+                if arena.allocated_bytes() > BUFFER_KEPT {
+                    *arena = yaml::Arena::new();
+                }
+                scanned
+            }
+            // Never taken (a scan does not start another on its thread); a fresh arena is
+            // always right.
+            Err(_) => self.scan_in(&yaml::Arena::new(), source, fs_path, relevance),
+        })
+    }
+
+    /// [`Run::scan_parsed`], the trees in `arena`.
+    fn scan_in(
+        &self,
+        arena: &yaml::Arena,
+        source: &SourceFile,
+        fs_path: &Path,
+        relevance: &Relevance,
+    ) -> (FileFacts, Scan) {
+        let stream = yaml::parse_with(arena, &source.text, relevance);
         let facts = FileFacts::of(&stream, fs_path);
         let mut scan = Scan {
             diagnostics: Vec::new(),
@@ -769,7 +800,8 @@ impl Run<'_> {
                 index: Some(index),
                 file,
             };
-            let mut trees = DocumentTrees::new(&source.text, &doc_spans);
+            let arena = yaml::Arena::new();
+            let mut trees = DocumentTrees::new(&arena, &source.text, &doc_spans);
             for (doc, needs) in needs {
                 if !needs.indexed_pass(&cx, doc) {
                     continue;
@@ -830,7 +862,7 @@ impl Run<'_> {
         if taken.is_empty() || new_text == source.text {
             return false;
         }
-        if yaml::parse(&new_text).error.is_some() {
+        if yaml::parse(&yaml::Arena::new(), &new_text).error.is_some() {
             let fixes = w.fixes();
             fixes.frozen = true;
             fixes.note = Some("a fix produced invalid YAML and was discarded; the file keeps its last valid text (please report this bug)".into());
@@ -968,6 +1000,7 @@ impl Run<'_> {
 /// (the first parse's trees are gone). Should a document not parse alone as it did in the file,
 /// the whole file is parsed once instead.
 struct DocumentTrees<'t> {
+    arena: &'t yaml::Arena,
     text: &'t str,
     spans: &'t [Span],
     alone: Vec<(usize, Stream<'t>)>,
@@ -975,8 +1008,9 @@ struct DocumentTrees<'t> {
 }
 
 impl<'t> DocumentTrees<'t> {
-    fn new(text: &'t str, spans: &'t [Span]) -> Self {
+    fn new(arena: &'t yaml::Arena, text: &'t str, spans: &'t [Span]) -> Self {
         DocumentTrees {
+            arena,
             text,
             spans,
             alone: Vec::new(),
@@ -987,9 +1021,9 @@ impl<'t> DocumentTrees<'t> {
     /// The stream holding document `doc`'s tree, and the document's index in it.
     fn document(&mut self, doc: usize) -> Option<(&Stream<'t>, usize)> {
         if self.whole.is_none() && !self.alone.iter().any(|(d, _)| *d == doc) {
-            match yaml::parse_document(self.text, self.spans, doc) {
+            match yaml::parse_document(self.arena, self.text, self.spans, doc) {
                 Some(stream) => self.alone.push((doc, stream)),
-                None => self.whole = Some(yaml::parse(self.text)),
+                None => self.whole = Some(yaml::parse(self.arena, self.text)),
             }
         }
         match self.alone.iter().find(|(d, _)| *d == doc) {
@@ -1283,7 +1317,8 @@ mod tests {
                 file: 0,
                 prepared: &[],
             };
-            let mut trees = DocumentTrees::new(&text, &scan.doc_spans);
+            let arena = yaml::Arena::new();
+            let mut trees = DocumentTrees::new(&arena, &text, &scan.doc_spans);
             let on_tree = plan_edits(plan, &mut trees, &known).expect("edits");
             assert_eq!(*prepared, on_tree, "{metadata:?}");
         }
@@ -1308,7 +1343,8 @@ mod tests {
                 GROUP.split("spec:").next().expect("head")
             );
             let fs_path = Path::new("/repo/rg.yaml");
-            let stream = yaml::parse(&text);
+            let arena = yaml::Arena::new();
+            let stream = yaml::parse(&arena, &text);
             let facts = FileFacts::of(&stream, fs_path);
             let fact = facts.objects[0].policy.clone().expect("a policy fact");
             let index = Index::build(
@@ -1327,7 +1363,7 @@ mod tests {
                 value: "detach-on-delete".into(),
             };
             let spans: Vec<Span> = stream.documents.iter().map(|d| d.span).collect();
-            let mut trees = DocumentTrees::new(&text, &spans);
+            let mut trees = DocumentTrees::new(&arena, &text, &spans);
             let known = Known {
                 index: &index,
                 file,

@@ -130,7 +130,8 @@ fn survey(dir: &Path, settings: &Settings) -> Survey {
             survey.unreadable += 1;
             continue;
         };
-        let stream = yaml::parse(&text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &text);
         if stream.error.is_some() {
             survey.unreadable += 1;
         }

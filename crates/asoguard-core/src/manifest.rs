@@ -193,7 +193,8 @@ mod tests {
     #[test]
     fn reads_identity_and_policy() {
         let text = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg\n  namespace: ns\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: Skip\n";
-        let stream = parse(text);
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
         let m = Manifest::from_root(stream.documents[0].root.as_ref().unwrap()).unwrap();
         assert!(m.is_aso());
         assert!(m.is("resources.azure.com", "ResourceGroup"));

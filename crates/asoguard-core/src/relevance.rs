@@ -349,7 +349,8 @@ mod tests {
             "a: 1\n--- \n",
             "a: 1\n---x: 2\n",
         ] {
-            let parsed = crate::yaml::parse(text);
+            let arena = crate::yaml::Arena::new();
+            let parsed = crate::yaml::parse(&arena, text);
             if parsed.error.is_none() {
                 assert_eq!(
                     count_documents(text),

@@ -231,7 +231,8 @@ fn remove_directive(source: &SourceFile, directive: &Directive) -> Option<Vec<Ed
         }
         SuppressionKind::Annotation => {
             let root_span = directive.object_root?;
-            let stream = crate::yaml::parse(text);
+            let arena = crate::yaml::Arena::new();
+            let stream = crate::yaml::parse(&arena, text);
             let root = stream
                 .documents
                 .iter()
@@ -328,7 +329,7 @@ fn comment_directives(source: &SourceFile, stream: &Stream) -> Vec<Directive> {
         .comments
         .iter()
         .filter_map(|comment: &Comment| {
-            let (file_wide, list, reason) = parse_comment(&comment.text)?;
+            let (file_wide, list, reason) = parse_comment(comment.text)?;
             let line = source.lines.line_of(comment.span.start);
             let own_line = text[edit::line_start(text, comment.span.start)..comment.span.start]
                 .trim()

@@ -291,7 +291,7 @@ fn run_case(case: &Case, may_bless: bool) -> Result<(), String> {
     let text = discover::read_text(&input, settings.max_file_size).ok();
     let input_parses = text
         .as_deref()
-        .is_some_and(|t| yaml::parse(t).error.is_none());
+        .is_some_and(|t| yaml::parse(&yaml::Arena::new(), t).error.is_none());
 
     // 1. Findings.
     let report = check_paths(&paths, &settings, options(FixMode::Off, false));
@@ -403,7 +403,7 @@ fn run_case(case: &Case, may_bless: bool) -> Result<(), String> {
             continue;
         }
         if input_parses {
-            if let Some(error) = yaml::parse(&fixed_text).error {
+            if let Some(error) = yaml::parse(&yaml::Arena::new(), &fixed_text).error {
                 fail(
                     &format!("{what}: the fixed text does not parse"),
                     format!("{error:?}"),

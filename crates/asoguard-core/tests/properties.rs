@@ -296,7 +296,8 @@ fn run_tree(dir: &Path, options: RunOptions) -> RunReport {
 
 /// Documents of a text as JSON, with the keys fixes may change taken out.
 fn normalized_documents(text: &str) -> Vec<Value> {
-    let stream = yaml::parse(text);
+    let arena = yaml::Arena::new();
+    let stream = yaml::parse(&arena, text);
     stream
         .documents
         .iter()
@@ -409,8 +410,10 @@ proptest! {
         };
         prop_assert!(file.note.is_none(), "note: {:?}", file.note);
         let fixed = file.source.text.clone();
-        let before = yaml::parse(&text);
-        let after = yaml::parse(&fixed);
+        let arena = yaml::Arena::new();
+        let before = yaml::parse(&arena, &text);
+        let arena = yaml::Arena::new();
+        let after = yaml::parse(&arena, &fixed);
         prop_assert!(before.error.is_none(), "a file that does not parse was fixed");
         prop_assert!(after.error.is_none(), "the fixed text does not parse: {:?}\n{}", after.error, fixed);
         prop_assert_eq!(before.documents.len(), after.documents.len());
@@ -473,7 +476,8 @@ proptest! {
     /// parser's, whenever the text is valid YAML.
     #[test]
     fn documents_are_counted_as_the_parser_does(text in file_text()) {
-        let parsed = yaml::parse(&text);
+        let arena = yaml::Arena::new();
+        let parsed = yaml::parse(&arena, &text);
         if parsed.error.is_none() {
             prop_assert_eq!(
                 asoguard_core::relevance::count_documents(&text),
@@ -490,10 +494,11 @@ proptest! {
     /// full parse, node for node and span for span; when it cannot be, the caller is told.
     #[test]
     fn a_document_parsed_alone_is_the_same(text in file_text()) {
-        let full = yaml::parse(&text);
+        let arena = yaml::Arena::new();
+        let full = yaml::parse(&arena, &text);
         let spans: Vec<_> = full.documents.iter().map(|d| d.span).collect();
         for (doc, document) in full.documents.iter().enumerate() {
-            if let Some(alone) = yaml::parse_document(&text, &spans, doc) {
+            if let Some(alone) = yaml::parse_document(&arena, &text, &spans, doc) {
                 prop_assert_eq!(
                     format!("{:?}", alone.documents[0]),
                     format!("{:?}", document)

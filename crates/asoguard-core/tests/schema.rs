@@ -84,7 +84,8 @@ fn count_five_kinds(dir: &Path) -> usize {
             continue;
         }
         let text = std::fs::read_to_string(entry.path()).unwrap();
-        let stream = yaml::parse(&text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &text);
         for document in &stream.documents {
             if let Some(m) = document.root.as_ref().and_then(Manifest::from_root) {
                 if FIVE_KINDS.iter().any(|(g, k)| m.is(g, k)) {

@@ -555,7 +555,8 @@ fn kustomization(root: &Node) -> KustomizationFact {
 /// operation list.
 fn inline_patch(node: &Node, target: Option<Target>) -> Option<Patch> {
     let text = node.as_str()?;
-    let stream = yaml::parse(text);
+    let arena = yaml::Arena::new();
+    let stream = yaml::parse(&arena, text);
     let root = stream.documents.first()?.root.as_ref()?;
     if let Some(items) = root.items() {
         let effect = json_patch_ops(items).last().map(|op| op.effect.clone());

@@ -841,7 +841,11 @@ mod tests {
             indexed.push(IndexedFile {
                 display: Path::new(path).into(),
                 fs_path: fs_path.as_path().into(),
-                facts: FileFacts::of(&crate::yaml::parse(text), &fs_path).shared(),
+                facts: FileFacts::of(
+                    &crate::yaml::parse(&crate::yaml::Arena::new(), text),
+                    &fs_path,
+                )
+                .shared(),
                 lines: LineIndex::new(text),
             });
         }

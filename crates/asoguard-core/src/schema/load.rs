@@ -264,7 +264,8 @@ fn read_part(path: &Path, text: &Arc<str>, span: Span) -> Result<Vec<Found>, Crd
         ),
         message,
     };
-    let stream = yaml::parse(slice);
+    let arena = yaml::Arena::new();
+    let stream = yaml::parse(&arena, slice);
     if let Some(error) = &stream.error {
         return Err(at(error.offset, format!("invalid YAML: {}", error.message)));
     }

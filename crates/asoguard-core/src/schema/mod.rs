@@ -287,7 +287,8 @@ impl CrdVersion {
             SchemaSource::Missing => Err("the version declares no openAPIV3Schema".into()),
             SchemaSource::Raw(raw) => Ok(convert::convert(raw)),
             SchemaSource::Yaml(text) => {
-                let stream = yaml::parse(text.as_str());
+                let arena = yaml::Arena::new();
+                let stream = yaml::parse(&arena, text.as_str());
                 if let Some(error) = stream.error {
                     return Err(format!("invalid YAML: {}", error.message));
                 }

@@ -776,7 +776,8 @@ spec:
         let text = format!(
             "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n{spec}"
         );
-        let stream = parse(&text);
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, &text);
         let root = stream.documents[0].root.as_ref().unwrap();
         let lines = crate::span::LineIndex::new(&text);
         validate(&schema, root, &text, partial)

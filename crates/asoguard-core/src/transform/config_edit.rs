@@ -27,7 +27,8 @@ pub(crate) fn role_str(role: Role) -> &'static str {
 
 /// The clusters of a config text, in file order (empty when it has none or does not parse).
 pub(crate) fn clusters(text: &str) -> Vec<RawCluster> {
-    let stream = yaml::parse(text);
+    let arena = yaml::Arena::new();
+    let stream = yaml::parse(&arena, text);
     let Some(map) = stream
         .documents
         .first()
@@ -61,7 +62,8 @@ pub(crate) fn clusters(text: &str) -> Vec<RawCluster> {
 /// Set cluster `name`'s role: its `role` value replaced, or `role: <role>` appended when it has
 /// none (an absent role is active). `Ok(None)` when the role is already `role`.
 pub(crate) fn set_role(text: &str, name: &str, role: Role) -> Result<Option<String>, String> {
-    let stream = yaml::parse(text);
+    let arena = yaml::Arena::new();
+    let stream = yaml::parse(&arena, text);
     let cluster = stream
         .documents
         .first()
@@ -95,7 +97,8 @@ pub(crate) fn add_cluster(
         edit::scalar_text(glob),
         role_str(role)
     );
-    let stream = yaml::parse(text);
+    let arena = yaml::Arena::new();
+    let stream = yaml::parse(&arena, text);
     if stream.error.is_some() {
         return Err("the config is not valid YAML".into());
     }

@@ -126,7 +126,8 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
             .cluster_of(&file.target.fs_path)
             .is_some_and(|c| c.name == options.promote);
         if promoted {
-            let stream = yaml::parse(&file.text);
+            let arena = yaml::Arena::new();
+            let stream = yaml::parse(&arena, &file.text);
             for document in &stream.documents {
                 let manifest = document.root.as_ref().and_then(Manifest::from_root);
                 if let Some(id) = manifest
@@ -145,7 +146,8 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
         let Ok(text) = discover::read_text(&target.fs_path, settings.max_file_size) else {
             continue;
         };
-        let stream = yaml::parse(&text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &text);
         for document in &stream.documents {
             let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) else {
                 continue;

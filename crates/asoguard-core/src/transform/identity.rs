@@ -156,7 +156,8 @@ mod tests {
     use crate::yaml::parse;
 
     fn of(text: &str, ns: Option<&str>) -> Result<Identity, String> {
-        let stream = parse(text);
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
         let m = Manifest::from_root(stream.documents[0].root.as_ref().unwrap()).unwrap();
         identity(&m, ns)
     }
@@ -202,7 +203,8 @@ mod tests {
     #[test]
     fn specs_compare_without_nulls_and_order() {
         let spec = |text: &str| {
-            let stream = parse(text);
+            let arena = crate::yaml::Arena::new();
+            let stream = parse(&arena, text);
             normalized_spec(
                 &Manifest::from_root(stream.documents[0].root.as_ref().unwrap()).unwrap(),
             )

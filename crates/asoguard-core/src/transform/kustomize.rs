@@ -176,7 +176,8 @@ mod tests {
     #[test]
     fn lists_local_references() {
         let text = "resources:\n- rg.yaml\n- ../../base\n- https://github.com/x/y//z\npatches:\n- path: p.yaml\n- patch: |-\n    a: b\nconfigMapGenerator:\n- name: c\n  files: [k=app.properties, other.txt]\n  envs: [.env]\n";
-        let stream = parse(text);
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
         let root = stream.documents[0].root.as_ref().unwrap();
         let found: Vec<(String, String, RefKind)> = refs(root)
             .into_iter()

@@ -130,7 +130,8 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
     let mut dst_common: HashMap<PathBuf, String> = HashMap::new();
     for file in dst_files.iter().filter(|f| f.status == Status::Yaml) {
         let file_rel = rel(file, &to);
-        let stream = yaml::parse(&file.text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &file.text);
         for manifest in manifests(&stream) {
             if let Some(value) =
                 rewrite::policy_raw(&manifest).filter(|v| *v != "skip" && !v.is_empty())
@@ -189,7 +190,8 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                 "a Helm or Go template that mentions ASO groups: asoguard cannot mark its resources `skip`; render it, or exclude it and migrate it by hand",
             );
         }
-        let stream = yaml::parse(&file.text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &file.text);
         for manifest in manifests_or_none(&stream) {
             let Some(manifest) = manifest else {
                 src_plan.push(SrcDoc::default());
@@ -882,7 +884,8 @@ fn copy_as_is(plan: &mut Plan, dst_path: &Path, text: &str, existing: Option<&st
 /// Whether two texts hold the same documents (as JSON), so a copy need not be rewritten.
 fn same_documents(a: &str, b: &str) -> bool {
     let values = |text: &str| -> Option<Vec<Value>> {
-        let stream = yaml::parse(text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, text);
         if stream.error.is_some() {
             return None;
         }
@@ -898,7 +901,8 @@ fn same_documents(a: &str, b: &str) -> bool {
 /// An object the existing file holds that the new text does not, named for a message.
 fn dropped_object(existing: &str, new: &str) -> Option<String> {
     let keys = |text: &str| -> Vec<ObjectKey> {
-        let stream = yaml::parse(text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, text);
         manifests(&stream).iter().filter_map(object_key).collect()
     };
     let kept: HashSet<ObjectKey> = keys(new).into_iter().collect();
@@ -1030,7 +1034,8 @@ fn patch_files(files: &[Loaded]) -> HashSet<PathBuf> {
         .filter(|f| kustomize::is_kustomization(&f.target.fs_path))
     {
         let dir = file.target.fs_path.parent().unwrap_or(Path::new("/"));
-        let stream = yaml::parse(&file.text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &file.text);
         for manifest in manifests(&stream) {
             for reference in kustomize::refs(manifest.root) {
                 if reference.kind == RefKind::Patch {
@@ -1332,7 +1337,7 @@ fn outside_deployers(settings: &Settings, from: &Path) -> BTreeMap<PathBuf, Opti
         .into_iter()
         .filter_map(|target| {
             let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
-            let facts = FileFacts::of(&yaml::parse(&text), &target.fs_path);
+            let facts = FileFacts::of(&yaml::parse(&yaml::Arena::new(), &text), &target.fs_path);
             Some(IndexedFile::new(&target, facts, || LineIndex::new(&text)))
         })
         .collect();

@@ -113,7 +113,8 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
             ),
             None => "an active cluster (no cluster in .asoguard.yaml covers it)".into(),
         };
-        let stream = yaml::parse(&file.text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &file.text);
         let mut decisions: Vec<bool> = Vec::new();
         for document in &stream.documents {
             let manifest = document.root.as_ref().and_then(Manifest::from_root);

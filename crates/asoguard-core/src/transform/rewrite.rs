@@ -46,7 +46,8 @@ pub(crate) fn load(
     for target in targets {
         let text = discover::read_text(&target.fs_path, settings.max_file_size)
             .map_err(|e| TransformError::at(&target.display, e.to_string()))?;
-        let stream = yaml::parse(&text);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &text);
         let status = if let Some(error) = &stream.error {
             if !text.contains("{{") {
                 let at = crate::span::LineIndex::new(&text).line_col(&text, error.offset);
@@ -94,7 +95,7 @@ pub(crate) fn holds_aso(path: &Path, settings: &Settings) -> bool {
             .ok()
             .filter(|text| text.contains(".azure.com/"))
             .is_some_and(|text| {
-                yaml::parse(&text)
+                yaml::parse(&yaml::Arena::new(), &text)
                     .documents
                     .iter()
                     .filter_map(|d| d.root.as_ref().and_then(Manifest::from_root))
@@ -131,7 +132,8 @@ pub(crate) fn rewrite(
     let mut current = text.to_string();
     let mut notes = Vec::new();
     for _ in 0..MAX_ROUNDS {
-        let stream = yaml::parse(&current);
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse(&arena, &current);
         if stream.error.is_some() {
             return Err(
                 "an edit produced invalid YAML; nothing was written (please report this bug)"

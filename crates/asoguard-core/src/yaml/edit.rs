@@ -542,16 +542,20 @@ pub fn remove_comma_items(
 mod tests {
     use super::*;
     use crate::fix::apply_edits;
-    use crate::yaml::parse;
+    use crate::yaml::{Arena, parse};
 
     const KEY: &str = "serviceoperator.azure.com/reconcile-policy";
 
     fn with_root(text: &str, f: impl Fn(&Node) -> Vec<Edit>) -> String {
-        let stream = parse(text);
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
         let root = stream.documents[0].root.as_ref().unwrap();
         let edits = f(root);
         let out = apply_edits(text, &edits).unwrap();
-        assert!(parse(&out).error.is_none(), "edited text parses:\n{out}");
+        assert!(
+            parse(&Arena::new(), &out).error.is_none(),
+            "edited text parses:\n{out}"
+        );
         out
     }
 
@@ -723,7 +727,8 @@ mod tests {
     #[test]
     fn removes_sequence_items() {
         let text = "o:\n- A=1\n- Replace=true # x\n- B=2\nf: [A=1, Replace=true]\n";
-        let stream = parse(text);
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
         let root = stream.documents[0].root.as_ref().unwrap();
         let e1 = remove_item(text, root.get("o").unwrap(), 1).unwrap();
         let e2 = remove_item(text, root.get("f").unwrap(), 1).unwrap();
@@ -740,7 +745,8 @@ mod tests {
             ("Replace=true", "", false),
         ] {
             let text = format!("k: {value}\n");
-            let stream = parse(&text);
+            let arena = crate::yaml::Arena::new();
+            let stream = parse(&arena, &text);
             let node = stream.documents[0].root.as_ref().unwrap().get("k").unwrap();
             let (edit, any_left) =
                 remove_comma_items(&text, node, |i| i == "Replace=true").unwrap();

@@ -31,7 +31,7 @@ pub fn to_json(node: &Node) -> Result<Value, JsonError> {
             .map(Value::Array),
         NodeKind::Mapping { entries, .. } => {
             let mut map = Map::new();
-            for entry in entries {
+            for entry in *entries {
                 let Some(key) = entry.key.as_str() else {
                     return Err(JsonError {
                         span: entry.key.span,
@@ -156,7 +156,8 @@ mod tests {
     #[test]
     fn converts_with_core_schema() {
         let text = "a: 1\nb: '1'\nc: [true, ~, 1.5, -3, 0x1f, x]\nd:\n";
-        let stream = parse(text);
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
         let value = to_json(stream.documents[0].root.as_ref().unwrap()).unwrap();
         assert_eq!(
             value,
@@ -167,7 +168,8 @@ mod tests {
     #[test]
     fn rejects_duplicate_keys_with_location() {
         let text = "a: 1\na: 2\n";
-        let stream = parse(text);
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
         let error = to_json(stream.documents[0].root.as_ref().unwrap()).unwrap_err();
         assert_eq!(error.span, Span::new(5, 6));
     }
@@ -175,7 +177,8 @@ mod tests {
     #[test]
     fn locates_pointers() {
         let text = "a:\n  b/c:\n    - x\n    - y\n";
-        let stream = parse(text);
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
         let root = stream.documents[0].root.as_ref().unwrap();
         let y = locate(root, "/a/b~1c/1").unwrap();
         assert_eq!(&text[y.value.start..y.value.end], "y");

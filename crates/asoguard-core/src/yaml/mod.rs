@@ -3,6 +3,11 @@
 //! Every key, value, item and comment keeps its byte range in the original text, so findings
 //! point at exact positions and fixes can change only the bytes they must. Aliases are kept as
 //! leaves and never expanded, so an alias bomb costs nothing; nesting is bounded by the parser.
+//!
+//! A tree lives in an [`Arena`]: its entry and item lists, and the few scalars whose value
+//! differs from their text (escapes, folded lines), are bump-allocated there, so building a
+//! tree is a pointer bump per collection and freeing it is one reset of the arena. Nodes are
+//! `Copy`.
 
 pub mod edit;
 pub mod json;
@@ -10,6 +15,10 @@ pub mod json;
 use std::borrow::Cow;
 
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+
+/// Where parsed trees live: a bump allocator, freed (or [reset](bumpalo::Bump::reset) for the
+/// next file) all at once.
+pub type Arena = bumpalo::Bump;
 
 use crate::relevance::Relevance;
 use crate::span::Span;
@@ -28,7 +37,7 @@ pub enum Style {
 }
 
 /// One YAML node with its byte span.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Node<'a> {
     /// Bytes of the node: a scalar's token (quotes included), a flow collection's brackets,
     /// a block collection's first key or item through its last value.
@@ -38,26 +47,26 @@ pub struct Node<'a> {
 }
 
 /// The shape of a node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum NodeKind<'a> {
     /// A scalar, its value after escape processing.
     Scalar {
-        /// Decoded value.
-        value: Cow<'a, str>,
+        /// Decoded value: a slice of the text when it is written as is, else in the arena.
+        value: &'a str,
         /// Quoting style as written.
         style: Style,
     },
     /// A mapping, entries in source order.
     Mapping {
         /// Key/value pairs.
-        entries: Vec<Entry<'a>>,
+        entries: &'a [Entry<'a>],
         /// `{...}` rather than indented block style.
         flow: bool,
     },
     /// A sequence, items in source order.
     Sequence {
         /// The items.
-        items: Vec<Node<'a>>,
+        items: &'a [Node<'a>],
         /// `[...]` rather than `- ` block style.
         flow: bool,
     },
@@ -66,7 +75,7 @@ pub enum NodeKind<'a> {
 }
 
 /// One key/value pair of a mapping.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Entry<'a> {
     /// The key node (almost always a scalar).
     pub key: Node<'a>,
@@ -75,16 +84,16 @@ pub struct Entry<'a> {
 }
 
 /// A `# ...` comment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Comment<'a> {
     /// From `#` to the end of the line, line break excluded.
     pub span: Span,
     /// The text after `#`.
-    pub text: Cow<'a, str>,
+    pub text: &'a str,
 }
 
 /// One document of a YAML stream.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Document<'a> {
     /// From the document's start (its `---` when explicit) to its end.
     pub span: Span,
@@ -114,9 +123,9 @@ pub struct Stream<'a> {
 
 impl<'a> Node<'a> {
     /// The scalar value, if this is a scalar.
-    pub fn as_str(&self) -> Option<&str> {
+    pub fn as_str(&self) -> Option<&'a str> {
         match &self.kind {
-            NodeKind::Scalar { value, .. } => Some(value),
+            NodeKind::Scalar { value, .. } => Some(*value),
             _ => None,
         }
     }
@@ -132,21 +141,21 @@ impl<'a> Node<'a> {
     /// Whether this is a null value: an omitted value, `~` or `null` unquoted.
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar { value, style: Style::Plain }
-            if value.is_empty() || value == "~" || value == "null" || value == "Null" || value == "NULL")
+            if value.is_empty() || matches!(*value, "~" | "null" | "Null" | "NULL"))
     }
 
     /// Mapping entries, if this is a mapping.
-    pub fn entries(&self) -> Option<&[Entry<'a>]> {
+    pub fn entries(&self) -> Option<&'a [Entry<'a>]> {
         match &self.kind {
-            NodeKind::Mapping { entries, .. } => Some(entries),
+            NodeKind::Mapping { entries, .. } => Some(*entries),
             _ => None,
         }
     }
 
     /// Sequence items, if this is a sequence.
-    pub fn items(&self) -> Option<&[Node<'a>]> {
+    pub fn items(&self) -> Option<&'a [Node<'a>]> {
         match &self.kind {
-            NodeKind::Sequence { items, .. } => Some(items),
+            NodeKind::Sequence { items, .. } => Some(*items),
             _ => None,
         }
     }
@@ -160,24 +169,24 @@ impl<'a> Node<'a> {
     }
 
     /// The entry whose key is the scalar `key`, if this is a mapping that has it.
-    pub fn entry(&self, key: &str) -> Option<&Entry<'a>> {
+    pub fn entry(&self, key: &str) -> Option<&'a Entry<'a>> {
         self.entries()?
             .iter()
             .find(|entry| entry.key.as_str() == Some(key))
     }
 
     /// The value under scalar `key`, if this is a mapping that has it.
-    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+    pub fn get(&self, key: &str) -> Option<&'a Node<'a>> {
         self.entry(key).map(|entry| &entry.value)
     }
 
     /// The value at a path of mapping keys.
-    pub fn get_path(&self, path: &[&str]) -> Option<&Node<'a>> {
+    pub fn get_path<'n>(&'n self, path: &[&str]) -> Option<&'n Node<'a>> {
         path.iter().try_fold(self, |node, key| node.get(key))
     }
 
     /// The string under `key`, if it is a scalar.
-    pub fn get_str(&self, key: &str) -> Option<&str> {
+    pub fn get_str(&self, key: &str) -> Option<&'a str> {
         self.get(key)?.as_str()
     }
 }
@@ -253,20 +262,22 @@ fn find_item<'n, 'a>(
     }
 }
 
-/// Parse `text` into documents, keeping spans and comments. Never panics; a syntax error ends
-/// parsing and is returned with the documents completed before it.
-pub fn parse(text: &str) -> Stream<'_> {
-    parse_with(text, &Relevance::all())
+/// Parse `text` into documents, keeping spans and comments, the trees in `arena`. Never
+/// panics; a syntax error ends parsing and is returned with the documents completed before it.
+pub fn parse<'a>(arena: &'a Arena, text: &'a str) -> Stream<'a> {
+    parse_with(arena, text, &Relevance::all())
 }
 
 /// [`parse`], building trees only for the documents `relevance` marks relevant: the others are
 /// parsed (so syntax errors and every offset are exactly those of [`parse`]) but kept as
 /// documents without a root. Should a skipped document reach past its segment (which valid
 /// YAML never does), the text is parsed again with every document built.
-pub fn parse_with<'a>(text: &'a str, relevance: &Relevance) -> Stream<'a> {
-    let mut stream = match parse_events(text, 0..text.len(), relevance) {
+pub fn parse_with<'a>(arena: &'a Arena, text: &'a str, relevance: &Relevance) -> Stream<'a> {
+    let mut stream = match parse_events(arena, text, 0..text.len(), relevance) {
         Ok(stream) => stream,
-        Err(Overflow) => parse_events(text, 0..text.len(), &Relevance::all()).unwrap_or_default(),
+        Err(Overflow) => {
+            parse_events(arena, text, 0..text.len(), &Relevance::all()).unwrap_or_default()
+        }
     };
     // An error found only at the end of the text (an unterminated quote followed by a line
     // break) is better placed where it starts: the parser finds that spot when the trailing
@@ -274,7 +285,7 @@ pub fn parse_with<'a>(text: &'a str, relevance: &Relevance) -> Stream<'a> {
     if let Some(error) = &stream.error {
         let trimmed = text.trim_end();
         if error.offset >= trimmed.len() && trimmed.len() < text.len() {
-            if let Some(earlier) = parse_events(trimmed, 0..trimmed.len(), &Relevance::all())
+            if let Some(earlier) = parse_events(arena, trimmed, 0..trimmed.len(), &Relevance::all())
                 .ok()
                 .and_then(|s| s.error)
                 .filter(|e| e.offset < error.offset)
@@ -291,7 +302,12 @@ pub fn parse_with<'a>(text: &'a str, relevance: &Relevance) -> Stream<'a> {
 /// document's tree (to turn a cross-file judgement into edits) does not parse the whole file.
 /// Nodes and spans are those of the full parse; `None` when the document cannot be parsed on
 /// its own the same way (it relies on a directive before it), and the caller parses it all.
-pub fn parse_document<'a>(text: &'a str, documents: &[Span], doc: usize) -> Option<Stream<'a>> {
+pub fn parse_document<'a>(
+    arena: &'a Arena,
+    text: &'a str,
+    documents: &[Span],
+    doc: usize,
+) -> Option<Stream<'a>> {
     let span = *documents.get(doc)?;
     // From the start of the document's first line, so every indentation is as written; to the
     // next document's first line, so trailing lines of a kept block scalar stay.
@@ -300,7 +316,7 @@ pub fn parse_document<'a>(text: &'a str, documents: &[Span], doc: usize) -> Opti
         .get(doc + 1)
         .map_or(text.len(), |next| edit::line_start(text, next.start))
         .max(span.end);
-    let stream = parse_events(text, start..end, &Relevance::all()).ok()?;
+    let stream = parse_events(arena, text, start..end, &Relevance::all()).ok()?;
     let same =
         stream.error.is_none() && stream.documents.len() == 1 && stream.documents[0].span == span;
     same.then_some(stream)
@@ -311,15 +327,19 @@ struct Overflow;
 
 /// Parse `text[range]`, every span an offset in `text`.
 fn parse_events<'a>(
+    arena: &'a Arena,
     text: &'a str,
     range: std::ops::Range<usize>,
     relevance: &Relevance,
 ) -> Result<Stream<'a>, Overflow> {
     let base = range.start;
     let mut builder = Builder {
+        arena,
         text,
         stream: Stream::default(),
-        stack: Vec::new(),
+        open: Vec::new(),
+        entries: Vec::new(),
+        items: Vec::new(),
         doc_start: 0,
         root: None,
         last_end: base,
@@ -366,25 +386,32 @@ fn parse_events<'a>(
     Ok(builder.stream)
 }
 
-/// An open collection while its children are being read.
+/// An open collection while its children are being read. Its children so far are the tail of
+/// the builder's shared `entries` or `items`, from `first` on, so an open collection allocates
+/// nothing; a closed one copies them into the arena at their exact length.
 enum Open<'a> {
     Mapping {
         start: Span,
         flow: bool,
-        entries: Vec<Entry<'a>>,
+        first: usize,
         pending_key: Option<Node<'a>>,
     },
     Sequence {
         start: Span,
         flow: bool,
-        items: Vec<Node<'a>>,
+        first: usize,
     },
 }
 
 struct Builder<'a> {
+    arena: &'a Arena,
     text: &'a str,
     stream: Stream<'a>,
-    stack: Vec<Open<'a>>,
+    open: Vec<Open<'a>>,
+    /// The entries of every open mapping, innermost last.
+    entries: Vec<Entry<'a>>,
+    /// The items of every open sequence, innermost last.
+    items: Vec<Node<'a>>,
     doc_start: usize,
     root: Option<Node<'a>>,
     /// The end of the previous event: a block scalar's indicator lies between it and the
@@ -395,6 +422,14 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
+    /// A string of the text as it is, or a decoded one moved into the arena.
+    fn keep(&self, value: Cow<'a, str>) -> &'a str {
+        match value {
+            Cow::Borrowed(value) => value,
+            Cow::Owned(value) => self.arena.alloc_str(&value),
+        }
+    }
+
     /// An event of a skipped document: only the document itself and comments are kept.
     fn skip(&mut self, event: Event<'a>, span: Span) {
         match event {
@@ -406,7 +441,10 @@ impl<'a> Builder<'a> {
                 });
                 self.skip_until = None;
             }
-            Event::Comment(text, _) => self.stream.comments.push(Comment { span, text }),
+            Event::Comment(text, _) => {
+                let text = self.keep(text);
+                self.stream.comments.push(Comment { span, text });
+            }
             _ => {}
         }
     }
@@ -426,7 +464,10 @@ impl<'a> Builder<'a> {
                     root,
                 });
             }
-            Event::Comment(text, _) => self.stream.comments.push(Comment { span, text }),
+            Event::Comment(text, _) => {
+                let text = self.keep(text);
+                self.stream.comments.push(Comment { span, text });
+            }
             Event::Alias(_) | Event::UnresolvedAlias(_) => self.node(Node {
                 span,
                 kind: NodeKind::Alias,
@@ -443,40 +484,42 @@ impl<'a> Builder<'a> {
                 } else {
                     span
                 };
+                let value = self.keep(value);
                 self.node(Node {
                     span,
                     kind: NodeKind::Scalar { value, style },
                 })
             }
-            Event::MappingStart(style, _, _) => self.stack.push(Open::Mapping {
+            Event::MappingStart(style, _, _) => self.open.push(Open::Mapping {
                 start: span,
                 flow: style == StructureStyle::Flow,
-                entries: Vec::new(),
+                first: self.entries.len(),
                 pending_key: None,
             }),
-            Event::SequenceStart(style, _, _) => self.stack.push(Open::Sequence {
+            Event::SequenceStart(style, _, _) => self.open.push(Open::Sequence {
                 start: span,
                 flow: style == StructureStyle::Flow,
-                items: Vec::new(),
+                first: self.items.len(),
             }),
             Event::MappingEnd | Event::SequenceEnd => {
-                let Some(open) = self.stack.pop() else {
+                let Some(open) = self.open.pop() else {
                     return;
                 };
                 let node = match open {
                     Open::Mapping {
-                        start,
-                        flow,
-                        entries,
-                        ..
+                        start, flow, first, ..
                     } => {
+                        let entries = self.arena.alloc_slice_copy(&self.entries[first..]);
+                        self.entries.truncate(first);
                         let last = entries.last().map(|e| e.value.span.end);
                         Node {
                             span: collection_span(start, span, flow, last),
                             kind: NodeKind::Mapping { entries, flow },
                         }
                     }
-                    Open::Sequence { start, flow, items } => {
+                    Open::Sequence { start, flow, first } => {
+                        let items = self.arena.alloc_slice_copy(&self.items[first..]);
+                        self.items.truncate(first);
                         let last = items.last().map(|i| i.span.end);
                         Node {
                             span: collection_span(start, span, flow, last),
@@ -520,16 +563,12 @@ impl<'a> Builder<'a> {
     }
 
     fn node(&mut self, node: Node<'a>) {
-        match self.stack.last_mut() {
+        match self.open.last_mut() {
             None => self.root = Some(node),
-            Some(Open::Sequence { items, .. }) => items.push(node),
-            Some(Open::Mapping {
-                entries,
-                pending_key,
-                ..
-            }) => match pending_key.take() {
+            Some(Open::Sequence { .. }) => self.items.push(node),
+            Some(Open::Mapping { pending_key, .. }) => match pending_key.take() {
                 None => *pending_key = Some(node),
-                Some(key) => entries.push(Entry { key, value: node }),
+                Some(key) => self.entries.push(Entry { key, value: node }),
             },
         }
     }
@@ -550,7 +589,8 @@ mod tests {
     #[test]
     fn builds_block_and_flow_with_spans() {
         let text = "metadata:\n  name: x # c\n  annotations: {a: \"b\"}\nitems:\n- 1\n- [2, 3]\n";
-        let stream = parse(text);
+        let arena = Arena::new();
+        let stream = parse(&arena, text);
         assert!(stream.error.is_none());
         let root = stream.documents[0].root.as_ref().unwrap();
         let meta = root.get("metadata").unwrap();
@@ -573,7 +613,8 @@ mod tests {
 
     #[test]
     fn multi_document_and_errors() {
-        let stream = parse("a: 1\n---\nb: 2\n---\nc: [\n");
+        let arena = Arena::new();
+        let stream = parse(&arena, "a: 1\n---\nb: 2\n---\nc: [\n");
         assert_eq!(stream.documents.len(), 2);
         let error = stream.error.unwrap();
         assert!(error.offset > 0);
@@ -581,7 +622,8 @@ mod tests {
 
     #[test]
     fn alias_is_not_expanded() {
-        let stream = parse("a: &x [1, 2]\nb: *x\n");
+        let arena = Arena::new();
+        let stream = parse(&arena, "a: &x [1, 2]\nb: *x\n");
         let root = stream.documents[0].root.as_ref().unwrap();
         assert!(matches!(root.get("b").unwrap().kind, NodeKind::Alias));
     }
@@ -589,7 +631,8 @@ mod tests {
     #[test]
     fn block_scalar_spans_from_indicator_to_text_end() {
         let text = "m:\n  a: |-\n    skip\n  b: x\n  c: >\n\n  d: 1\n";
-        let stream = parse(text);
+        let arena = Arena::new();
+        let stream = parse(&arena, text);
         let m = stream.documents[0].root.as_ref().unwrap().get("m").unwrap();
         let a = m.get("a").unwrap();
         assert_eq!(&text[a.span.start..a.span.end], "|-\n    skip");
@@ -602,19 +645,21 @@ mod tests {
     fn a_document_parses_alone_with_the_same_spans() {
         let text =
             "\u{feff}# head\na: 1\n---\n  b: |+\n    keep\n\n\n--- [1,\n  2]\n...\nd: {e: f}\n";
-        let full = parse(text);
+        let arena = Arena::new();
+        let full = parse(&arena, text);
         let spans: Vec<Span> = full.documents.iter().map(|d| d.span).collect();
         assert_eq!(spans.len(), 4);
         for (doc, document) in full.documents.iter().enumerate() {
-            let alone = parse_document(text, &spans, doc).expect("parses alone");
+            let alone = parse_document(&arena, text, &spans, doc).expect("parses alone");
             assert_eq!(format!("{:?}", alone.documents[0]), format!("{document:?}"));
         }
         // A tag handle declared before the document is not known to it alone.
         let text = "%TAG !e! tag:example.com,2000:\n--- !e!x\na: 1\n";
-        let full = parse(text);
+        let arena = Arena::new();
+        let full = parse(&arena, text);
         assert!(full.error.is_none());
         let spans: Vec<Span> = full.documents.iter().map(|d| d.span).collect();
-        if let Some(alone) = parse_document(text, &spans, 0) {
+        if let Some(alone) = parse_document(&arena, text, &spans, 0) {
             assert_eq!(
                 format!("{:?}", alone.documents[0]),
                 format!("{:?}", full.documents[0])
@@ -624,7 +669,8 @@ mod tests {
 
     #[test]
     fn omitted_value_is_null() {
-        let stream = parse("a:\nb: 1\n");
+        let arena = Arena::new();
+        let stream = parse(&arena, "a:\nb: 1\n");
         let root = stream.documents[0].root.as_ref().unwrap();
         assert!(root.get("a").unwrap().is_null());
         assert!(!root.get("b").unwrap().is_null());

@@ -46,7 +46,8 @@ pub fn check_bytes(data: &[u8]) {
     for file in on.files.iter().filter(|f| f.original.is_some()) {
         let fixed = &file.source.text;
         assert!(
-            yaml::parse(fixed).error.is_none() || yaml::parse(&original).error.is_some(),
+            yaml::parse(&yaml::Arena::new(), fixed).error.is_none()
+                || yaml::parse(&yaml::Arena::new(), &original).error.is_some(),
             "a fix produced text that does not parse"
         );
         let again = run(Ok(fixed.clone()), true);
