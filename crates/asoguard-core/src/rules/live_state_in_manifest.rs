@@ -6,6 +6,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Edit, Fix};
 use crate::manifest::{LIVE_METADATA, Manifest, OPERATOR_ANNOTATIONS};
 use crate::rules::Rule;
+use crate::span::Span;
 use crate::yaml::{Node, edit};
 
 pub(super) const META: RuleMeta = RuleMeta {
@@ -59,25 +60,26 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
     }
     let text = &cx.source.text;
     let root = manifest.root;
-    let mut found: Vec<(String, Edit, crate::span::Span)> = Vec::new();
-    let mut take = |map: &Node, key: &str, label: String| {
+    let mut found: Vec<(String, Edit, Span)> = Vec::new();
+    // The label is only written for a key that is there: almost every manifest has none.
+    let mut take = |map: &Node, key: &str, label: &dyn Fn() -> String| {
         if let Some(i) = map
             .entries()
             .and_then(|e| e.iter().position(|e| e.key.as_str() == Some(key)))
         {
             if let Some(edit) = edit::remove_entry(text, map, i) {
                 found.push((
-                    label,
+                    label(),
                     edit,
                     map.entries().map_or(map.span, |e| e[i].key.span),
                 ));
             }
         }
     };
-    take(root, "status", "status".into());
+    take(root, "status", &|| "status".into());
     if let Some(metadata) = root.get("metadata") {
         for key in LIVE_METADATA {
-            take(metadata, key, format!("metadata.{key}"));
+            take(metadata, key, &|| format!("metadata.{key}"));
         }
     }
     let annotations = manifest.annotations();
@@ -97,11 +99,11 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
                     .map(|k| format!("annotation {k}"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                take(metadata, "annotations", label);
+                take(metadata, "annotations", &|| label.clone());
             }
         } else {
             for key in &operator {
-                take(annotations, key, format!("annotation {key}"));
+                take(annotations, key, &|| format!("annotation {key}"));
             }
         }
     }
