@@ -1140,8 +1140,22 @@ fn plan_edits(plan: &FixPlan, trees: &mut DocumentTrees, known: &Known) -> Optio
     }
     let text = trees.text;
     match plan {
-        FixPlan::SetPolicy { doc, .. }
-        | FixPlan::RemovePolicy { doc }
+        FixPlan::SetPolicy { doc, policy } => {
+            // An object that declares a policy has its value replaced, as on the tree; the
+            // facts recorded where it is and how it is quoted.
+            if let Some(own) = known.index.own_policy(known.file, *doc) {
+                if own.style.is_some() {
+                    return Some(vec![edit::replace_scalar_at(
+                        text,
+                        own.value_span,
+                        own.style,
+                        policy.as_str(),
+                    )]);
+                }
+            }
+            plan_edits_on(plan, text, trees.root(*doc)?)
+        }
+        FixPlan::RemovePolicy { doc }
         | FixPlan::SetEntryAt { doc, .. }
         | FixPlan::RemoveEntryAt { doc, .. } => plan_edits_on(plan, text, trees.root(*doc)?),
         FixPlan::ReplaceValue { span, value } => {
@@ -1277,8 +1291,9 @@ mod tests {
         );
     }
 
-    /// The fix the first pass prepares for a critical object without its own policy is the one
-    /// the document's tree gives once the index is built, whatever the object's layout.
+    /// The fixes the first pass prepares (ASO003's `detach-on-delete` on a critical object
+    /// without its own policy, ASO001's removal of a `skip` from one that is not critical) are
+    /// those the document's tree gives once the index is built, whatever the object's layout.
     #[test]
     fn a_prepared_fix_is_the_fix_on_the_tree() {
         let settings =
@@ -1288,13 +1303,56 @@ mod tests {
             options: RunOptions::default(),
             others: Vec::new(),
         };
-        let head = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\n";
-        for metadata in [
-            "metadata:\n  name: rg\n",
-            "metadata:\n  name: rg\n  annotations:\n    team: a # owner\n",
-            "metadata:\r\n    name: rg\r\n    labels: {a: b}\r\n",
-            "metadata: {name: rg, annotations: {team: a}}\n",
-            "metadata:\n  name: rg\n  annotations: {}\n",
+        let group = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\n";
+        let set = FixPlan::SetPolicy {
+            doc: 0,
+            policy: crate::manifest::Policy::DetachOnDelete,
+        };
+        let ip = "apiVersion: network.azure.com/v1api20201101\nkind: PublicIPAddress\n";
+        let remove = FixPlan::RemovePolicy { doc: 0 };
+        let skip = "serviceoperator.azure.com/reconcile-policy: skip";
+        for (head, metadata, expected) in [
+            (group, "metadata:\n  name: rg\n".to_string(), &set),
+            (
+                group,
+                "metadata:\n  name: rg\n  annotations:\n    team: a # owner\n".into(),
+                &set,
+            ),
+            (
+                group,
+                "metadata:\r\n    name: rg\r\n    labels: {a: b}\r\n".into(),
+                &set,
+            ),
+            (
+                group,
+                "metadata: {name: rg, annotations: {team: a}}\n".into(),
+                &set,
+            ),
+            (
+                group,
+                "metadata:\n  name: rg\n  annotations: {}\n".into(),
+                &set,
+            ),
+            (
+                ip,
+                format!("metadata:\n  name: vn\n  annotations:\n    {skip}\n"),
+                &remove,
+            ),
+            (
+                ip,
+                format!("metadata:\n  name: vn\n  annotations:\n    team: a\n    {skip} # dr\n"),
+                &remove,
+            ),
+            (
+                ip,
+                format!("metadata:\r\n  annotations:\r\n    # why\r\n    {skip}\r\n  name: vn\r\n"),
+                &remove,
+            ),
+            (
+                ip,
+                format!("metadata: {{name: vn, annotations: {{{skip}, team: a}}}}\n"),
+                &remove,
+            ),
         ] {
             let text = format!(
                 "---\n{head}{metadata}spec:\n  location: westeurope\n---\nkind: ConfigMap\n"
@@ -1304,13 +1362,7 @@ mod tests {
             let [(plan, prepared)] = scan.prepared.as_slice() else {
                 panic!("one prepared fix for {metadata:?}: {:?}", scan.prepared);
             };
-            assert_eq!(
-                *plan,
-                FixPlan::SetPolicy {
-                    doc: 0,
-                    policy: crate::manifest::Policy::DetachOnDelete
-                }
-            );
+            assert_eq!(plan, expected, "{metadata:?}");
             let index = Index::default();
             let known = Known {
                 index: &index,
@@ -1325,7 +1377,8 @@ mod tests {
     }
 
     /// A policy value the facts recorded is replaced from its span and style alone: the same
-    /// edit as on the document's tree, in every quoting style.
+    /// edit as on the document's tree, in every quoting style and when it is null, whether
+    /// the plan replaces the value or sets the object's policy.
     #[test]
     fn a_recorded_policy_value_is_replaced_as_on_the_tree() {
         let settings =
@@ -1337,6 +1390,9 @@ mod tests {
             "|-\n      skip",
             ">\n      skip",
             "\"ski\\u0070\"",
+            "manage",
+            "~",
+            "",
         ] {
             let text = format!(
                 "{}  annotations:\n    serviceoperator.azure.com/reconcile-policy: {value}\nspec:\n  location: westeurope\n",
@@ -1377,6 +1433,17 @@ mod tests {
                 .expect("the value");
             let on_tree = edit::replace_scalar(&text, node, "detach-on-delete");
             assert_eq!(from_facts, Some(vec![on_tree]), "{value}");
+            // Setting the object's policy replaces its recorded value the same way.
+            let set = FixPlan::SetPolicy {
+                doc: 0,
+                policy: crate::manifest::Policy::DetachOnDelete,
+            };
+            let root = stream.documents[0].root.as_ref().expect("root");
+            assert_eq!(
+                plan_edits(&set, &mut trees, &known),
+                plan_edits_on(&set, &text, root),
+                "{value}"
+            );
         }
     }
 }

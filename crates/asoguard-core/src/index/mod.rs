@@ -367,6 +367,13 @@ impl Index {
             .and_then(|p| p.style)
     }
 
+    /// The reconcile-policy the object of document `doc` of `file` declares itself, as its facts
+    /// recorded it: setting its policy replaces that value.
+    pub fn own_policy(&self, file: FileId, doc: usize) -> Option<&facts::PolicyFact> {
+        let facts = &self.files.get(file)?.facts;
+        facts.objects.iter().find(|o| o.doc == doc)?.policy.as_ref()
+    }
+
     /// Notes about `file` (what could not be resolved).
     pub fn notes(&self, file: FileId) -> &[String] {
         self.notes.get(&file).map_or(&[], Vec::as_slice)

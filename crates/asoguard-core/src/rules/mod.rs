@@ -429,9 +429,18 @@ pub fn check_document(
 /// A fix plan a cross-file rule is likely to file on this document once the index is built,
 /// for the first pass to realize while it holds the tree (a judgement that lands on the
 /// document then needs no second parse of it). Only a likely one: preparing costs every run.
+/// The rules' likely plans never meet on one document: ASO003's is for an object without a
+/// policy of its own, ASO001's for one whose own is `skip`.
 pub fn likely_fix(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<FixPlan> {
-    cx.settings.severity(Rule::MissingDetachOnDelete)?;
-    missing_detach_on_delete::likely_fix(cx, doc, manifest)
+    let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
+    let missing = enabled(Rule::MissingDetachOnDelete)
+        .then(|| missing_detach_on_delete::likely_fix(cx, doc, manifest))
+        .flatten();
+    missing.or_else(|| {
+        enabled(Rule::SkipInActive)
+            .then(|| skip_in_active::likely_fix(cx, doc, manifest))
+            .flatten()
+    })
 }
 
 impl DocumentNeeds {

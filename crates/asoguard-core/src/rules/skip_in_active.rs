@@ -2,12 +2,12 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Fixability, RuleMeta, Seen};
+use super::{FileContext, Fixability, RuleMeta, Seen};
 use crate::config::{Role, Settings};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::index::{FileId, FixPlan, Index, Instance, Judgement, Origin, OriginKind};
-use crate::manifest::{Policy, RECONCILE_POLICY};
+use crate::manifest::{Manifest, Policy, RECONCILE_POLICY};
 use crate::rules::Rule;
 use crate::span::Span;
 
@@ -71,6 +71,20 @@ ASO `guide/annotations.md` (reconcile-policy), ASO FAQ "How can I migrate resour
 clusters?" and the active-passive guidance; `v2/internal/reconcilers/reconcile_policy.go`.
 "#,
 };
+
+/// The fix this rule most likely files on a document once the index is built: an ASO resource
+/// of a kind that is not critical, with its own `skip`, gets `RemovePolicy` (a critical one's
+/// value is replaced from the facts, without a tree). Outside a passive cluster every such
+/// `skip` is reported, and a `skip` is rare, so the first pass prepares the removal while it
+/// holds the document's tree.
+pub(super) fn likely_fix(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<FixPlan> {
+    let kind = manifest.kind?;
+    let own = manifest.annotation(RECONCILE_POLICY)?.value.as_str()?;
+    let likely = Policy::parse(own) == Some(Policy::Skip)
+        && manifest.is_aso()
+        && !cx.settings.is_critical(manifest.group(), kind);
+    likely.then_some(FixPlan::RemovePolicy { doc })
+}
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
     // Instances whose effective `skip` comes from one place, counted per place.
