@@ -100,6 +100,12 @@ fn identity(
 }
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+    // Only the paths of a cluster configured active are in one: with fewer than two, no
+    // resource can be managed in two.
+    let active = settings.clusters.iter().filter(|c| c.role == Role::Active);
+    if active.count() < 2 {
+        return;
+    }
     let mut by_name: ByName = FxHashMap::default();
     for instance in &index.instances {
         let object = index.object(instance);

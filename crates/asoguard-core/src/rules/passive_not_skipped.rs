@@ -83,6 +83,10 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
 }
 
 fn judge_each(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+    // Only the paths of a cluster configured passive are passive.
+    if !settings.clusters.iter().any(|c| c.role == Role::Passive) {
+        return;
+    }
     // Objects some non-passive context applies: their own file is not the place for `skip`.
     let mut shared: FxHashMap<(FileId, usize), bool> = FxHashMap::default();
     for instance in &index.instances {

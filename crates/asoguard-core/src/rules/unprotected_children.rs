@@ -1,6 +1,6 @@
 //! ASO010 `unprotected-children`: `manage` children under a protected ASO parent.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Fixability, RuleMeta, Seen};
 use crate::catalog;
@@ -60,30 +60,44 @@ ASO `guide/annotations.md` (reconcile-policy) and its owner/ownerReferences hand
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
     let undeletable = catalog::no_azure_delete_kinds();
-    let mut by_name: FxHashMap<(usize, Option<&str>, &str), Vec<&Instance>> = FxHashMap::default();
+    // The children this rule can report: ASO resources with an owner, of a kind neither
+    // critical (ASO003's) nor left in Azure when deleted, effectively `manage`.
+    let children: Vec<(&Instance, &str)> = index
+        .instances
+        .iter()
+        .filter_map(|child| {
+            let object = index.object(child);
+            let owner = object.owner.as_deref()?;
+            let reportable = object.aso
+                && !settings.is_critical(&object.group, &object.kind)
+                && !undeletable
+                    .iter()
+                    .any(|gk| gk.kind == object.kind && gk.group == object.group)
+                && index.effective(child).0 == Policy::Manage;
+            reportable.then_some((child, owner))
+        })
+        .collect();
+    if children.is_empty() {
+        return;
+    }
+    // Their possible parents: the ASO resources some child names as its owner.
+    let owners: FxHashSet<(usize, Option<&str>, &str)> = children
+        .iter()
+        .map(|(child, owner)| (child.context, child.namespace.as_deref(), *owner))
+        .collect();
+    let mut by_name: FxHashMap<(usize, Option<&str>, &str), Vec<&Instance>> =
+        FxHashMap::with_capacity_and_hasher(owners.len(), Default::default());
     for instance in &index.instances {
         let object = index.object(instance);
         if let (true, Some(name)) = (object.aso, object.name.as_deref()) {
-            by_name
-                .entry((instance.context, instance.namespace.as_deref(), name))
-                .or_default()
-                .push(instance);
+            let key = (instance.context, instance.namespace.as_deref(), name);
+            if owners.contains(&key) {
+                by_name.entry(key).or_default().push(instance);
+            }
         }
     }
-    for child in &index.instances {
+    for (child, owner) in children {
         let object = index.object(child);
-        let Some(owner) = object.owner.as_deref() else {
-            continue;
-        };
-        if !object.aso
-            || settings.is_critical(&object.group, &object.kind)
-            || undeletable
-                .iter()
-                .any(|gk| gk.group == object.group && gk.kind == object.kind)
-            || index.effective(child).0 != Policy::Manage
-        {
-            continue;
-        }
         let Some(candidates) = by_name.get(&(child.context, child.namespace.as_deref(), owner))
         else {
             continue;
