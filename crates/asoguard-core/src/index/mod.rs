@@ -147,6 +147,11 @@ pub struct Instance {
     pub name: Option<CompactString>,
     /// The reconcile-policy after every transform (`None`: unset), and where it comes from.
     pub policy: Option<(CompactString, Origin)>,
+    /// The object is an ASO resource. Kept here, as `critical`, so the cross-file rules can
+    /// pass over the instances they do not judge without reaching each object's facts.
+    pub aso: bool,
+    /// The object is of a critical kind (ASO resources only).
+    pub critical: bool,
 }
 
 /// What an Application's sources reach.

@@ -271,6 +271,9 @@ impl Renderer<'_> {
             prune,
         });
         for r in rendered {
+            let object = &self.index.files[r.file].facts.objects[r.object];
+            let aso = object.aso;
+            let critical = aso && self.settings.is_critical(&object.group, &object.kind);
             self.index.instances.push(Instance {
                 file: r.file,
                 object: r.object,
@@ -278,6 +281,8 @@ impl Renderer<'_> {
                 namespace: r.namespace,
                 name: r.name,
                 policy: r.policy,
+                aso,
+                critical,
             });
         }
     }

@@ -134,8 +134,10 @@ pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut
 pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
     // The ASO instances each context applies with `manage`, gathered once.
     let mut managed: Vec<Vec<&Instance>> = vec![Vec::new(); index.contexts.len()];
+    // Only an Application or a Flux Kustomization (a context with a document) forces.
     for instance in &index.instances {
-        if index.object(instance).aso && index.effective(instance).0 == Policy::Manage {
+        let applied_by_app = index.contexts[instance.context].doc.is_some();
+        if applied_by_app && instance.aso && index.effective(instance).0 == Policy::Manage {
             managed[instance.context].push(instance);
         }
     }

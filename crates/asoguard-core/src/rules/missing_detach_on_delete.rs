@@ -2,7 +2,7 @@
 //! would delete in Azure.
 
 use super::{FileContext, Fixability, RuleMeta, Seen};
-use crate::config::{Role, Settings};
+use crate::config::Role;
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::index::{FileId, FixPlan, Index, Judgement, OriginKind};
@@ -88,16 +88,13 @@ pub(super) fn likely_fix(cx: &FileContext, doc: usize, manifest: &Manifest) -> O
     })
 }
 
-pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
     for instance in &index.instances {
-        let seen = Seen::of(index, instance);
-        let object = seen.object;
-        if !object.aso
-            || !settings.is_critical(&object.group, &object.kind)
-            || seen.context.role == Role::Passive
-        {
+        if !instance.critical || index.contexts[instance.context].role == Role::Passive {
             continue;
         }
+        let seen = Seen::of(index, instance);
+        let object = seen.object;
         let (policy, origin) = index.effective(instance);
         if policy != Policy::Manage {
             continue;

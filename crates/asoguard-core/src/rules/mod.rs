@@ -338,13 +338,17 @@ type Judge = fn(&Index, &Settings, &mut Vec<(FileId, Judgement)>);
 /// Every cross-file rule, in the order their judgements are filed.
 const JUDGES: [(Rule, Judge); 6] = [
     (Rule::SkipInActive, skip_in_active::judge),
-    (Rule::MissingDetachOnDelete, missing_detach_on_delete::judge),
+    (Rule::MissingDetachOnDelete, |index, _, out| {
+        missing_detach_on_delete::judge(index, out)
+    }),
     (Rule::PassiveNotSkipped, passive_not_skipped::judge),
     (Rule::ActiveActive, active_active::judge),
     (Rule::DestructiveRecreate, |index, _, out| {
         destructive_recreate::judge(index, out)
     }),
-    (Rule::UnprotectedChildren, unprotected_children::judge),
+    (Rule::UnprotectedChildren, |index, _, out| {
+        unprotected_children::judge(index, out)
+    }),
 ];
 
 /// Run every enabled cross-file rule over the rendered index, filing judgements. The rules

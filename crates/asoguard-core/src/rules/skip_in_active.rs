@@ -90,8 +90,7 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
     // Instances whose effective `skip` comes from one place, counted per place.
     let mut by_origin: FxHashMap<(FileId, Span), (&Instance, Origin, usize)> = FxHashMap::default();
     for instance in &index.instances {
-        let seen = Seen::of(index, instance);
-        if !seen.object.aso || seen.context.role != Role::Active {
+        if !instance.aso || index.contexts[instance.context].role != Role::Active {
             continue;
         }
         let (policy, Some(origin)) = index.effective(instance) else {
@@ -110,7 +109,7 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
     for (instance, origin, count) in found {
         let seen = Seen::of(index, instance);
         let place = seen.place(index, settings);
-        let critical = settings.is_critical(&seen.object.group, &seen.object.kind);
+        let critical = instance.critical;
         let detach = |title: &str| {
             Some((
                 title.to_string(),

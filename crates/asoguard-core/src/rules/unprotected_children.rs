@@ -4,7 +4,6 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Fixability, RuleMeta, Seen};
 use crate::catalog;
-use crate::config::Settings;
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::index::{FileId, FixPlan, Index, Instance, Judgement};
@@ -58,23 +57,21 @@ ASO `guide/annotations.md` (reconcile-policy) and its owner/ownerReferences hand
 "#,
 };
 
-pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
     let undeletable = catalog::no_azure_delete_kinds();
     // The children this rule can report: ASO resources with an owner, of a kind neither
     // critical (ASO003's) nor left in Azure when deleted, effectively `manage`.
     let children: Vec<(&Instance, &str)> = index
         .instances
         .iter()
+        .filter(|child| child.aso && !child.critical && index.effective(child).0 == Policy::Manage)
         .filter_map(|child| {
             let object = index.object(child);
             let owner = object.owner.as_deref()?;
-            let reportable = object.aso
-                && !settings.is_critical(&object.group, &object.kind)
-                && !undeletable
-                    .iter()
-                    .any(|gk| gk.kind == object.kind && gk.group == object.group)
-                && index.effective(child).0 == Policy::Manage;
-            reportable.then_some((child, owner))
+            let deletable = !undeletable
+                .iter()
+                .any(|gk| gk.kind == object.kind && gk.group == object.group);
+            deletable.then_some((child, owner))
         })
         .collect();
     if children.is_empty() {
@@ -87,9 +84,8 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
         .collect();
     let mut by_name: FxHashMap<(usize, Option<&str>, &str), Vec<&Instance>> =
         FxHashMap::with_capacity_and_hasher(owners.len(), Default::default());
-    for instance in &index.instances {
-        let object = index.object(instance);
-        if let (true, Some(name)) = (object.aso, object.name.as_deref()) {
+    for instance in index.instances.iter().filter(|i| i.aso) {
+        if let Some(name) = index.object(instance).name.as_deref() {
             let key = (instance.context, instance.namespace.as_deref(), name);
             if owners.contains(&key) {
                 by_name.entry(key).or_default().push(instance);
