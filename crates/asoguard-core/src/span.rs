@@ -59,7 +59,8 @@ pub struct LineCol {
 /// Shared, not copied, when cloned: a file's checker and the cross-file index use the same one.
 #[derive(Clone, Debug, Default)]
 pub struct LineIndex {
-    line_starts: std::sync::Arc<[usize]>,
+    /// A vector behind the `Arc` (not a slice): moving a vector in costs no copy.
+    line_starts: std::sync::Arc<Vec<usize>>,
 }
 
 impl LineIndex {
@@ -74,7 +75,7 @@ impl LineIndex {
         line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex {
-            line_starts: line_starts.into(),
+            line_starts: std::sync::Arc::new(line_starts),
         }
     }
 
@@ -82,7 +83,7 @@ impl LineIndex {
     /// whose text it does not keep (most files), so they cost no allocation.
     pub fn empty() -> Self {
         static EMPTY: std::sync::LazyLock<LineIndex> = std::sync::LazyLock::new(|| LineIndex {
-            line_starts: std::sync::Arc::from([0usize].as_slice()),
+            line_starts: std::sync::Arc::new(vec![0]),
         });
         EMPTY.clone()
     }

@@ -248,7 +248,8 @@ pub struct Index {
     pub contexts: Vec<Context>,
     /// Every instance.
     pub instances: Vec<Instance>,
-    by_source: FxHashMap<(FileId, usize), Vec<usize>>,
+    /// Every instance as (file, document, instance), sorted: an object's instances are a range.
+    by_source: Vec<(FileId, usize, usize)>,
     app_reach: FxHashMap<(FileId, usize), Reach>,
     judgements: FxHashMap<FileId, Vec<Judgement>>,
     notes: FxHashMap<FileId, Vec<String>>,
@@ -287,16 +288,14 @@ impl Index {
             }
         }
         render::render(&mut index, settings);
-        for (i, instance) in index.instances.iter().enumerate() {
-            index
-                .by_source
-                .entry((
-                    instance.file,
-                    index.files[instance.file].facts.objects[instance.object].doc,
-                ))
-                .or_default()
-                .push(i);
-        }
+        let mut by_source: Vec<(FileId, usize, usize)> = index
+            .instances
+            .par_iter()
+            .enumerate()
+            .map(|(i, instance)| (instance.file, index.object(instance).doc, i))
+            .collect();
+        by_source.par_sort_unstable();
+        index.by_source = by_source;
         crate::rules::judge(&mut index, settings);
         index
     }
@@ -331,11 +330,13 @@ impl Index {
 
     /// The instances of the object in document `doc` of `file`.
     pub fn instances_of(&self, file: FileId, doc: usize) -> impl Iterator<Item = &Instance> {
-        self.by_source
-            .get(&(file, doc))
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.instances[i])
+        let start = self
+            .by_source
+            .partition_point(|&(f, d, _)| (f, d) < (file, doc));
+        self.by_source[start..]
+            .iter()
+            .take_while(move |&&(f, d, _)| (f, d) == (file, doc))
+            .map(|&(_, _, i)| &self.instances[i])
     }
 
     /// What an Application's sources reach.
