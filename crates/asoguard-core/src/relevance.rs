@@ -250,9 +250,11 @@ fn is_marker(line: &[u8], marker: u8) -> bool {
 
 /// Offsets of every `---` line but one at offset 0 (a BOM before it counts as offset 0).
 fn segment_starts(text: &str) -> Vec<usize> {
+    static DASHES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n---"));
     let bytes = text.as_bytes();
     let mut starts = Vec::new();
-    for at in memchr::memmem::find_iter(bytes, b"\n---") {
+    for at in DASHES.find_iter(bytes) {
         if is_marker(&bytes[at + 1..], b'-') {
             starts.push(at + 1);
         }

@@ -248,7 +248,11 @@ pub fn is_kustomization_file(path: &Path) -> bool {
 impl FileFacts {
     /// Summarise a parsed file at `path`.
     pub fn of(stream: &Stream, path: &Path) -> Self {
-        let mut facts = FileFacts::default();
+        // At most an object per document: sized once, so a file's objects are never moved.
+        let mut facts = FileFacts {
+            objects: Vec::with_capacity(stream.documents.len()),
+            ..FileFacts::default()
+        };
         let kustomization_file = is_kustomization_file(path);
         for (doc, document) in stream.documents.iter().enumerate() {
             let Some(root) = document.root.as_ref() else {
@@ -272,8 +276,8 @@ impl FileFacts {
                 facts.objects.push(object);
             }
         }
-        // Most files hold one object, and a growing vector of large facts starts at four:
-        // across a repository's files, the slack would be most of the index's memory.
+        // Documents that are not objects leave slack: across a repository's files it would be
+        // much of the index's memory.
         facts.objects.shrink_to_fit();
         facts
     }
