@@ -13,7 +13,7 @@ use crate::fix::{Applicability, Edit, Fix, apply_fixes};
 use crate::index::{FileId, FixPlan, Index, IndexedFile, facts::FileFacts};
 use crate::manifest::{Manifest, RECONCILE_POLICY};
 use crate::relevance::{self, FileClass, Relevance};
-use crate::rules::{self, DocumentNeeds, FileContext, Rule};
+use crate::rules::{self, DocumentNeeds, FileContext, Likely, Rule};
 use crate::schema::Coverage;
 use crate::span::{LineIndex, SourceFile, Span};
 use crate::suppress;
@@ -347,8 +347,10 @@ struct Scan {
     /// Every document's span, to parse one again on its own.
     doc_spans: Vec<Span>,
     /// Fix plans a cross-file rule is likely to file here, realized while the tree was at
-    /// hand (see [`rules::likely_fix`]).
+    /// hand (see [`rules::likely`]).
     prepared: Vec<(FixPlan, Vec<Edit>)>,
+    /// A cross-file rule is likely to file a judgement here: the text is kept, not read again.
+    likely_judged: bool,
     /// SOPS-encrypted or a template: no rule ran and no fix applies.
     skipped: Option<String>,
     /// Parsed without a syntax error.
@@ -378,13 +380,15 @@ impl FirstPass {
 }
 
 impl Scan {
-    /// Whether nothing of the file needs its text again: no finding, no check left for the
-    /// index, no suppression, nothing skipped.
+    /// Whether nothing of the file is likely to need its text again: no finding, no check
+    /// left for the index, no suppression, nothing skipped, and no fix prepared for a
+    /// judgement that is likely to land on it (which would read the file again).
     fn is_silent(&self) -> bool {
         self.diagnostics.is_empty()
             && self.needs.is_empty()
             && self.directives.is_empty()
             && self.skipped.is_none()
+            && !self.likely_judged
     }
 }
 
@@ -720,6 +724,7 @@ impl Run<'_> {
             directives: suppress::Directives::of(source, &stream),
             doc_spans: stream.documents.iter().map(|d| d.span).collect(),
             prepared: Vec::new(),
+            likely_judged: false,
             skipped: None,
             valid: stream.error.is_none(),
             schema: Coverage::default(),
@@ -744,10 +749,15 @@ impl Run<'_> {
                     if needs != DocumentNeeds::default() {
                         scan.needs.push((doc, needs));
                     }
-                    if let Some(plan) = rules::likely_fix(&cx, doc, &manifest) {
-                        if let Some(edits) = plan_edits_on(&plan, &source.text, manifest.root) {
-                            scan.prepared.push((plan, edits));
+                    match rules::likely(&cx, doc, &manifest) {
+                        Some(Likely::Fix(plan)) => {
+                            scan.likely_judged = true;
+                            if let Some(edits) = plan_edits_on(&plan, &source.text, manifest.root) {
+                                scan.prepared.push((plan, edits));
+                            }
                         }
+                        Some(Likely::Judged) => scan.likely_judged = true,
+                        None => {}
                     }
                     if let Some(store) = self.settings.crds.as_deref() {
                         scan.schema += Coverage::of(store, &manifest);
@@ -789,6 +799,7 @@ impl Run<'_> {
             skipped,
             valid,
             schema,
+            likely_judged: _,
         } = scan;
         let mut notes: Vec<String> = file.map(|f| index.notes(f).to_vec()).unwrap_or_default();
         if let Some(skipped) = skipped {
@@ -1245,21 +1256,43 @@ mod tests {
 
     const GROUP: &str = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg\nspec:\n  location: westeurope\n";
 
-    /// A file with nothing to report after its parse is let go, and read again only when a
-    /// judgement lands on it; if it changed in between, its report is an E001 saying so, never
-    /// findings at positions that no longer hold.
+    fn settings_at(root: &Path) -> Settings {
+        Settings::resolve(Config::default(), root.to_path_buf(), None).expect("settings")
+    }
+
+    fn run_with(settings: &Settings) -> Run<'_> {
+        Run {
+            settings,
+            options: RunOptions::default(),
+            others: Vec::new(),
+        }
+    }
+
+    /// `text` (an object with `metadata` right before `spec`) with its own reconcile-policy.
+    fn with_policy(text: &str, value: &str) -> String {
+        text.replace(
+            "spec:",
+            &format!(
+                "  annotations:\n    serviceoperator.azure.com/reconcile-policy: {value}\nspec:"
+            ),
+        )
+    }
+
+    /// A file with nothing to report after its parse, and no judgement likely, is let go, and
+    /// read again only when a judgement lands on it; if it changed in between, its report is an
+    /// E001 saying so, never findings at positions that no longer hold.
     #[test]
     fn a_file_changed_before_its_report_is_an_e001() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("rg.yaml");
-        std::fs::write(&path, GROUP).expect("write");
-        let settings =
-            Settings::resolve(Config::default(), dir.path().to_path_buf(), None).expect("settings");
-        let run = Run {
-            settings: &settings,
-            options: RunOptions::default(),
-            others: Vec::new(),
-        };
+        // A child whose parent, in another file, is protected: ASO010's judgement, which the
+        // first pass cannot foresee.
+        let child = "apiVersion: network.azure.com/v1api20201101\nkind: PublicIPAddress\nmetadata:\n  name: ip\nspec:\n  owner:\n    name: rg\n";
+        let path = dir.path().join("ip.yaml");
+        std::fs::write(&path, child).expect("write");
+        let parent_path = dir.path().join("rg.yaml");
+        let parent = with_policy(GROUP, "detach-on-delete");
+        let settings = settings_at(dir.path());
+        let run = run_with(&settings);
         let target = Target::new(path.clone(), path.clone());
         let check = |text: &str| {
             let mut w = Working::new((target.clone(), None));
@@ -1268,18 +1301,23 @@ mod tests {
             assert!(matches!(w.text, Text::OnDisk { .. }), "the text is let go");
             std::fs::write(&path, text).expect("rewrite");
             let mut work = [w];
+            let parent = indexed(
+                Target::new(parent_path.clone(), parent_path.clone()),
+                &parent,
+                RunOptions::default(),
+            );
             let outcome = run
-                .finish_round(&mut work, entry.into_iter().collect(), Vec::new())
+                .finish_round(&mut work, entry.into_iter().collect(), vec![parent])
                 .remove(0);
-            std::fs::write(&path, GROUP).expect("restore");
+            std::fs::write(&path, child).expect("restore");
             outcome
         };
-        // Unchanged: read again, and the judgement (ASO003) is reported at its place.
-        let same = check(GROUP);
+        // Unchanged: read again, and the judgement (ASO010) is reported at its place.
+        let same = check(child);
         assert_eq!(same.diagnostics.len(), 1);
-        assert_eq!(same.diagnostics[0].rule, Rule::MissingDetachOnDelete);
+        assert_eq!(same.diagnostics[0].rule, Rule::UnprotectedChildren);
         // Changed (even to the same length): one E001 naming the problem.
-        let changed = check(&GROUP.replace("rg\n", "xy\n"));
+        let changed = check(&child.replace("ip\n", "xy\n"));
         assert_eq!(changed.diagnostics.len(), 1);
         assert_eq!(changed.diagnostics[0].rule, Rule::ParseError);
         assert!(
@@ -1291,18 +1329,38 @@ mod tests {
         );
     }
 
+    /// A file a cross-file judgement is likely to land on keeps its text, so its report does
+    /// not read it again: a critical object without a policy (ASO003) or with `manage`, and one
+    /// with its own `skip` (ASO001), critical or not. Another is let go.
+    #[test]
+    fn a_file_a_judgement_is_likely_on_keeps_its_text() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = settings_at(dir.path());
+        let run = run_with(&settings);
+        let ip = "apiVersion: network.azure.com/v1api20201101\nkind: PublicIPAddress\nmetadata:\n  name: ip\nspec:\n  location: westeurope\n";
+        for (text, kept) in [
+            (GROUP.to_string(), true),
+            (with_policy(GROUP, "manage"), true),
+            (with_policy(GROUP, "skip"), true),
+            (with_policy(ip, "skip"), true),
+            (with_policy(GROUP, "detach-on-delete"), false),
+            (ip.to_string(), false),
+        ] {
+            let path = dir.path().join("object.yaml");
+            std::fs::write(&path, &text).expect("write");
+            let mut w = Working::new((Target::new(path.clone(), path), None));
+            run.scan_working(&mut w);
+            assert_eq!(matches!(w.text, Text::Loaded(_)), kept, "{text}");
+        }
+    }
+
     /// The fixes the first pass prepares (ASO003's `detach-on-delete` on a critical object
     /// without its own policy, ASO001's removal of a `skip` from one that is not critical) are
     /// those the document's tree gives once the index is built, whatever the object's layout.
     #[test]
     fn a_prepared_fix_is_the_fix_on_the_tree() {
-        let settings =
-            Settings::resolve(Config::default(), PathBuf::from("/repo"), None).expect("settings");
-        let run = Run {
-            settings: &settings,
-            options: RunOptions::default(),
-            others: Vec::new(),
-        };
+        let settings = settings_at(Path::new("/repo"));
+        let run = run_with(&settings);
         let group = "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\n";
         let set = FixPlan::SetPolicy {
             doc: 0,
@@ -1381,8 +1439,7 @@ mod tests {
     /// the plan replaces the value or sets the object's policy.
     #[test]
     fn a_recorded_policy_value_is_replaced_as_on_the_tree() {
-        let settings =
-            Settings::resolve(Config::default(), PathBuf::from("/repo"), None).expect("settings");
+        let settings = settings_at(Path::new("/repo"));
         for value in [
             "skip",
             "'skip'",

@@ -7,7 +7,7 @@ use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::index::{FileId, FixPlan, Index, Judgement, OriginKind};
 use crate::manifest::{Manifest, Policy, RECONCILE_POLICY};
-use crate::rules::Rule;
+use crate::rules::{Likely, Rule};
 
 pub(super) const META: RuleMeta = RuleMeta {
     code: "ASO003",
@@ -73,19 +73,28 @@ delete); ASO best practices ("deletion protection"); ASO FAQ on moving resources
 "#,
 };
 
-/// The fix this rule most likely files on a document once the index is built: a critical ASO
-/// resource without its own reconcile-policy gets `SetPolicy(detach-on-delete)` unless an
-/// overlay, Namespace or app protects it. On a repository not yet protected that is most of its
-/// critical objects, so the first pass prepares the edit while it holds the document's tree.
-pub(super) fn likely_fix(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<FixPlan> {
+/// The judgement this rule most likely files on a document once the index is built: on a
+/// critical ASO resource whose own reconcile-policy is `manage` or none, unless an overlay,
+/// Namespace or app protects it. On a repository not yet protected that is most of its critical
+/// objects. Without a policy of its own, the fix (`SetPolicy(detach-on-delete)`) needs the
+/// document's tree: the first pass prepares it while it holds the tree. An own `manage` is
+/// replaced from the facts.
+pub(super) fn likely(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<Likely> {
     let kind = manifest.kind?;
-    let likely = manifest.is_aso()
-        && manifest.annotation(RECONCILE_POLICY).is_none()
-        && cx.settings.is_critical(manifest.group(), kind);
-    likely.then_some(FixPlan::SetPolicy {
-        doc,
-        policy: Policy::DetachOnDelete,
-    })
+    if !manifest.is_aso() || !cx.settings.is_critical(manifest.group(), kind) {
+        return None;
+    }
+    match manifest.annotation(RECONCILE_POLICY) {
+        None => Some(Likely::Fix(FixPlan::SetPolicy {
+            doc,
+            policy: Policy::DetachOnDelete,
+        })),
+        Some(own) => {
+            let value = own.value.as_str().filter(|_| !own.value.is_null());
+            matches!(value.map(Policy::parse), None | Some(Some(Policy::Manage)))
+                .then_some(Likely::Judged)
+        }
+    }
 }
 
 pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {

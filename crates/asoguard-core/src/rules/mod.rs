@@ -430,19 +430,28 @@ pub fn check_document(
     needs
 }
 
-/// A fix plan a cross-file rule is likely to file on this document once the index is built,
-/// for the first pass to realize while it holds the tree (a judgement that lands on the
-/// document then needs no second parse of it). Only a likely one: preparing costs every run.
-/// The rules' likely plans never meet on one document: ASO003's is for an object without a
-/// policy of its own, ASO001's for one whose own is `skip`.
-pub fn likely_fix(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<FixPlan> {
+/// A judgement a cross-file rule is likely to file on a document, as the first pass sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Likely {
+    /// Its fix needs the document's tree: the first pass realizes this plan while it holds the
+    /// tree, so the judgement needs no second parse of the document.
+    Fix(FixPlan),
+    /// Its fix is made from the facts. The file's text is still kept, not read again.
+    Judged,
+}
+
+/// The judgement a cross-file rule is likely to file on this document once the index is
+/// built. Only a likely one: preparing costs every run. The rules' likely judgements never meet
+/// on one document: ASO003's is on an object whose own policy is `manage` or none, ASO001's on
+/// one whose own is `skip`.
+pub fn likely(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<Likely> {
     let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
     let missing = enabled(Rule::MissingDetachOnDelete)
-        .then(|| missing_detach_on_delete::likely_fix(cx, doc, manifest))
+        .then(|| missing_detach_on_delete::likely(cx, doc, manifest))
         .flatten();
     missing.or_else(|| {
         enabled(Rule::SkipInActive)
-            .then(|| skip_in_active::likely_fix(cx, doc, manifest))
+            .then(|| skip_in_active::likely(cx, doc, manifest))
             .flatten()
     })
 }

@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{FileContext, Fixability, RuleMeta, Seen};
+use super::{FileContext, Fixability, Likely, RuleMeta, Seen};
 use crate::config::{Role, Settings};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
@@ -72,18 +72,22 @@ clusters?" and the active-passive guidance; `v2/internal/reconcilers/reconcile_p
 "#,
 };
 
-/// The fix this rule most likely files on a document once the index is built: an ASO resource
-/// of a kind that is not critical, with its own `skip`, gets `RemovePolicy` (a critical one's
-/// value is replaced from the facts, without a tree). Outside a passive cluster every such
-/// `skip` is reported, and a `skip` is rare, so the first pass prepares the removal while it
-/// holds the document's tree.
-pub(super) fn likely_fix(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<FixPlan> {
+/// The judgement this rule most likely files on a document once the index is built: on an ASO
+/// resource with its own `skip`, which outside a passive cluster is always reported. For a kind
+/// that is not critical the fix is `RemovePolicy`, which needs the document's tree: a `skip` is
+/// rare, so the first pass prepares it while it holds the tree. A critical one's value is
+/// replaced from the facts.
+pub(super) fn likely(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<Likely> {
     let kind = manifest.kind?;
     let own = manifest.annotation(RECONCILE_POLICY)?.value.as_str()?;
-    let likely = Policy::parse(own) == Some(Policy::Skip)
-        && manifest.is_aso()
-        && !cx.settings.is_critical(manifest.group(), kind);
-    likely.then_some(FixPlan::RemovePolicy { doc })
+    if Policy::parse(own) != Some(Policy::Skip) || !manifest.is_aso() {
+        return None;
+    }
+    Some(if cx.settings.is_critical(manifest.group(), kind) {
+        Likely::Judged
+    } else {
+        Likely::Fix(FixPlan::RemovePolicy { doc })
+    })
 }
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
