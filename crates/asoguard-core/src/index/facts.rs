@@ -60,8 +60,9 @@ pub struct ObjectFact {
     pub doc: usize,
     /// The document's root span.
     pub span: Span,
-    /// `apiVersion` as written.
-    pub api_version: Option<CompactString>,
+    /// `apiVersion` as written, after its group (`/v1api20200601`; all of a core `v1`): short
+    /// enough to be stored inline, where the whole of an ASO `apiVersion` would not be.
+    pub api_version_rest: Option<CompactString>,
     /// API group (empty for core).
     pub group: CompactString,
     /// Kind.
@@ -245,6 +246,14 @@ pub fn is_kustomization_file(path: &Path) -> bool {
         .is_some_and(|n| KUSTOMIZATION_NAMES.contains(&n))
 }
 
+impl ObjectFact {
+    /// `apiVersion` as written.
+    pub fn api_version(&self) -> Option<String> {
+        let rest = self.api_version_rest.as_deref()?;
+        Some(format!("{}{rest}", self.group))
+    }
+}
+
 impl FileFacts {
     /// Summarise a parsed file at `path`.
     pub fn of(stream: &Stream, path: &Path) -> Self {
@@ -323,7 +332,9 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
         doc,
         span: root.span,
         aso: manifest.is_aso(),
-        api_version: manifest.api_version.map(CompactString::from),
+        api_version_rest: manifest
+            .api_version
+            .map(|v| CompactString::from(&v[manifest.group().len()..])),
         name: manifest.name_str().map(CompactString::from),
         name_span: crate::rules::object_span(manifest),
         namespace: manifest.namespace.map(CompactString::from),
@@ -631,4 +642,33 @@ fn json_patch_ops(items: &[Node]) -> Vec<JsonPatchOp> {
         }
     }
     ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Arena, parse};
+
+    /// An object's `apiVersion` is kept after its group, and given back as written.
+    #[test]
+    fn api_version_is_given_back_as_written() {
+        for api_version in [
+            "resources.azure.com/v1api20200601",
+            "v1",
+            "a/b/c",
+            "/v1",
+            "x/",
+        ] {
+            let text = format!("apiVersion: {api_version}\nkind: K\nmetadata:\n  name: n\n");
+            let arena = Arena::new();
+            let facts = FileFacts::of(&parse(&arena, &text), Path::new("/r/o.yaml"));
+            assert_eq!(facts.objects[0].api_version().as_deref(), Some(api_version));
+        }
+        let arena = Arena::new();
+        let facts = FileFacts::of(
+            &parse(&arena, "kind: K\nmetadata:\n  name: n\n"),
+            Path::new("/r/o.yaml"),
+        );
+        assert_eq!(facts.objects[0].api_version(), None);
+    }
 }

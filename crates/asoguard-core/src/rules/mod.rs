@@ -324,7 +324,7 @@ impl<'i> Seen<'i> {
     /// The object reference for reports.
     pub(crate) fn object_ref(&self) -> ObjectRef {
         ObjectRef {
-            api_version: self.object.api_version.as_deref().map(str::to_string),
+            api_version: self.object.api_version(),
             kind: Some(self.object.kind.to_string()),
             namespace: self.object.namespace.as_deref().map(str::to_string),
             name: self.object.name.as_deref().map(str::to_string),

@@ -199,7 +199,13 @@ fn sorted<'r>(
     mut all: Vec<(&'r FileReport, &'r Diagnostic)>,
 ) -> Vec<(&'r FileReport, &'r Diagnostic)> {
     all.sort_by(|(fa, a), (fb, b)| {
-        (&fa.path, a.span.start, a.rule.code()).cmp(&(&fb.path, b.span.start, b.rule.code()))
+        // Most neighbours share their file: its path is not compared with itself.
+        let by_path = if std::ptr::eq(*fa, *fb) {
+            std::cmp::Ordering::Equal
+        } else {
+            fa.path.cmp(&fb.path)
+        };
+        by_path.then_with(|| (a.span.start, a.rule.code()).cmp(&(b.span.start, b.rule.code())))
     });
     all
 }
