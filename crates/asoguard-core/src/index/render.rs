@@ -210,11 +210,11 @@ impl Renderer<'_> {
             {
                 continue;
             }
-            let objects: Vec<Rendered> = (0..self.index.files[id].facts.objects.len())
+            let mut objects = (0..self.index.files[id].facts.objects.len())
                 .filter(|o| !rendered.contains(&(id, *o)))
                 .map(|o| self.fresh(id, o))
-                .collect();
-            if !objects.is_empty() {
+                .peekable();
+            if objects.peek().is_some() {
                 let cluster = cluster_index(self.settings, &self.index.files[id].fs_path);
                 plain
                     .entry(cluster)
@@ -270,6 +270,7 @@ impl Renderer<'_> {
             role,
             prune,
         });
+        self.index.instances.reserve(rendered.len());
         for r in rendered {
             let object = &self.index.files[r.file].facts.objects[r.object];
             let aso = object.aso;
