@@ -69,6 +69,14 @@ impl Directives {
 
     /// The suppression comments and annotations of a parsed file.
     pub fn of(source: &SourceFile, stream: &Stream) -> Self {
+        // Every directive names asoguard: a text without the word has none, unless an escape
+        // in a quoted annotation key spells it.
+        let text = source.text.as_bytes();
+        if memchr::memmem::find(text, b"asoguard").is_none()
+            && memchr::memchr(b'\\', text).is_none()
+        {
+            return Directives(Vec::new());
+        }
         let mut directives = comment_directives(source, stream);
         directives.extend(annotation_directives(stream));
         Directives(directives)
@@ -431,5 +439,32 @@ mod tests {
         assert!(!file && list.is_none());
         assert!(parse_comment(" just a comment").is_none());
         assert!(parse_comment(" asoguard: ignored things").is_none());
+    }
+
+    /// Directives are found in comments and annotations, including an annotation key spelled
+    /// with escapes; a text that never names asoguard has none.
+    #[test]
+    fn finds_directives_however_written() {
+        let count = |text: &str| {
+            let arena = crate::yaml::Arena::new();
+            let stream = crate::yaml::parse(&arena, text);
+            let source = SourceFile::new(std::path::PathBuf::from("f.yaml"), text.to_string());
+            Directives::of(&source, &stream).0.len()
+        };
+        let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+        assert_eq!(count(&format!("# asoguard: ignore-file\n{head}")), 1);
+        assert_eq!(
+            count(&format!(
+                "{head}  annotations:\n    asoguard.io/ignore: ASO003\n"
+            )),
+            1
+        );
+        assert_eq!(
+            count(&format!(
+                "{head}  annotations:\n    \"asogu\\x61rd.io/ignore\": ASO003\n"
+            )),
+            1
+        );
+        assert_eq!(count(&format!("# a comment\n{head}")), 0);
     }
 }
