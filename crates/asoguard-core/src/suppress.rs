@@ -71,10 +71,10 @@ impl Directives {
     pub fn of(source: &SourceFile, stream: &Stream) -> Self {
         // Every directive names asoguard: a text without the word has none, unless an escape
         // in a quoted annotation key spells it.
+        static ASOGUARD: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"asoguard"));
         let text = source.text.as_bytes();
-        if memchr::memmem::find(text, b"asoguard").is_none()
-            && memchr::memchr(b'\\', text).is_none()
-        {
+        if ASOGUARD.find(text).is_none() && memchr::memchr(b'\\', text).is_none() {
             return Directives(Vec::new());
         }
         let mut directives = comment_directives(source, stream);
