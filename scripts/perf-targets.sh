@@ -58,3 +58,28 @@ measure "check aso20, 2 threads" 2 "$bin" check "$root/aso20" -q --format json -
 measure "check aso20, 1 thread" 1 "$bin" check "$root/aso20" -q --format json -o /dev/null
 measure "parse-events aso20 (parser floor, 1 thread)" 1 ./target/release/examples/parse-events "$root/aso20"
 measure "text output, 10,000 findings in one file" 2 "$bin" check "$root/many.yaml"
+
+# The all-ASO ratio to the parser floor, from CPU time with less noise than /usr/bin/time's
+# 10 ms steps: `perf stat` task-clock and cycles (user and kernel), runs interleaved so that
+# both sides see the same machine. Skipped when perf is not installed.
+if command -v perf >/dev/null 2>&1; then
+  RUNS="$runs" python3 - "$bin" "$root/aso20" ./target/release/examples/parse-events <<'PY'
+import os, statistics, subprocess, sys
+bin, corpus, floor = sys.argv[1:4]
+env = dict(os.environ, RAYON_NUM_THREADS="1")
+def stat(cmd):
+    out = subprocess.run(["perf", "stat", "-x,", "-e", "task-clock,cycles"] + cmd,
+                         env=env, capture_output=True, text=True).stderr
+    rows = [l.split(",") for l in out.splitlines() if "," in l]
+    return tuple(float(r[0]) for r in rows[:2])
+ours, base = [], []
+for _ in range(int(os.environ["RUNS"])):
+    ours.append(stat([bin, "check", corpus, "-q", "--format", "json", "-o", "/dev/null"]))
+    base.append(stat([floor, corpus]))
+med = lambda xs, i: statistics.median(x[i] for x in xs)
+print()
+print(f"aso20 against the parser floor (perf stat, {len(ours)} interleaved runs, medians, 1 thread):")
+print(f"task-clock {med(ours, 0):.0f} ms against {med(base, 0):.0f} ms: {100 * med(base, 0) / med(ours, 0):.1f} %;"
+      f" cycles {med(ours, 1) / 1e9:.2f} G against {med(base, 1) / 1e9:.2f} G: {100 * med(base, 1) / med(ours, 1):.1f} %")
+PY
+fi
