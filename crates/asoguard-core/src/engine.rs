@@ -721,7 +721,12 @@ impl Run<'_> {
         let mut scan = Scan {
             diagnostics: Vec::new(),
             needs: Vec::new(),
-            directives: suppress::Directives::of(source, &stream),
+            // Every directive names asoguard, which the prefilter looked for already.
+            directives: if relevance.names_asoguard {
+                suppress::Directives::of(source, &stream)
+            } else {
+                suppress::Directives::default()
+            },
             doc_spans: stream.documents.iter().map(|d| d.span).collect(),
             prepared: Vec::new(),
             likely_judged: false,
@@ -822,12 +827,12 @@ impl Run<'_> {
                 }
             }
             if let Some(file) = file {
+                let known = Known {
+                    index,
+                    file,
+                    prepared: &prepared,
+                };
                 for judgement in index.judgements(file) {
-                    let known = Known {
-                        index,
-                        file,
-                        prepared: &prepared,
-                    };
                     diagnostics.push(realize(judgement, &mut trees, &known));
                 }
             }

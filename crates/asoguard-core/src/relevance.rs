@@ -89,6 +89,9 @@ pub struct Relevance {
     relevant: Option<Vec<bool>>,
     /// The file's class.
     pub class: FileClass,
+    /// Whether the text may name asoguard (escapes decoded): only then can it hold a
+    /// suppression comment or annotation.
+    pub names_asoguard: bool,
 }
 
 impl Relevance {
@@ -98,6 +101,7 @@ impl Relevance {
             boundaries: Vec::new(),
             relevant: None,
             class: FileClass::IndexSource,
+            names_asoguard: true,
         }
     }
 
@@ -144,6 +148,7 @@ impl Relevance {
             boundaries,
             relevant,
             class,
+            names_asoguard: asoguard.iter().any(|a| *a),
         }
     }
 
@@ -306,6 +311,25 @@ mod tests {
 
     /// The one-pass search finds every marker only if no marker overlaps another: none holds
     /// another, and no marker's end is another's start.
+    /// The prefilter tells whether a text may name asoguard (so hold a suppression), an
+    /// escaped spelling included; a kustomization file, never searched, may.
+    #[test]
+    fn tells_whether_a_text_names_asoguard() {
+        let of = |text: &str| Relevance::of(Path::new("/r/f.yaml"), text).names_asoguard;
+        let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+        assert!(of(&format!("# asoguard: ignore-file\n{head}")));
+        assert!(of(&format!(
+            "{head}  annotations:\n    asoguard.io/ignore: ASO003\n"
+        )));
+        assert!(of(&format!(
+            "{head}  annotations:\n    \"asogu\\x61rd.io/ignore\": ASO003\n"
+        )));
+        assert!(!of(&format!("# a comment\n{head}")));
+        assert!(
+            Relevance::of(Path::new("/r/kustomization.yaml"), "resources: []\n").names_asoguard
+        );
+    }
+
     #[test]
     fn markers_do_not_overlap() {
         for (a, _) in MARKERS {

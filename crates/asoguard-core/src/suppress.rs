@@ -69,14 +69,6 @@ impl Directives {
 
     /// The suppression comments and annotations of a parsed file.
     pub fn of(source: &SourceFile, stream: &Stream) -> Self {
-        // Every directive names asoguard: a text without the word has none, unless an escape
-        // in a quoted annotation key spells it.
-        static ASOGUARD: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"asoguard"));
-        let text = source.text.as_bytes();
-        if ASOGUARD.find(text).is_none() && memchr::memchr(b'\\', text).is_none() {
-            return Directives(Vec::new());
-        }
         let mut directives = comment_directives(source, stream);
         directives.extend(annotation_directives(stream));
         Directives(directives)

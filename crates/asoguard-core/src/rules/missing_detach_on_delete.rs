@@ -80,8 +80,7 @@ delete); ASO best practices ("deletion protection"); ASO FAQ on moving resources
 /// document's tree: the first pass prepares it while it holds the tree. An own `manage` is
 /// replaced from the facts.
 pub(super) fn likely(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<Likely> {
-    let kind = manifest.kind?;
-    if !manifest.is_aso() || !cx.settings.is_critical(manifest.group(), kind) {
+    if !cx.is_critical(manifest) {
         return None;
     }
     match manifest.annotation(RECONCILE_POLICY) {

@@ -78,12 +78,12 @@ clusters?" and the active-passive guidance; `v2/internal/reconcilers/reconcile_p
 /// rare, so the first pass prepares it while it holds the tree. A critical one's value is
 /// replaced from the facts.
 pub(super) fn likely(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<Likely> {
-    let kind = manifest.kind?;
+    manifest.kind?;
     let own = manifest.annotation(RECONCILE_POLICY)?.value.as_str()?;
     if Policy::parse(own) != Some(Policy::Skip) || !manifest.is_aso() {
         return None;
     }
-    Some(if cx.settings.is_critical(manifest.group(), kind) {
+    Some(if cx.is_critical(manifest) {
         Likely::Judged
     } else {
         Likely::Fix(FixPlan::RemovePolicy { doc })
