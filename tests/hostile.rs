@@ -316,6 +316,31 @@ fn invalid_utf8_and_nul_bytes_are_e001_naming_the_file() {
 }
 
 #[test]
+fn a_long_commented_out_block_is_read_and_a_flood_is_bounded() {
+    let sb = Sandbox::new();
+    let block = |lines: usize, word: &str| -> String {
+        (0..lines).map(|i| format!("  # {word} {i}\n")).collect()
+    };
+    // Comments between a key and its value are held by the parser until the value comes:
+    // a block of thousands is valid YAML and checked as such, naming asoguard or not.
+    for (file, word) in [("plain.yaml", "old"), ("named.yaml", "asoguard")] {
+        let text = format!("{RG}spec:\n{}  location: westeurope\n", block(5_000, word));
+        sb.write(file, &text);
+        let (code, stdout, _) = run(sb.cmd().args(["check", "--format", "concise", file]));
+        assert_eq!(code, 1, "{stdout}");
+        assert!(stdout.contains(&format!("{file}:4:9: ASO003")), "{stdout}");
+        assert!(!stdout.contains("E001"), "{stdout}");
+    }
+    // Past the limit, in a file whose comments are read (it names asoguard), one E001.
+    let text = format!(
+        "{RG}spec:\n{}  location: westeurope\n",
+        block(20_000, "asoguard")
+    );
+    sb.write("flood.yaml", &text);
+    assert_e001(&sb, "flood.yaml", "more than 16384 comments in a row", &[]);
+}
+
+#[test]
 fn unterminated_quote_at_end_of_file_is_located() {
     let sb = Sandbox::new();
     for (file, text) in [

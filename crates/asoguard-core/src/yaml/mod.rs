@@ -14,7 +14,7 @@ pub mod json;
 
 use std::borrow::Cow;
 
-use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+use granit_parser::{ErrorKind, Event, Options, Parser, ScalarStyle, StructureStyle};
 
 /// Where parsed trees live: a bump allocator, freed (or [reset](bumpalo::Bump::reset) for the
 /// next file) all at once.
@@ -271,13 +271,15 @@ pub fn parse<'a>(arena: &'a Arena, text: &'a str) -> Stream<'a> {
 /// [`parse`], building trees only for the documents `relevance` marks relevant: the others are
 /// parsed (so syntax errors and every offset are exactly those of [`parse`]) but kept as
 /// documents without a root. Should a skipped document reach past its segment (which valid
-/// YAML never does), the text is parsed again with every document built.
+/// YAML never does), the text is parsed again with every document built. Comments are kept
+/// only when the text names asoguard (`relevance.names_asoguard`): they matter only as
+/// suppression directives, and the parser reads a text faster without capturing them.
 pub fn parse_with<'a>(arena: &'a Arena, text: &'a str, relevance: &Relevance) -> Stream<'a> {
-    let mut stream = match parse_events(arena, text, 0..text.len(), relevance) {
+    let comments = relevance.names_asoguard;
+    let mut stream = match parse_events(arena, text, 0..text.len(), relevance, comments) {
         Ok(stream) => stream,
-        Err(Overflow) => {
-            parse_events(arena, text, 0..text.len(), &Relevance::all()).unwrap_or_default()
-        }
+        Err(Overflow) => parse_events(arena, text, 0..text.len(), &Relevance::all(), comments)
+            .unwrap_or_default(),
     };
     // An error found only at the end of the text (an unterminated quote followed by a line
     // break) is better placed where it starts: the parser finds that spot when the trailing
@@ -285,10 +287,16 @@ pub fn parse_with<'a>(arena: &'a Arena, text: &'a str, relevance: &Relevance) ->
     if let Some(error) = &stream.error {
         let trimmed = text.trim_end();
         if error.offset >= trimmed.len() && trimmed.len() < text.len() {
-            if let Some(earlier) = parse_events(arena, trimmed, 0..trimmed.len(), &Relevance::all())
-                .ok()
-                .and_then(|s| s.error)
-                .filter(|e| e.offset < error.offset)
+            if let Some(earlier) = parse_events(
+                arena,
+                trimmed,
+                0..trimmed.len(),
+                &Relevance::all(),
+                comments,
+            )
+            .ok()
+            .and_then(|s| s.error)
+            .filter(|e| e.offset < error.offset)
             {
                 stream.error = Some(earlier);
             }
@@ -316,7 +324,7 @@ pub fn parse_document<'a>(
         .get(doc + 1)
         .map_or(text.len(), |next| edit::line_start(text, next.start))
         .max(span.end);
-    let stream = parse_events(arena, text, start..end, &Relevance::all()).ok()?;
+    let stream = parse_events(arena, text, start..end, &Relevance::all(), true).ok()?;
     let same =
         stream.error.is_none() && stream.documents.len() == 1 && stream.documents[0].span == span;
     same.then_some(stream)
@@ -325,12 +333,19 @@ pub fn parse_document<'a>(
 /// A skipped document reached past its segment.
 struct Overflow;
 
-/// Parse `text[range]`, every span an offset in `text`.
+/// How many comments in a row the parser may hold while it decides where they belong (after a
+/// key whose value starts on a later line, say). granit's default, 96, would call a valid file
+/// with a commented-out block of a hundred lines invalid; this bounds what a hostile file can
+/// make the parser hold at about 5 MB (measured: some 280 bytes per comment).
+pub const MAX_BUFFERED_COMMENTS: usize = 1 << 14;
+
+/// Parse `text[range]`, every span an offset in `text`; `comments`: whether to capture them.
 fn parse_events<'a>(
     arena: &'a Arena,
     text: &'a str,
     range: std::ops::Range<usize>,
     relevance: &Relevance,
+    comments: bool,
 ) -> Result<Stream<'a>, Overflow> {
     let base = range.start;
     let mut builder = Builder {
@@ -348,7 +363,10 @@ fn parse_events<'a>(
     let Some(input) = text.get(range) else {
         return Ok(builder.stream);
     };
-    for event in Parser::new_from_str(input) {
+    let mut options = Options::default();
+    options.set_emit_comments(comments);
+    options.max_buffered_comment_events = MAX_BUFFERED_COMMENTS;
+    for event in Parser::new_from_str_with_options(input, options) {
         match event {
             Ok((event, span)) => {
                 let Some(range) = span.byte_range() else {
@@ -375,9 +393,17 @@ fn parse_events<'a>(
                     .marker()
                     .byte_offset()
                     .map_or(text.len(), |offset| base + offset);
+                let message = if *error.kind() == ErrorKind::TooManyComments {
+                    format!(
+                        "more than {MAX_BUFFERED_COMMENTS} comments in a row where the parser \
+                         must hold them (a limit against hostile input)"
+                    )
+                } else {
+                    error.info().to_string()
+                };
                 builder.stream.error = Some(SyntaxError {
                     offset: offset.min(text.len()),
-                    message: error.info().to_string(),
+                    message,
                 });
                 break;
             }
@@ -665,6 +691,75 @@ mod tests {
                 format!("{:?}", full.documents[0])
             );
         }
+    }
+
+    /// Trees and errors as `parse_events` gives them, with or without comments captured.
+    fn parsed_both_ways(text: &str) -> [String; 2] {
+        let arena = Arena::new();
+        [true, false].map(|comments| {
+            let stream = parse_events(&arena, text, 0..text.len(), &Relevance::all(), comments)
+                .unwrap_or_default();
+            format!("{:?} {:?}", stream.documents, stream.error)
+        })
+    }
+
+    #[test]
+    fn comments_captured_or_not_give_the_same_trees() {
+        let texts = [
+            "# head\na: 1 # one\n# between\nb:\n  # before the value\n  c: 2\n# tail\n",
+            "k: | # a note after the indicator\n  text\nj: >- # note\n  folded\n",
+            "k: # note, then a block scalar\n  |\n  text\n",
+            "a: 1\n# end of the first\n---\n# start of the second\nb: [1, # in flow\n  2]\n",
+            "- a # item\n# between items\n- {b: c} # flow\n...\n# after the end\n",
+            "a: 'quoted # not a comment' # comment\nb: \"x#y\"\nc: d#e\n",
+            "a: [1,\n# broken\n",
+            "\u{feff}# bom\r\na: 1 # crlf\r\n",
+        ];
+        for text in texts {
+            let [with, without] = parsed_both_ways(text);
+            assert_eq!(with, without, "{text:?}");
+        }
+        // Every fixture of the repository and every ASO sample, too.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut checked = 0;
+        let trees = [
+            root.join("fixtures"),
+            root.join("../shared/corpus/aso-samples"),
+        ];
+        for entry in trees.iter().flat_map(walkdir::WalkDir::new) {
+            let entry = entry.unwrap();
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            if entry
+                .path()
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml")
+            {
+                let [with, without] = parsed_both_ways(&text);
+                assert_eq!(with, without, "{}", entry.path().display());
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "only {checked} files found");
+    }
+
+    #[test]
+    fn a_long_commented_out_block_is_valid() {
+        // granit's default holds at most 96 comments while it looks for the next key.
+        let mut text = String::from("spec:\n");
+        for i in 0..500 {
+            text.push_str(&format!("  # old: {i}\n"));
+        }
+        text.push_str("  location: westeurope\n");
+        let arena = Arena::new();
+        let stream = parse(&arena, &text);
+        assert_eq!(stream.error, None);
+        assert_eq!(stream.comments.len(), 500);
+        let spec = stream.documents[0].root.unwrap().get("spec").unwrap();
+        assert_eq!(spec.get_str("location"), Some("westeurope"));
+        let [with, without] = parsed_both_ways(&text);
+        assert_eq!(with, without);
     }
 
     #[test]
