@@ -53,11 +53,26 @@ const CORPORA: [&str; 2] = ["mixed", "all-aso"];
 /// granit-parser alone: every event of every file, nothing built. The floor for the rest.
 #[divan::bench(args = CORPORA)]
 fn parser_events(bencher: Bencher, which: &str) {
+    pull_events(bencher, which, true);
+}
+
+/// [`parser_events`] without comment events, as asoguard parses a text that does not name
+/// asoguard (every text of both corpora).
+#[divan::bench(args = CORPORA)]
+fn parser_events_no_comments(bencher: Bencher, which: &str) {
+    pull_events(bencher, which, false);
+}
+
+fn pull_events(bencher: Bencher, which: &str, comments: bool) {
     let files = corpus(which == "all-aso");
+    let mut options = granit_parser::Options::default();
+    options.set_emit_comments(comments);
     bencher.counter(bytes(files)).bench(|| {
         let mut events = 0usize;
         for file in files {
-            for event in granit_parser::Parser::new_from_str(&file.text) {
+            let parser =
+                granit_parser::Parser::new_from_str_with_options(&file.text, options.clone());
+            for event in parser {
                 if event.is_err() {
                     break;
                 }
