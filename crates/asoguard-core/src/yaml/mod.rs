@@ -113,7 +113,8 @@ pub struct SyntaxError {
 pub struct Stream<'a> {
     /// Complete documents, in order. On a syntax error, those finished before it.
     pub documents: Vec<Document<'a>>,
-    /// Every comment of the stream, in order.
+    /// Every comment of the stream, in order (none from [`parse_with`] in a text that does not
+    /// name asoguard: comments matter only as its suppression directives).
     pub comments: Vec<Comment<'a>>,
     /// The error that stopped parsing.
     pub error: Option<SyntaxError>,
