@@ -328,7 +328,7 @@ fn json_report_shape_positions_order_and_summary() {
     );
     assert_eq!(
         report["summary"],
-        serde_json::json!({"files": 2, "documents": 3, "findings": 4, "fixable": 3})
+        serde_json::json!({"files": 2, "documents": 3, "findings": 4, "fixable": 2})
     );
 }
 
@@ -433,7 +433,7 @@ fn fix_rewrites_in_place_then_changes_nothing() {
     sb.write("a.yaml", TWO_DOCS);
     sb.write("clean.yaml", RG_CLEAN);
 
-    let (code, stdout, stderr) = run(sb.cmd().args(["check", "--fix", "."]));
+    let (code, stdout, stderr) = run(sb.cmd().args(["check", "--fix", "--unsafe-fixes", "."]));
     assert_eq!(
         code, 0,
         "all fixed: exit 0\nstdout:\n{stdout}\nstderr:\n{stderr}"
@@ -901,8 +901,7 @@ fn demo_reports_one_finding_per_hazard() {
     let mut want: Vec<(String, String)> = [
         ("apps/prod.yaml", "ASO002"),
         ("clusters/prod/postgres.yaml", "ASO003"),
-        ("clusters/prod/resource-group.yaml", "ASO001"),
-        ("clusters/prod/storage.yaml", "ASO002"),
+        ("clusters/prod/storage.yaml", "ASO001"),
         ("clusters/prod/vault.yaml", "ASO004"),
     ]
     .into_iter()
@@ -923,10 +922,16 @@ fn demo_copy_is_clean_after_fix() {
     );
     let dr_before = fs::read(copy.join("clusters/dr/resource-group.yaml")).unwrap();
 
+    // Safe fixes leave only the `skip`: removing it would make ASO start writing, which only
+    // a person can decide.
     let (code, stdout, stderr) = run(sb.cmd().args(["check", "--fix", "demo"]));
-    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("Fixed 5 findings"), "{stdout}");
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("Fixed 3 findings"), "{stdout}");
+    let (_, stdout, _) = run(sb.cmd().args(["check", "--format", "json", "demo"]));
+    assert_eq!(codes(&json(&stdout)), ["ASO001"]);
 
+    let (code, stdout, stderr) = run(sb.cmd().args(["check", "--fix", "--unsafe-fixes", "demo"]));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     let (code, stdout, _) = run(sb.cmd().args(["check", "demo"]));
     assert_eq!(code, 0, "{stdout}");
     // The passive DR copy keeps its deliberate `skip`.

@@ -282,7 +282,7 @@ fn demo_sarif_validates_and_suits_code_scanning() {
     let log = sarif(&root, "fixtures/demo");
     assert_valid(&validator, &log, "fixtures/demo");
     let (fixable, suppressed) = fixable_from_json(&root, "fixtures/demo");
-    assert_eq!(fixable.len(), 5, "the demo has five findings");
+    assert_eq!(fixable.len(), 4, "the demo has four findings");
     assert_code_scanning_ready(&log, &fixable, suppressed);
 
     // The demo's root is the directory of its .asoguard.yaml: URIs are relative to it.

@@ -87,6 +87,54 @@ pub fn no_azure_delete_kinds() -> Vec<GroupKind> {
         .collect()
 }
 
+/// Kinds whose Azure resource grants access: to a role, a database, a network, a key. When the
+/// manifest goes, the grant should go too, so asoguard never proposes `detach-on-delete` for
+/// them: a grant left behind in Azure is a security hazard.
+const ACCESS_GRANTING_KINDS: [(&str, &str); 27] = [
+    ("authorization.azure.com", "RoleAssignment"),
+    ("managedidentity.azure.com", "FederatedIdentityCredential"),
+    ("documentdb.azure.com", "SqlRoleAssignment"),
+    ("documentdb.azure.com", "MongodbUserDefinition"),
+    ("documentdb.azure.com", "FirewallRule"),
+    ("containerservice.azure.com", "TrustedAccessRoleBinding"),
+    ("cache.azure.com", "RedisAccessPolicyAssignment"),
+    (
+        "cache.azure.com",
+        "RedisEnterpriseDatabaseAccessPolicyAssignment",
+    ),
+    ("cache.azure.com", "RedisFirewallRule"),
+    ("dbformysql.azure.com", "FlexibleServersAdministrator"),
+    ("dbformysql.azure.com", "FlexibleServersFirewallRule"),
+    ("dbformysql.azure.com", "User"),
+    ("dbforpostgresql.azure.com", "FlexibleServersAdministrator"),
+    ("dbforpostgresql.azure.com", "FlexibleServersFirewallRule"),
+    ("dbforpostgresql.azure.com", "User"),
+    ("sql.azure.com", "ServersAdministrator"),
+    ("sql.azure.com", "ServersFirewallRule"),
+    ("sql.azure.com", "ServersIPV6FirewallRule"),
+    ("sql.azure.com", "ServersVirtualNetworkRule"),
+    ("sql.azure.com", "User"),
+    ("eventhub.azure.com", "NamespacesAuthorizationRule"),
+    ("eventhub.azure.com", "NamespacesEventhubsAuthorizationRule"),
+    ("servicebus.azure.com", "NamespacesAuthorizationRule"),
+    ("servicebus.azure.com", "TopicAuthorizationRule"),
+    ("notificationhubs.azure.com", "NamespacesAuthorizationRule"),
+    (
+        "notificationhubs.azure.com",
+        "NotificationHubsAuthorizationRule",
+    ),
+    ("network.azure.com", "NetworkSecurityGroupsSecurityRule"),
+];
+
+/// Whether `group/kind` grants access (a role assignment, a federated credential, a database
+/// user or administrator, a firewall rule, a shared access rule): see
+/// [`ACCESS_GRANTING_KINDS`].
+pub fn grants_access(group: &str, kind: &str) -> bool {
+    ACCESS_GRANTING_KINDS
+        .iter()
+        .any(|&(g, k)| g == group && k == kind)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +152,19 @@ mod tests {
                 .any(|(gk, _)| gk == &GroupKind::new("resources.azure.com", "ResourceGroup"))
         );
         assert_eq!(no_azure_delete_kinds().len(), 22);
+    }
+
+    /// Every access-granting kind is a kind ASO has.
+    #[test]
+    fn access_granting_kinds_are_aso_kinds() {
+        for (group, kind) in ACCESS_GRANTING_KINDS {
+            assert!(
+                served_versions(group, kind).is_some(),
+                "{group}/{kind} is not in the catalog"
+            );
+        }
+        assert!(grants_access("authorization.azure.com", "RoleAssignment"));
+        assert!(!grants_access("resources.azure.com", "ResourceGroup"));
     }
 
     #[test]

@@ -631,13 +631,14 @@ impl Settings {
                 }
                 Ok(rules)
             };
+        // Without `select`, the default set: every rule but the opt-in ones.
         let mut enabled: rustc_hash::FxHashSet<Rule> = match &config.select {
             Some(select) => selectors(select)?.into_iter().collect(),
-            None => Rule::ALL.into_iter().collect(),
+            None => Rule::ALL
+                .into_iter()
+                .filter(|r| r.meta().default_enabled)
+                .collect(),
         };
-        for rule in selectors(&config.ignore)? {
-            enabled.remove(&rule);
-        }
         let mut levels = rustc_hash::FxHashMap::default();
         for (key, rule_config) in &config.rules {
             let rule = Rule::from_code_or_name(key).ok_or_else(|| {
@@ -645,7 +646,14 @@ impl Settings {
             })?;
             if let Some(level) = rule_config.severity {
                 levels.insert(rule, level);
+                // Giving an opt-in rule a severity asks for it.
+                if level != RuleLevel::Off {
+                    enabled.insert(rule);
+                }
             }
+        }
+        for rule in selectors(&config.ignore)? {
+            enabled.remove(&rule);
         }
         let mut per_file_ignores = Vec::new();
         for (glob, rules) in &config.per_file_ignores {

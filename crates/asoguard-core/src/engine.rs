@@ -1296,7 +1296,8 @@ mod tests {
         std::fs::write(&path, child).expect("write");
         let parent_path = dir.path().join("rg.yaml");
         let parent = with_policy(GROUP, "detach-on-delete");
-        let settings = settings_at(dir.path());
+        let mut settings = settings_at(dir.path());
+        settings.select(&[Rule::UnprotectedChildren, Rule::ParseError]);
         let run = run_with(&settings);
         let target = Target::new(path.clone(), path.clone());
         let check = |text: &str| {

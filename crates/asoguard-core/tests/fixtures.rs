@@ -236,6 +236,18 @@ fn render_findings(file: Option<&FileReport>) -> Vec<String> {
     file.diagnostics
         .iter()
         .map(|d| {
+            // Every fix is as safe as its rule's registry entry says (docs and tables show it).
+            if let Some(fix) = &d.fix {
+                let safety = d.rule.meta().safety;
+                assert!(
+                    safety.allows(fix.applicability),
+                    "{}: a {} fix of {}, whose registry entry says its fixes are {}",
+                    file.path.display(),
+                    fix.applicability.as_str(),
+                    d.rule.code(),
+                    safety.as_str()
+                );
+            }
             let start = file.source.line_col(d.span.start);
             let end = file.source.line_col(d.span.end);
             format!(

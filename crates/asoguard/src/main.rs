@@ -114,11 +114,11 @@ fn print_rules(format: ListFormat) -> u8 {
             for rule in Rule::ALL {
                 let meta = rule.meta();
                 out.push_str(&format!(
-                    "{:<7} {:<26} {:<8} {:<14} {}\n",
+                    "{:<7} {:<26} {:<18} {:<30} {}\n",
                     meta.code,
                     meta.name,
-                    meta.severity.as_str(),
-                    format!("fix:{}", meta.fixable.as_str()),
+                    asoguard_core::rules::severity_label(meta),
+                    format!("fix:{}", meta.fix_label()),
                     meta.summary
                 ));
             }
@@ -133,6 +133,8 @@ fn print_rules(format: ListFormat) -> u8 {
                         "name": meta.name,
                         "severity": meta.severity.as_str(),
                         "fixable": meta.fixable.as_str(),
+                        "fix_safety": meta.safety.as_str(),
+                        "default": meta.default_enabled,
                         "summary": meta.summary,
                     })
                 })
@@ -155,11 +157,10 @@ fn print_rule(name: &str) -> u8 {
     };
     let meta = rule.meta();
     write_stdout(&format!(
-        "# {} `{}`\n\nDefault severity: {}. Fix: {}.\n\n{}\n\n{}",
+        "# {} `{}`\n\n{}\n\n{}\n\n{}",
         meta.code,
         meta.name,
-        meta.severity.as_str(),
-        meta.fixable.as_str(),
+        asoguard_core::rules::header_line(meta).replace("**", ""),
         meta.summary,
         meta.doc
     ))

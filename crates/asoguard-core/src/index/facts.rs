@@ -81,6 +81,9 @@ pub struct ObjectFact {
     pub azure_name: Option<CompactString>,
     /// `spec.owner.name`.
     pub owner: Option<CompactString>,
+    /// It exports values for workloads through `spec.operatorSpec` (`configMaps` or
+    /// `secrets`): a `skip` resource that does is a read-only reference.
+    pub exports: bool,
     /// What else the index needs of it.
     pub extra: Extra,
 }
@@ -346,6 +349,13 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
             .and_then(|s| s.get_path(&["owner", "name"]))
             .and_then(Node::as_str)
             .map(CompactString::from),
+        exports: spec.and_then(|s| s.get("operatorSpec")).is_some_and(|o| {
+            ["configMaps", "secrets"].iter().any(|k| {
+                o.get(k)
+                    .and_then(Node::entries)
+                    .is_some_and(|e| !e.is_empty())
+            })
+        }),
         group,
         kind,
         extra,

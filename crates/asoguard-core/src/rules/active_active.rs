@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use compact_str::CompactString;
 
-use super::{Fixability, RuleMeta, Seen};
+use super::{FixSafety, Fixability, RuleMeta, Seen};
 use crate::config::{Role, Settings};
 use crate::diagnostic::Severity;
 use crate::index::{FileId, Index, Instance, Judgement};
@@ -18,6 +18,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "active-active",
     severity: Severity::Error,
     fixable: Fixability::Never,
+    safety: FixSafety::None,
+    default_enabled: true,
     summary: "The same Azure resource is managed (not `skip`) in two active clusters",
     doc: r#"## What it does
 Finds one Azure resource managed by ASO in two different active clusters (clusters are named

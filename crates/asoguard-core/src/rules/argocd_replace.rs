@@ -1,7 +1,7 @@
 //! ASO002 `argocd-replace`: ArgoCD's `Replace=true` sync option on ASO resources, or on an
 //! Application or ApplicationSet that deploys them.
 
-use super::{FileContext, Fixability, RuleMeta};
+use super::{FileContext, FixSafety, Fixability, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Fix;
 use crate::index::Reach;
@@ -17,6 +17,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "argocd-replace",
     severity: Severity::Error,
     fixable: Fixability::Always,
+    safety: FixSafety::Safe,
+    default_enabled: true,
     summary: "ArgoCD's `Replace=true` sync option would strip the finalizer and annotations ASO relies on",
     doc: r#"## What it does
 Finds ArgoCD's `Replace=true` sync option where it reaches ASO resources:
@@ -73,6 +75,10 @@ spec:
 Safe. Removes the `Replace=true` item: from the annotation (and the annotation itself when
 nothing is left), or from the `syncOptions` list, block or flow style alike (and the
 `syncOptions` key when the list is left empty).
+
+## Fix safety
+Safe. Removing `Replace=true` only stops ArgoCD from replacing the object wholesale (and
+stripping ASO's finalizer and annotations); it makes ASO write or delete nothing new in Azure.
 
 ## Source
 ASO FAQ ("avoid the ArgoCD sync option Replace=true"); gitops-engine

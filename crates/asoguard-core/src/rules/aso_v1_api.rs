@@ -1,6 +1,6 @@
 //! ASO009 `aso-v1-api`: a resource of ASO v1's deprecated API group.
 
-use super::{Fixability, RuleMeta};
+use super::{FixSafety, Fixability, RuleMeta};
 use crate::catalog::ASO_V1_GROUP;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::Manifest;
@@ -11,6 +11,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "aso-v1-api",
     severity: Severity::Warning,
     fixable: Fixability::Never,
+    safety: FixSafety::None,
+    default_enabled: true,
     summary: "A resource of ASO v1's API group `azure.microsoft.com`, deprecated and no longer maintained",
     doc: r#"## What it does
 Finds objects whose apiVersion is in ASO v1's group `azure.microsoft.com`.

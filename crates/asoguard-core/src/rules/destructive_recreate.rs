@@ -1,7 +1,7 @@
 //! ASO007 `destructive-recreate`: ArgoCD `Force=true` or Flux force over ASO resources that a
 //! delete would delete in Azure.
 
-use super::{FileContext, Fixability, RuleMeta, Seen};
+use super::{FileContext, FixSafety, Fixability, RuleMeta, Seen};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Fix};
 use crate::index::facts::{Extra, FLUX_FORCE};
@@ -17,6 +17,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "destructive-recreate",
     severity: Severity::Error,
     fixable: Fixability::Always,
+    safety: FixSafety::Unsafe,
+    default_enabled: true,
     summary: "ArgoCD `Force=true` or Flux force recreates ASO resources: an Azure DELETE, then a PUT",
     doc: r#"## What it does
 Finds options that make GitOps delete and re-create objects, where they reach ASO resources
@@ -55,6 +57,11 @@ spec:
 Unsafe (needs `--unsafe-fixes`): removes the option. Removing it changes how the deployment
 behaves for every object it applies, so asoguard never does it on its own; protecting the ASO
 resources with `detach-on-delete` also silences the finding.
+
+## Fix safety
+Unsafe. The fix itself removes a destructive option, but that option governs every object the
+Application or Flux Kustomization applies, not only the ASO resources: whether the others
+need it is a decision for a person.
 
 ## Source
 ArgoCD sync options (`Force=true`); Flux kustomize-controller (`spec.force`, the

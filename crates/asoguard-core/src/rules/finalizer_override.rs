@@ -1,6 +1,6 @@
 //! ASO008 `finalizer-override`: a manifest that sets `metadata.finalizers` on an ASO resource.
 
-use super::{FileContext, Fixability, RuleMeta};
+use super::{FileContext, FixSafety, Fixability, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Fix;
 use crate::manifest::Manifest;
@@ -12,6 +12,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "finalizer-override",
     severity: Severity::Warning,
     fixable: Fixability::Always,
+    safety: FixSafety::Unsafe,
+    default_enabled: true,
     summary: "A manifest sets `metadata.finalizers` on an ASO resource, dropping ASO's own finalizer when applied",
     doc: r#"## What it does
 Finds ASO resources whose manifest sets `metadata.finalizers`, even to an empty list.
@@ -41,6 +43,10 @@ metadata:
 ## Fix
 Unsafe (needs `--unsafe-fixes`): removes `metadata.finalizers`. A finalizer of another
 controller may be intended, so asoguard does not remove it on its own.
+
+## Fix safety
+Unsafe. Removing another controller's finalizer changes how deletion of the object proceeds
+for that controller; it may be intended.
 
 ## Source
 ASO `v2/internal/reconcilers` (the `serviceoperator.azure.com/finalizer` finalizer);

@@ -1,7 +1,7 @@
 //! ASO004 `invalid-reconcile-policy`: a reconcile-policy value ASO does not know, which it
 //! silently treats as `manage`.
 
-use super::{FileContext, Fixability, RuleMeta};
+use super::{FileContext, FixSafety, Fixability, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Fix;
 use crate::manifest::{DeclaredPolicy, Manifest, Policy, RECONCILE_POLICY};
@@ -13,6 +13,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "invalid-reconcile-policy",
     severity: Severity::Error,
     fixable: Fixability::Sometimes,
+    safety: FixSafety::Mixed,
+    default_enabled: true,
     summary: "A reconcile-policy value other than exactly `manage`, `skip` or `detach-on-delete`, which ASO treats as `manage`",
     doc: r#"## What it does
 Finds `serviceoperator.azure.com/reconcile-policy` values on ASO resources and Namespace
@@ -47,23 +49,53 @@ spaces. Unsafe (needs `--unsafe-fixes`) when a single valid value is within a sm
 distance (`manged` → `manage`): a typo is likely, but the intent cannot be proven. Otherwise
 no fix: choose the value yourself. Quotes around the value are kept.
 
+## Fix safety
+Safe when the value differs from a valid one only in case, `_` for `-`, or surrounding
+spaces: the intent is unambiguous, and the corrected value never makes ASO start writing or
+deleting (ASO reads the invalid value as `manage`, so `skip` and `detach-on-delete` only take
+writes and deletes away). One exception: a value that means `skip` (`Skip`) on an object an
+active cluster applies. Correcting it stops ASO managing a resource it manages today, which
+ASO001 would then report; whether that is wanted is a person's call, so that fix is unsafe
+(in a passive cluster it is safe). Unsafe for a typo (`manged`): the intent is likely, not
+proven.
+
 ## Source
 ASO `v2/pkg/common/annotations/reconcile_policy.go` (ParseReconcilePolicy: exact, lower-case
 values; anything else is an error the reconciler logs and falls back to `manage`).
 "#,
 };
 
-pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+/// Check the document's policy value. A value that means `skip` (`Skip`) is judged once the
+/// index says where the document is applied (`cx.index` is set): returns whether the check
+/// needs it. With `indexed`, only that judgement is made (the others were made before).
+pub(super) fn check(
+    cx: &FileContext,
+    doc: usize,
+    manifest: &Manifest,
+    indexed: bool,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
     if !manifest.is_aso() && !manifest.is("", "Namespace") {
-        return;
+        return false;
     }
     let DeclaredPolicy::Invalid(value) = manifest.declared_policy() else {
-        return;
+        return false;
     };
     let Some(entry) = manifest.annotation(RECONCILE_POLICY) else {
-        return;
+        return false;
     };
-    let suggestion = suggest(&value);
+    let mut suggestion = suggest(&value);
+    if let Some((Policy::Skip, true)) = suggestion {
+        // `skip` only takes ASO's writes away, but in an active cluster it is ASO001's
+        // question whether that is wanted: safe only where every place applying the object is
+        // passive (or nothing applies it), so that the fix raises no new finding.
+        if cx.index.is_none() {
+            return true;
+        }
+        suggestion = Some((Policy::Skip, cx.applied_only_passive(doc)));
+    } else if indexed {
+        return false;
+    }
     let fix = suggestion.map(|(policy, safe)| {
         let edits = vec![edit::replace_scalar(
             &cx.source.text,
@@ -93,6 +125,7 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
         .with_fix(fix)
         .with_object(manifest),
     );
+    false
 }
 
 /// The policy a mistyped value most likely means, and whether that is certain (safe).

@@ -1,7 +1,7 @@
 //! ASO101 `invalid-suppression`: a suppression that names a rule asoguard does not have.
 //! Reported by `suppress::apply`.
 
-use super::{Fixability, RuleMeta};
+use super::{FixSafety, Fixability, RuleMeta};
 use crate::diagnostic::Severity;
 
 pub(super) const META: RuleMeta = RuleMeta {
@@ -9,6 +9,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "invalid-suppression",
     severity: Severity::Error,
     fixable: Fixability::Never,
+    safety: FixSafety::None,
+    default_enabled: true,
     summary: "A suppression names a rule that does not exist",
     doc: r#"## What it does
 Finds suppression comments and `asoguard.io/ignore` annotations that name an unknown rule

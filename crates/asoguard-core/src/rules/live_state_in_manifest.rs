@@ -1,7 +1,7 @@
 //! ASO011 `live-state-in-manifest`: cluster state exported with `kubectl get -o yaml` left in
 //! an ASO manifest.
 
-use super::{FileContext, Fixability, RuleMeta};
+use super::{FileContext, FixSafety, Fixability, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Edit, Fix};
 use crate::manifest::{LIVE_METADATA, Manifest, OPERATOR_ANNOTATIONS};
@@ -14,6 +14,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "live-state-in-manifest",
     severity: Severity::Warning,
     fixable: Fixability::Always,
+    safety: FixSafety::Safe,
+    default_enabled: true,
     summary: "An ASO manifest carries live cluster state (status, uid, resourceVersion, operator-set annotations)",
     doc: r#"## What it does
 Finds ASO resources whose manifest carries what a cluster adds: `status`, `metadata.uid`,
@@ -47,6 +49,10 @@ metadata:
 
 ## Fix
 Safe: removes every such field and annotation (and `annotations` when nothing is left).
+
+## Fix safety
+Safe. The removed fields and annotations are set by the API server and by ASO itself; the
+manifest never meant them, and without them ASO writes and deletes nothing it did not before.
 
 ## Source
 ASO `v2/pkg/common/annotations` (operator-set annotations); ASO FAQ on moving resources between

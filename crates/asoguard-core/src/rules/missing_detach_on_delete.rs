@@ -1,11 +1,11 @@
 //! ASO003 `missing-detach-on-delete`: a critical ASO resource that deleting in Kubernetes
 //! would delete in Azure.
 
-use super::{FileContext, Fixability, RuleMeta, Seen};
+use super::{FileContext, FixSafety, Fixability, RuleMeta, Seen};
 use crate::config::Role;
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
-use crate::index::{FileId, FixPlan, Index, Judgement, OriginKind};
+use crate::index::{FileId, FixPlan, Index, Judgement, Origin, OriginKind};
 use crate::manifest::{Manifest, Policy, RECONCILE_POLICY};
 use crate::rules::{Likely, Rule};
 
@@ -13,7 +13,9 @@ pub(super) const META: RuleMeta = RuleMeta {
     code: "ASO003",
     name: "missing-detach-on-delete",
     severity: Severity::Error,
-    fixable: Fixability::Always,
+    fixable: Fixability::Sometimes,
+    safety: FixSafety::Mixed,
+    default_enabled: true,
     summary: "A critical ASO resource (resource group, database, vault, storage, cluster...) is not protected by `detach-on-delete`",
     doc: r#"## What it does
 Finds ASO resources of a critical kind whose effective reconcile policy is `manage` where an
@@ -66,6 +68,13 @@ Safe. Sets the annotation to `detach-on-delete` where the `manage` comes from: o
 of `metadata.annotations`, creating `annotations` when it is missing), or in the patch,
 `commonAnnotations` or `spec.commonMetadata` that sets `manage`. Values that are not valid
 policies are left to ASO004; inline patches are not fixed.
+
+## Fix safety
+Safe: `detach-on-delete` only takes Azure DELETEs away, and ASO keeps writing as it did under
+`manage`. One case is unsafe: when the same object is also applied where it inherits `skip`
+from its Namespace (a passive cluster, say), an annotation on the object would override that
+`skip` there and make ASO start writing; the fix is then offered as unsafe, and the better fix
+is in the active overlay.
 
 ## Source
 ASO `guide/annotations.md` (reconcile-policy: `detach-on-delete` leaves the Azure resource on
@@ -123,14 +132,39 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
             _ => format!(" (as applied by {})", index.describe(seen.context.file)),
         };
         let set_on_object = || {
-            Some((
-                "Set reconcile-policy to `detach-on-delete`".to_string(),
-                Applicability::Safe,
-                FixPlan::SetPolicy {
-                    doc: object.doc,
-                    policy: Policy::DetachOnDelete,
-                },
-            ))
+            // An own annotation overrides a Namespace's: where the same object inherits `skip`
+            // from its Namespace (a passive cluster), it would make ASO start writing there.
+            let overrides_skip = index.instances_of(instance.file, object.doc).any(|other| {
+                matches!(
+                    index.effective(other),
+                    (
+                        Policy::Skip,
+                        Some(Origin {
+                            kind: OriginKind::Namespace | OriginKind::ArgoNamespace,
+                            ..
+                        })
+                    )
+                )
+            });
+            Some(if overrides_skip {
+                (
+                    "Set reconcile-policy to `detach-on-delete` (it would override a Namespace's `skip` where this object is also applied)".to_string(),
+                    Applicability::Unsafe,
+                    FixPlan::SetPolicy {
+                        doc: object.doc,
+                        policy: Policy::DetachOnDelete,
+                    },
+                )
+            } else {
+                (
+                    "Set reconcile-policy to `detach-on-delete`".to_string(),
+                    Applicability::Safe,
+                    FixPlan::SetPolicy {
+                        doc: object.doc,
+                        policy: Policy::DetachOnDelete,
+                    },
+                )
+            })
         };
         let (file, span, why, fix) = match origin {
             None => (

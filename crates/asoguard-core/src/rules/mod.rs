@@ -46,6 +46,47 @@ impl Fixability {
     }
 }
 
+/// Whether a rule's fixes may be applied by `--fix` on their own.
+///
+/// A fix is **safe** only when it can never make ASO start writing to, or deleting, anything
+/// in Azure that it did not before. Safe fixes may only remove DELETEs (add
+/// `detach-on-delete`), remove destructive sync options, or correct a value whose intent is
+/// unambiguous. Every other fix is **unsafe**: applied only with `--unsafe-fixes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixSafety {
+    /// The rule has no fix.
+    None,
+    /// Every fix it offers is safe.
+    Safe,
+    /// Every fix it offers is unsafe.
+    Unsafe,
+    /// Some of its fixes are safe and some unsafe; the doc's "Fix safety" section says which.
+    Mixed,
+}
+
+impl FixSafety {
+    /// `none`, `safe`, `unsafe` or `mixed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixSafety::None => "none",
+            FixSafety::Safe => "safe",
+            FixSafety::Unsafe => "unsafe",
+            FixSafety::Mixed => "mixed",
+        }
+    }
+
+    /// Whether a fix of this applicability agrees with the rule's declared safety.
+    pub fn allows(self, applicability: crate::fix::Applicability) -> bool {
+        use crate::fix::Applicability;
+        match self {
+            FixSafety::None => false,
+            FixSafety::Safe => applicability == Applicability::Safe,
+            FixSafety::Unsafe => applicability == Applicability::Unsafe,
+            FixSafety::Mixed => true,
+        }
+    }
+}
+
 /// What the registry knows of a rule.
 #[derive(Debug)]
 pub struct RuleMeta {
@@ -57,10 +98,33 @@ pub struct RuleMeta {
     pub severity: Severity,
     /// Whether it can fix what it finds.
     pub fixable: Fixability,
+    /// Whether its fixes are safe (applied by `--fix`) or unsafe (`--unsafe-fixes`).
+    pub safety: FixSafety,
+    /// Whether it runs without being asked for. An opt-in rule runs only when selected
+    /// (`--select`, `select:`) or given a severity in `rules:`, as ruff's rules outside its
+    /// default set.
+    pub default_enabled: bool,
     /// One line: what it finds.
     pub summary: &'static str,
-    /// Markdown: What it does / Why is this bad / Example / Fix / Source.
+    /// Markdown: What it does / Why is this bad / Example / Fix / Fix safety / Source.
     pub doc: &'static str,
+}
+
+impl RuleMeta {
+    /// How its fix reads in tables: `never`, `safe`, `unsafe`, `safe or unsafe`, each followed
+    /// by ` (sometimes)` when only some findings have one.
+    pub fn fix_label(&self) -> String {
+        let safety = match self.safety {
+            FixSafety::None => return "never".to_string(),
+            FixSafety::Safe => "safe",
+            FixSafety::Unsafe => "unsafe",
+            FixSafety::Mixed => "safe or unsafe",
+        };
+        match self.fixable {
+            Fixability::Sometimes => format!("{safety} (sometimes)"),
+            _ => safety.to_string(),
+        }
+    }
 }
 
 /// Every rule asoguard has.
@@ -209,19 +273,18 @@ pub fn reference_markdown() -> String {
             meta.code,
             doc_anchor(rule),
             meta.name,
-            meta.severity.as_str(),
-            meta.fixable.as_str(),
+            severity_label(meta),
+            meta.fix_label(),
             meta.summary.replace('|', "\\|")
         ));
     }
     for rule in Rule::ALL {
         let meta = rule.meta();
         out.push_str(&format!(
-            "\n## {} `{}`\n\nDefault severity: **{}**. Fix: **{}**.\n\n",
+            "\n## {} `{}`\n\n{}\n\n",
             meta.code,
             meta.name,
-            meta.severity.as_str(),
-            meta.fixable.as_str()
+            header_line(meta)
         ));
         for line in meta.doc.trim_end().lines() {
             // The rule's own sections sit one level below its heading.
@@ -231,6 +294,46 @@ pub fn reference_markdown() -> String {
             out.push_str(line);
             out.push('\n');
         }
+    }
+    out
+}
+
+/// A rule's severity as tables show it: `error`, or `warning (opt-in)` for a rule outside the
+/// default set.
+pub fn severity_label(meta: &RuleMeta) -> String {
+    if meta.default_enabled {
+        meta.severity.as_str().to_string()
+    } else {
+        format!("{} (opt-in)", meta.severity.as_str())
+    }
+}
+
+/// The line under a rule's heading: default severity, fix and whether it runs by default.
+pub fn header_line(meta: &RuleMeta) -> String {
+    let opt_in = if meta.default_enabled {
+        ""
+    } else {
+        " Opt-in: runs only when selected (`--select`, `select:`) or given a severity in `rules:`."
+    };
+    format!(
+        "Default severity: **{}**. Fix: **{}**.{opt_in}",
+        meta.severity.as_str(),
+        meta.fix_label()
+    )
+}
+
+/// The README's rule table (between its `rules-table` markers), generated like `docs/rules.md`.
+pub fn readme_table() -> String {
+    let mut out = String::from("| code | name | severity | fix |\n|---|---|---|---|\n");
+    for rule in Rule::ALL {
+        let meta = rule.meta();
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            meta.code,
+            meta.name,
+            severity_label(meta),
+            meta.fix_label()
+        ));
     }
     out
 }
@@ -268,6 +371,16 @@ impl FileContext<'_> {
             (Some(index), Some(file)) => index.instances_of(file, doc).next().is_some(),
             _ => true,
         }
+    }
+
+    /// Whether every context that applies document `doc` is passive (true when none does).
+    pub fn applied_only_passive(&self, doc: usize) -> bool {
+        let (Some(index), Some(file)) = (self.index, self.file) else {
+            return false;
+        };
+        index
+            .instances_of(file, doc)
+            .all(|i| index.contexts[i.context].role == Role::Passive)
     }
 
     /// Whether `manifest` is an ASO resource of a critical kind.
@@ -405,7 +518,7 @@ pub fn check_document(
         needs.index |= argocd_replace::check(cx, manifest, out);
     }
     if enabled(Rule::InvalidReconcilePolicy) {
-        invalid_reconcile_policy::check(cx, manifest, out);
+        needs.index |= invalid_reconcile_policy::check(cx, doc, manifest, false, out);
     }
     if enabled(Rule::DestructiveRecreate) {
         needs.index |= destructive_recreate::applies(manifest);
@@ -481,6 +594,9 @@ pub fn check_indexed_document(
     if needs.index && enabled(Rule::ArgocdReplace) {
         argocd_replace::check_app(cx, doc, manifest, out);
     }
+    if needs.index && enabled(Rule::InvalidReconcilePolicy) {
+        invalid_reconcile_policy::check(cx, doc, manifest, true, out);
+    }
     if needs.index && enabled(Rule::DestructiveRecreate) {
         destructive_recreate::check(cx, doc, manifest, out);
     }
@@ -513,7 +629,7 @@ mod tests {
                 "## What it does",
                 "## Why is this bad",
                 "## Example",
-                "## Fix",
+                "## Fix\n",
                 "## Source",
             ] {
                 assert!(
@@ -522,12 +638,47 @@ mod tests {
                     rule.code()
                 );
             }
+            let meta = rule.meta();
+            assert_eq!(
+                meta.fixable == Fixability::Never,
+                meta.safety == FixSafety::None,
+                "{}: a rule has a fix safety exactly when it has a fix",
+                rule.code()
+            );
+            assert_eq!(
+                meta.doc.contains("## Fix safety\n"),
+                meta.safety != FixSafety::None,
+                "{}: a rule with a fix says how safe it is, in a `Fix safety` section",
+                rule.code()
+            );
         }
         assert_eq!(Rule::from_code_or_name("aso001"), Some(Rule::SkipInActive));
         assert_eq!(Rule::suggest("skip-in-actve"), Some(Rule::SkipInActive));
         assert_eq!(Rule::suggest("zzzz"), None);
         assert_eq!(Rule::suggest("ASO9"), Some(Rule::AsoV1Api));
         assert_eq!(Rule::suggest("e1"), Some(Rule::ParseError));
+    }
+
+    /// The README's rule table is generated from this registry too.
+    #[test]
+    fn readme_rule_table_is_fresh() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
+        let readme = std::fs::read_to_string(path).unwrap_or_default();
+        let start = readme.find("<!-- rules-table -->\n").map(|i| i + 21);
+        let end = readme.find("<!-- /rules-table -->");
+        let table = start.zip(end).map(|(s, e)| &readme[s..e]);
+        if let (Some(s), Some(e), true) = (start, end, std::env::var_os("ASOGUARD_BLESS").is_some())
+        {
+            let fresh = format!("{}{}{}", &readme[..s], readme_table(), &readme[e..]);
+            std::fs::write(path, fresh).expect("write README.md");
+            return;
+        }
+        assert!(
+            table == Some(readme_table().as_str()),
+            "README.md's rule table is stale: run `ASOGUARD_BLESS=1 cargo test -p asoguard-core \
+             --lib readme`, or put this between its rules-table markers:\n{}",
+            readme_table()
+        );
     }
 
     /// `docs/rules.md` is generated from this registry. Regenerate it with

@@ -1,7 +1,7 @@
 //! E001 `parse-error`: a file that cannot be read as YAML. Reported by the engine as it loads
 //! and parses files; no per-object check.
 
-use super::{Fixability, RuleMeta};
+use super::{FixSafety, Fixability, RuleMeta};
 use crate::diagnostic::Severity;
 
 pub(super) const META: RuleMeta = RuleMeta {
@@ -9,6 +9,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "parse-error",
     severity: Severity::Error,
     fixable: Fixability::Never,
+    safety: FixSafety::None,
+    default_enabled: true,
     summary: "A file cannot be checked: invalid YAML, not UTF-8, binary, too large or unreadable",
     doc: r#"## What it does
 Reports a file that asoguard cannot check, at the position of the problem: a YAML syntax

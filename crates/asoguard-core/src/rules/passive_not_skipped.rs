@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Fixability, RuleMeta, Seen};
+use super::{FixSafety, Fixability, RuleMeta, Seen};
 use crate::config::{Role, Settings};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
@@ -15,6 +15,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "passive-not-skipped",
     severity: Severity::Error,
     fixable: Fixability::Sometimes,
+    safety: FixSafety::Safe,
+    default_enabled: true,
     summary: "An ASO resource in a passive cluster is not `skip`, so two operators reconcile the same Azure resource",
     doc: r#"## What it does
 Finds ASO resources that a passive cluster (a cluster with `role: passive` in `.asoguard.yaml`)
@@ -51,6 +53,10 @@ clusters apply gets `skip` itself; a base shared with an active cluster is left 
 passive kustomization (or Flux Kustomization) gets `skip` in its `commonAnnotations` (or
 `spec.commonMetadata.annotations`). Resources an ArgoCD Application applies straight from a
 shared directory are reported without a fix.
+
+## Fix safety
+Safe. `skip` makes ASO in the passive cluster stop writing to and deleting the resource; it
+never starts anything.
 
 ## Source
 ASO FAQ, "active-passive" and "How can I migrate resources between clusters?"; ASO

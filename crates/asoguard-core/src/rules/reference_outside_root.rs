@@ -1,7 +1,7 @@
 //! ASO014 `reference-outside-root`: a kustomization reference asoguard refuses to follow.
 //! Reported by the index while it renders kustomizations.
 
-use super::{Fixability, RuleMeta};
+use super::{FixSafety, Fixability, RuleMeta};
 use crate::diagnostic::Severity;
 
 pub(super) const META: RuleMeta = RuleMeta {
@@ -9,6 +9,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "reference-outside-root",
     severity: Severity::Error,
     fixable: Fixability::Never,
+    safety: FixSafety::None,
+    default_enabled: true,
     summary: "A kustomization's resource, component or patch points outside the repository root",
     doc: r#"## What it does
 Finds `resources`, `components` and patch paths of a kustomization that resolve outside the

@@ -1,7 +1,7 @@
 //! ASO012 `schema-violation`: a resource its CRD's schema rejects, reported at the exact key or
 //! value. Runs only when CRDs are given (`--crds`, or `crds:` in config).
 
-use super::{FileContext, Fixability, RuleMeta, object_span};
+use super::{FileContext, FixSafety, Fixability, RuleMeta, object_span};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::Manifest;
 use crate::rules::Rule;
@@ -12,6 +12,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "schema-violation",
     severity: Severity::Error,
     fixable: Fixability::Never,
+    safety: FixSafety::None,
+    default_enabled: true,
     summary: "A resource does not match its CRD's schema: an unknown key, a wrong type, a value out of range, a missing required field",
     doc: r#"## What it does
 Validates every resource whose kind has a CRD (given with `--crds PATH`, or `crds:` in

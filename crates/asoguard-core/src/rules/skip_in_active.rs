@@ -1,8 +1,8 @@
 //! ASO001 `skip-in-active`: `skip` left on manifests an active cluster applies.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{FileContext, Fixability, Likely, RuleMeta, Seen};
+use super::{FileContext, FixSafety, Fixability, Likely, RuleMeta, Seen};
 use crate::config::{Role, Settings};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
@@ -16,15 +16,18 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "skip-in-active",
     severity: Severity::Error,
     fixable: Fixability::Always,
+    safety: FixSafety::Unsafe,
+    default_enabled: true,
     summary: "An ASO resource in an active cluster has reconcile-policy `skip`, so ASO never creates, updates or deletes it",
     doc: r#"## What it does
 Finds ASO resources whose effective `serviceoperator.azure.com/reconcile-policy` is `skip`
-where an active cluster applies them. The finding is reported where the `skip` is written:
-the resource's own annotation, a Kustomize `commonAnnotations` or patch, a Flux
-Kustomization's `spec.commonMetadata`, an ArgoCD `managedNamespaceMetadata`, or the Namespace
-object the resource inherits it from. Every path is active unless `.asoguard.yaml` puts it in
-a `passive` cluster; a resource rendered by a kustomization, Flux Kustomization or ArgoCD
-Application belongs to the cluster of that file.
+where an active cluster applies them, and that are not read-only references. The finding is
+reported where the `skip` is written: the resource's own annotation, a Kustomize
+`commonAnnotations` or patch, a Flux Kustomization's `spec.commonMetadata`, an ArgoCD
+`managedNamespaceMetadata`, or the Namespace object the resource inherits it from. Every path
+is active unless `.asoguard.yaml` puts it in a `passive` cluster; a resource rendered by a
+kustomization, Flux Kustomization or ArgoCD Application belongs to the cluster of that file
+(or, when that file is in no configured cluster, to the cluster of the directory it renders).
 
 ## Why is this bad
 With `skip`, ASO only reads the Azure resource: it never creates it, never applies changes
@@ -33,6 +36,33 @@ to it, and never deletes it. `skip` belongs on the *source* side of a migration 
 resource (after a migration or a failover), every change in Git is silently ignored and the
 resource drifts. ASO's FAQ: annotate the old cluster's copies with `skip`, apply to the new
 cluster **without** `skip`; on failover, remove `skip` from the passive cluster.
+
+## A `skip` that is a reference
+ASO's adoption ADR names a second purpose of `skip`: declaring a resource that another tool
+(Terraform, the portal, `az`) made and manages, so that ASO-managed resources can name it as
+their owner, or so that its values can be exported to workloads. Such a `skip` is intended in
+an active cluster. asoguard tells the two apart from what the repository renders:
+
+- a `skip` resource that owns at least one ASO resource without `skip` (its `spec.owner.name`,
+  in the same cluster and namespace) is a reference;
+- a `skip` resource that exports values through `spec.operatorSpec` (`configMaps` or
+  `secrets`) is a reference;
+- any other `skip` in an active cluster is reported: it reads as a migration or failover left
+  half done. A `skip` a resource inherits from its Namespace (or an ArgoCD managed namespace)
+  is never a reference: a Namespace-wide `skip` is the FAQ's switch for moving a whole
+  namespace, and a reference is declared on the resource, or by the kustomization or patch
+  that renders it.
+
+A reference whose children are not in the repository yet (or that is referenced by ARM ID)
+cannot be recognised; say so where it is written, with the reason kept:
+
+```yaml
+metadata:
+  name: shared-identity
+  annotations:
+    # asoguard: ignore[skip-in-active] -- owned by Terraform (infra/identity.tf), read-only
+    serviceoperator.azure.com/reconcile-policy: skip
+```
 
 ## Example
 ```yaml
@@ -46,7 +76,7 @@ spec:
   location: westeurope
 ```
 
-Use instead:
+Use instead, when this cluster should own the resource:
 ```yaml
 apiVersion: resources.azure.com/v1api20200601
 kind: ResourceGroup
@@ -59,16 +89,26 @@ spec:
 ```
 
 ## Fix
-Safe, where the `skip` is written. On the resource (or a patch file): for a critical kind the
-value becomes `detach-on-delete` (management on, deletion protection kept); for any other kind
-the annotation is removed (ASO's default, `manage`). On a Namespace or ArgoCD managed
-namespace: `detach-on-delete`. In `commonAnnotations` or `spec.commonMetadata`: the entry is
-removed, so each resource's own policy applies again. Inline patches are not fixed. If the skip is deliberate, mark the path passive in
-`.asoguard.yaml` (`clusters: {dr: {paths: ["clusters/dr/**"], role: passive}}`).
+Where the `skip` is written. On the resource (or a patch file): for a critical kind the value
+becomes `detach-on-delete` (management on, deletion protection kept); for any other kind the
+annotation is removed (ASO's default, `manage`). On a Namespace or ArgoCD managed namespace:
+`detach-on-delete`. In `commonAnnotations` or `spec.commonMetadata`: the entry is removed, so
+each resource's own policy applies again. Inline patches are not fixed. If the `skip` is
+deliberate, mark the path passive in `.asoguard.yaml`
+(`clusters: {dr: {paths: ["clusters/dr/**"], role: passive}}`), or suppress the finding with
+its reason.
+
+## Fix safety
+Unsafe. Removing `skip` makes ASO start writing to the Azure resource, and with `manage`,
+delete it when the object goes. If the `skip` was left behind by a migration or failover that
+is what you want; if another tool (Terraform, the portal) owns the resource, or another cluster
+is still active for it, the fix would start the very fight between two owners that `skip`
+prevents. Only a person knows which case it is, so `--fix` never removes a `skip` on its own.
 
 ## Source
 ASO `guide/annotations.md` (reconcile-policy), ASO FAQ "How can I migrate resources between
-clusters?" and the active-passive guidance; `v2/internal/reconcilers/reconcile_policy.go`.
+clusters?" and the active-passive guidance; `v2/internal/reconcilers/reconcile_policy.go`;
+ASO's adoption ADR, `design/adr-2023-02-adoption-policy` (`skip` for references).
 "#,
 };
 
@@ -90,8 +130,47 @@ pub(super) fn likely(cx: &FileContext, doc: usize, manifest: &Manifest) -> Optio
     })
 }
 
+/// The ASO resources some ASO resource without `skip` names as its owner, by cluster,
+/// namespace and name: a `skip` parent of a managed child is a read-only reference.
+fn managed_owners(index: &Index) -> FxHashSet<(Option<usize>, Option<&str>, &str)> {
+    index
+        .instances
+        .iter()
+        .filter(|child| child.aso)
+        .filter_map(|child| {
+            let owner = index.object(child).owner.as_deref()?;
+            (index.effective(child).0 != Policy::Skip).then(|| {
+                let cluster = index.contexts[child.context].cluster;
+                (cluster, child.namespace.as_deref(), owner)
+            })
+        })
+        .collect()
+}
+
+/// Whether a `skip` instance is a read-only reference: it exports values through
+/// `spec.operatorSpec`, or a managed ASO resource of its cluster and namespace names it as
+/// its owner.
+fn is_reference(
+    index: &Index,
+    owners: &FxHashSet<(Option<usize>, Option<&str>, &str)>,
+    instance: &Instance,
+) -> bool {
+    let object = index.object(instance);
+    if object.exports {
+        return true;
+    }
+    let cluster = index.contexts[instance.context].cluster;
+    let namespace = instance.namespace.as_deref();
+    [instance.name.as_deref(), object.name.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|name| owners.contains(&(cluster, namespace, name)))
+}
+
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
-    // Instances whose effective `skip` comes from one place, counted per place.
+    let owners = managed_owners(index);
+    // Instances whose effective `skip` comes from one place, counted per place; references
+    // are not counted, and a place whose every instance is one is not reported.
     let mut by_origin: FxHashMap<(FileId, Span), (&Instance, Origin, usize)> = FxHashMap::default();
     for instance in &index.instances {
         if !instance.aso || index.contexts[instance.context].role != Role::Active {
@@ -100,7 +179,13 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
         let (policy, Some(origin)) = index.effective(instance) else {
             continue;
         };
-        if policy != Policy::Skip {
+        // A reference is declared on the resource (or by what renders it); a Namespace-wide
+        // `skip` is the FAQ's migration and failover switch, never a reference.
+        let namespace_wide = matches!(
+            origin.kind,
+            OriginKind::Namespace | OriginKind::ArgoNamespace
+        );
+        if policy != Policy::Skip || !namespace_wide && is_reference(index, &owners, instance) {
             continue;
         }
         by_origin
@@ -117,7 +202,7 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
         let detach = |title: &str| {
             Some((
                 title.to_string(),
-                Applicability::Safe,
+                Applicability::Unsafe,
                 FixPlan::ReplaceValue {
                     span: origin.value,
                     value: Policy::DetachOnDelete.as_str().into(),
@@ -127,7 +212,7 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
         let remove_at = |path: Vec<&'static str>| {
             Some((
                 "Remove the `skip` reconcile-policy".to_string(),
-                Applicability::Safe,
+                Applicability::Unsafe,
                 FixPlan::RemoveEntryAt {
                     doc: origin.doc,
                     path,
@@ -156,7 +241,7 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
                 } else {
                     Some((
                         "Remove the `skip` reconcile-policy".to_string(),
-                        Applicability::Safe,
+                        Applicability::Unsafe,
                         FixPlan::RemovePolicy { doc: origin.doc },
                     ))
                 },

@@ -2,7 +2,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Fixability, RuleMeta, Seen};
+use super::{FixSafety, Fixability, RuleMeta, Seen};
 use crate::catalog;
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
@@ -15,17 +15,28 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "unprotected-children",
     severity: Severity::Warning,
     fixable: Fixability::Always,
-    summary: "A protected parent (e.g. a ResourceGroup with `detach-on-delete`) has ASO children that `manage` their Azure resources",
+    safety: FixSafety::Unsafe,
+    default_enabled: false,
+    summary: "A parent with `detach-on-delete` has ASO children that `manage` their Azure resources",
     doc: r#"## What it does
 Finds ASO resources whose effective policy is `manage` while their owner (`spec.owner.name`, an
-ASO resource of the same namespace in the same rendering) is protected with `detach-on-delete`
-or `skip`. Critical kinds are left to ASO003, and kinds Azure cannot delete are skipped.
+ASO resource of the same namespace in the same rendering) is protected with
+`detach-on-delete`. Critical kinds are left to ASO003; kinds Azure cannot delete, and kinds
+that grant access (role assignments, federated identity credentials, database users and
+administrators, firewall and shared access rules) are never reported: when their parent goes,
+their grant should go too. Children of a `skip` parent are not reported either: a `skip` parent
+is a read-only reference (or a passive copy), and its children going with it is by design.
+
+This rule is **opt-in**: it runs only when selected (`--select ASO010`) or given a severity in
+`.asoguard.yaml` (`rules: {ASO010: {severity: warning}}`). Protecting a parent is what ASO003
+asks for, and every child of a freshly protected parent would then be reported: a rule that
+fires because another rule's fix was applied keeps a repository red after `--fix`.
 
 ## Why is this bad
 ASO sets Kubernetes ownerReferences from `spec.owner`. Deleting the parent object (or its
 namespace, or the Application that applies it) makes Kubernetes delete every child object, and
 each child with `manage` sends its own Azure DELETE. `detach-on-delete` on a ResourceGroup keeps
-the group, but not the databases, secrets or subnets inside it that ASO manages.
+the group, but not the databases, caches or subnets inside it that ASO manages.
 
 ## Example
 ```yaml
@@ -48,12 +59,15 @@ spec:
 Use instead: give the child `serviceoperator.azure.com/reconcile-policy: detach-on-delete` too.
 
 ## Fix
-Unsafe (needs `--unsafe-fixes`): sets `detach-on-delete` on the child. Deleting a child object
-then no longer deletes its Azure resource, which may not be what was meant.
+Sets `detach-on-delete` on the child.
+
+## Fix safety
+Unsafe. `detach-on-delete` on the child means that deleting the child's manifest on its own
+no longer deletes its Azure resource, which may not be what was meant.
 
 ## Source
 ASO `guide/annotations.md` (reconcile-policy) and its owner/ownerReferences handling
-(`spec.owner`); DOMAIN facts on cascading deletes.
+(`spec.owner`); ASO's adoption ADR (`design/adr-2023-02-adoption-policy`) on `skip` parents.
 "#,
 };
 
@@ -71,7 +85,9 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
             let deletable = !undeletable
                 .iter()
                 .any(|gk| gk.kind == object.kind && gk.group == object.group);
-            deletable.then_some((child, owner))
+            // A grant should go with its parent: never propose keeping it in Azure.
+            let grant = catalog::grants_access(&object.group, &object.kind);
+            (deletable && !grant).then_some((child, owner))
         })
         .collect();
     if children.is_empty() {
@@ -108,8 +124,10 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
                 (object.kind.starts_with(kind.as_str()) as u8) * 2 + (kind == "ResourceGroup") as u8
             });
         let Some(parent) = parent else { continue };
+        // Only a `detach-on-delete` parent is protected: a `skip` parent is a reference (or a
+        // passive copy), and its children going with it is by design.
         let (parent_policy, _) = index.effective(parent);
-        if parent_policy == Policy::Manage {
+        if parent_policy != Policy::DetachOnDelete {
             continue;
         }
         let seen = Seen::of(index, child);

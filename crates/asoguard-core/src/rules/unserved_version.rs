@@ -1,7 +1,7 @@
 //! ASO013 `unserved-version`: a resource whose apiVersion names a version its CRD does not
 //! serve. Runs only when CRDs are given (`--crds`, or `crds:` in config).
 
-use super::{FileContext, Fixability, RuleMeta};
+use super::{FileContext, FixSafety, Fixability, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::Manifest;
 use crate::rules::Rule;
@@ -13,6 +13,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "unserved-version",
     severity: Severity::Error,
     fixable: Fixability::Never,
+    safety: FixSafety::None,
+    default_enabled: true,
     summary: "The apiVersion names a version the CRD does not serve (an old `v1beta...`, a typo)",
     doc: r#"## What it does
 Finds resources whose kind has a CRD (given with `--crds PATH`, or `crds:` in

@@ -1,7 +1,7 @@
 //! ASO100 `unused-suppression`: a suppression that suppresses nothing. Reported by
 //! `suppress::apply` once every rule has run.
 
-use super::{Fixability, RuleMeta};
+use super::{FixSafety, Fixability, RuleMeta};
 use crate::diagnostic::Severity;
 
 pub(super) const META: RuleMeta = RuleMeta {
@@ -9,6 +9,8 @@ pub(super) const META: RuleMeta = RuleMeta {
     name: "unused-suppression",
     severity: Severity::Warning,
     fixable: Fixability::Always,
+    safety: FixSafety::Safe,
+    default_enabled: true,
     summary: "A suppression comment or `asoguard.io/ignore` annotation that suppresses nothing",
     doc: r#"## What it does
 Finds suppressions that silence no finding: a `# asoguard: ignore[...]` comment, an
@@ -43,6 +45,10 @@ metadata:
 Safe. Removes the suppression: an own-line comment with its line, a trailing comment with
 the spaces before it, the annotation (and `annotations` when it was the only one); when only
 some of the listed rules are unused, only those names are removed from the list.
+
+## Fix safety
+Safe. A suppression is a comment or an annotation that only asoguard reads; removing an unused
+one changes nothing in Kubernetes or Azure.
 
 ## Source
 asoguard's suppression syntax (README, "Suppressions"); ruff's `RUF100` and kube-linter's

@@ -281,8 +281,8 @@ fn unread_manifests(
     }
 }
 
-/// Apply, to the files of the two clusters, the safe fixes `check` proposes under the new
-/// roles for findings the old roles did not have, round after round until none is left.
+/// Apply, to the files of the two clusters, the fixes `check` proposes under the new roles for
+/// findings the old roles did not have (safe ones, and ASO001's, which promoting asks for), round after round until none is left.
 /// Returns how many ASO001 fixes (promotions) and ASO005 fixes (demotions) were applied. A
 /// fix that belongs in a file outside the two clusters is a conflict.
 fn follow_roles(
@@ -311,10 +311,12 @@ fn follow_roles(
         let mut fixes: BTreeMap<PathBuf, Vec<(Rule, String, Fix)>> = BTreeMap::new();
         for (file, d) in report.diagnostics() {
             let key = verify::key(&file.path, d);
+            // Taking `skip` off (ASO001's fix) starts ASO's writes, which is why `check` never
+            // does it on its own; promoting a cluster asks for exactly that.
             let Some(fix) = d
                 .fix
                 .clone()
-                .filter(|f| f.applicability == Applicability::Safe)
+                .filter(|f| f.applicability == Applicability::Safe || d.rule == Rule::SkipInActive)
             else {
                 continue;
             };
