@@ -12,6 +12,7 @@ use crate::discover::{self, LoadError, PathProblem, Target};
 use crate::fix::{Applicability, Edit, Fix, apply_fixes};
 use crate::index::{FileId, FixPlan, Index, IndexedFile, facts::FileFacts};
 use crate::manifest::{Manifest, RECONCILE_POLICY};
+use crate::note::{Note, NoteKind};
 use crate::relevance::{self, FileClass, Relevance};
 use crate::rules::{self, DocumentNeeds, FileContext, Likely, Rule};
 use crate::schema::Coverage;
@@ -104,9 +105,9 @@ pub struct FileReport {
     pub applied: Vec<(Rule, String)>,
     /// How many YAML documents the file holds.
     pub documents: usize,
-    /// Something the user should know that is not a finding (a skipped template, what a
+    /// What the user should know that is not a finding (a skipped template, what a
     /// kustomization references that cannot be resolved, a fix that did not converge).
-    pub note: Option<String>,
+    pub notes: Vec<Note>,
     /// An I/O failure writing the fixed file; the file on disk is unchanged.
     pub write_error: Option<String>,
     /// How many of its resources were checked against a CRD, and how many could not be.
@@ -264,7 +265,7 @@ struct Fixes {
     original: Option<String>,
     fixed: usize,
     applied: Vec<(Rule, String)>,
-    note: Option<String>,
+    note: Option<Note>,
     /// No more fixes: a fix broke it.
     frozen: bool,
 }
@@ -352,7 +353,7 @@ struct Scan {
     /// A cross-file rule is likely to file a judgement here: the text is kept, not read again.
     likely_judged: bool,
     /// SOPS-encrypted or a template: no rule ran and no fix applies.
-    skipped: Option<String>,
+    skipped: Option<Note>,
     /// Parsed without a syntax error.
     valid: bool,
     schema: Coverage,
@@ -459,7 +460,7 @@ impl Run<'_> {
                 let (documents, schema) = (outcome.documents, outcome.schema);
                 let silent = outcome.diagnostics.is_empty()
                     && outcome.suppressed.is_empty()
-                    && outcome.note.is_none()
+                    && outcome.notes.is_empty()
                     && w.fixes.is_none();
                 let report = (!silent).then(|| self.finish(w, outcome));
                 (documents, schema, report)
@@ -478,7 +479,7 @@ impl Run<'_> {
                 !f.diagnostics.is_empty()
                     || !f.suppressed.is_empty()
                     || f.fixed > 0
-                    || f.note.is_some()
+                    || !f.notes.is_empty()
                     || f.write_error.is_some()
             })
             .collect();
@@ -513,8 +514,11 @@ impl Run<'_> {
             outcomes = self.check_round(work, settled);
         }
         for (w, _) in work.iter_mut().zip(&changed).filter(|(_, c)| **c) {
-            w.fixes().note = Some(format!(
-                "fixes did not converge after {MAX_FIX_ROUNDS} rounds; the last result is kept (please report this)"
+            w.fixes().note = Some(Note::new(
+                NoteKind::Fix,
+                format!(
+                    "fixes did not converge after {MAX_FIX_ROUNDS} rounds; the last result is kept (please report this)"
+                ),
             ));
         }
         outcomes
@@ -735,12 +739,12 @@ impl Run<'_> {
             schema: Coverage::default(),
         };
         if is_sops(&stream) {
-            scan.skipped = Some("SOPS-encrypted file: skipped".into());
+            scan.skipped = Some(Note::new(NoteKind::Sops, "SOPS-encrypted file: skipped"));
         } else if stream.error.is_some() && source.text.contains("{{") {
-            scan.skipped = Some(
-                "looks like a Helm or Go template (`{{ ... }}`) and is not plain YAML: skipped"
-                    .into(),
-            );
+            scan.skipped = Some(Note::new(
+                NoteKind::Template,
+                "looks like a Helm or Go template (`{{ ... }}`) and is not plain YAML: skipped",
+            ));
         } else {
             let cx = FileContext {
                 source,
@@ -806,7 +810,8 @@ impl Run<'_> {
             schema,
             likely_judged: _,
         } = scan;
-        let mut notes: Vec<String> = file.map(|f| index.notes(f).to_vec()).unwrap_or_default();
+        let mut notes: Vec<Note> = file.map(|f| index.notes(f).to_vec()).unwrap_or_default();
+        let was_skipped = skipped.is_some();
         if let Some(skipped) = skipped {
             notes.push(skipped);
         } else {
@@ -837,7 +842,7 @@ impl Run<'_> {
                 }
             }
         }
-        let parsed = valid && !notes.iter().any(|n| n.ends_with("skipped"));
+        let parsed = valid && !was_skipped;
         // A rule turned off, globally or for this path, leaves its suppressions "used".
         let enabled = |rule: Rule| {
             self.settings.severity(rule).is_some() && !self.settings.ignored_in(fs_path, rule)
@@ -855,7 +860,7 @@ impl Run<'_> {
             suppressed,
             documents: doc_spans.len(),
             parsed,
-            note: (!notes.is_empty()).then(|| notes.join("; ")),
+            notes,
             schema,
         }
     }
@@ -881,7 +886,10 @@ impl Run<'_> {
         if yaml::parse(&yaml::Arena::new(), &new_text).error.is_some() {
             let fixes = w.fixes();
             fixes.frozen = true;
-            fixes.note = Some("a fix produced invalid YAML and was discarded; the file keeps its last valid text (please report this bug)".into());
+            fixes.note = Some(Note::new(
+                NoteKind::Fix,
+                "a fix produced invalid YAML and was discarded; the file keeps its last valid text (please report this bug)",
+            ));
             return false;
         }
         let applied = taken.iter().map(|&i| (rules[i], fixes[i].title.clone()));
@@ -911,10 +919,7 @@ impl Run<'_> {
             note,
             ..
         } = fixes.map(|f| *f).unwrap_or_default();
-        let note = match (note, outcome.note.clone()) {
-            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-            (a, b) => a.or(b),
-        };
+        let notes: Vec<Note> = note.into_iter().chain(outcome.notes.clone()).collect();
         // A file that could not be read, or holds nothing to check, has no text to report.
         let Text::Loaded(source) = text else {
             return FileReport {
@@ -926,7 +931,7 @@ impl Run<'_> {
                 fixed: 0,
                 applied: Vec::new(),
                 documents: outcome.documents,
-                note,
+                notes,
                 write_error: None,
                 schema: outcome.schema,
             };
@@ -941,7 +946,7 @@ impl Run<'_> {
                 write_error = Some(format!("cannot write the fixed file: {e}"));
                 source = SourceFile::new(target.display.to_path_buf(), before.clone());
                 outcome = Outcome {
-                    note: outcome.note.clone(),
+                    notes: outcome.notes.clone(),
                     ..self.recheck(&source, &target)
                 };
                 fixed = 0;
@@ -957,7 +962,7 @@ impl Run<'_> {
             fixed,
             applied,
             documents: outcome.documents,
-            note,
+            notes,
             write_error,
             schema: outcome.schema,
         }
@@ -1071,7 +1076,7 @@ struct Outcome {
     suppressed: Vec<Diagnostic>,
     documents: usize,
     parsed: bool,
-    note: Option<String>,
+    notes: Vec<Note>,
     schema: Coverage,
 }
 
@@ -1083,7 +1088,7 @@ impl Outcome {
             suppressed: Vec::new(),
             documents,
             parsed: true,
-            note: None,
+            notes: Vec::new(),
             schema: Coverage::default(),
         }
     }
@@ -1102,7 +1107,7 @@ impl Outcome {
             suppressed: Vec::new(),
             documents: 0,
             parsed: false,
-            note: None,
+            notes: Vec::new(),
             schema: Coverage::default(),
         }
     }

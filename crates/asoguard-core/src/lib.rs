@@ -16,6 +16,7 @@ pub mod fix;
 pub mod index;
 pub mod init;
 pub mod manifest;
+pub mod note;
 pub mod relevance;
 pub mod rules;
 pub mod schema;

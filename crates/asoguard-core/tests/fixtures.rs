@@ -372,9 +372,12 @@ fn run_case(case: &Case, may_bless: bool) -> Result<(), String> {
     ] {
         let report = check_paths(&paths, &settings, options(FixMode::Preview, unsafe_fixes));
         let file = report_of(&report, &input);
-        if let Some(note) = file.and_then(|f| f.note.as_deref()) {
-            if note.contains("please report") {
-                fail(&format!("{what}: the fix loop failed"), note.to_string());
+        for note in file.iter().flat_map(|f| &f.notes) {
+            if note.kind == asoguard_core::note::NoteKind::Fix {
+                fail(
+                    &format!("{what}: the fix loop failed"),
+                    note.message.clone(),
+                );
             }
         }
         let changed = file.is_some_and(|f| f.fixed > 0);

@@ -265,10 +265,10 @@ fn summary(report: &RunReport) -> Vec<String> {
     )];
     for file in &report.files {
         out.push(format!(
-            "{} fixed={} note={:?} write_error={:?}",
+            "{} fixed={} notes={:?} write_error={:?}",
             file.path.display(),
             file.fixed,
-            file.note,
+            file.notes,
             file.write_error
         ));
         for d in file.diagnostics.iter().chain(&file.suppressed) {
@@ -408,7 +408,7 @@ proptest! {
         let Some(file) = report.files.iter().find(|f| f.original.is_some()) else {
             return Ok(());
         };
-        prop_assert!(file.note.is_none(), "note: {:?}", file.note);
+        prop_assert!(file.notes.is_empty(), "notes: {:?}", file.notes);
         let fixed = file.source.text.clone();
         let arena = yaml::Arena::new();
         let before = yaml::parse(&arena, &text);

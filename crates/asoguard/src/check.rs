@@ -227,8 +227,9 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
         code = EXIT_ERROR;
     }
     for file in &report.files {
-        if let Some(note) = file.note.as_ref().filter(|_| !args.quiet) {
-            eprintln!("note: {}: {note}", file.path.display());
+        if !file.notes.is_empty() && !args.quiet {
+            let messages: Vec<&str> = file.notes.iter().map(|n| n.message.as_str()).collect();
+            eprintln!("note: {}: {}", file.path.display(), messages.join("; "));
         }
         if let Some(error) = &file.write_error {
             eprintln!("error: {}: {error}", file.path.display());

@@ -19,6 +19,7 @@ use crate::diagnostic::{ObjectRef, Related, Severity};
 use crate::discover::Target;
 use crate::fix::Applicability;
 use crate::manifest::{DeclaredPolicy, Policy};
+use crate::note::Note;
 use crate::rules::Rule;
 use crate::span::{LineIndex, Span};
 
@@ -252,7 +253,7 @@ pub struct Index {
     by_source: Vec<(FileId, usize, usize)>,
     app_reach: FxHashMap<(FileId, usize), Reach>,
     judgements: FxHashMap<FileId, Vec<Judgement>>,
-    notes: FxHashMap<FileId, Vec<String>>,
+    notes: FxHashMap<FileId, Vec<Note>>,
     root: PathBuf,
 }
 
@@ -381,7 +382,7 @@ impl Index {
     }
 
     /// Notes about `file` (what could not be resolved).
-    pub fn notes(&self, file: FileId) -> &[String] {
+    pub fn notes(&self, file: FileId) -> &[Note] {
         self.notes.get(&file).map_or(&[], Vec::as_slice)
     }
 
@@ -396,7 +397,7 @@ impl Index {
         }
     }
 
-    fn note(&mut self, file: FileId, note: String) {
+    fn note(&mut self, file: FileId, note: Note) {
         let list = self.notes.entry(file).or_default();
         if !list.contains(&note) {
             list.push(note);

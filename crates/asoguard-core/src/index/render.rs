@@ -13,6 +13,7 @@ use super::{
     cluster_index,
 };
 use crate::config::{Role, Settings, normalize};
+use crate::note::{Note, NoteKind};
 use crate::rules::Rule;
 
 /// An object as a build renders it, before it is placed in a context.
@@ -512,7 +513,10 @@ impl Renderer<'_> {
         if stack.contains(&k) {
             self.index.note(
                 k,
-                "kustomization cycle: this kustomization includes itself".into(),
+                Note::new(
+                    NoteKind::Cycle,
+                    "kustomization cycle: this kustomization includes itself",
+                ),
             );
             return Vec::new();
         }
@@ -525,7 +529,10 @@ impl Renderer<'_> {
         for reason in &fact.unresolvable {
             self.index.note(
                 k,
-                format!("{reason}; the resources it would add are not checked"),
+                Note::new(
+                    NoteKind::Unrendered,
+                    format!("{reason}; the resources it would add are not checked"),
+                ),
             );
         }
         let dir = self.index.files[k]
@@ -591,7 +598,7 @@ impl Renderer<'_> {
         let text = reference.text.as_str();
         match resolved.leads {
             Leads::Remote => {
-                self.index.note(k, format!("remote resource `{text}` cannot be fetched offline; what it adds is not checked"));
+                self.index.note(k, Note::new(NoteKind::Remote, format!("remote resource `{text}` cannot be fetched offline; what it adds is not checked")));
                 Vec::new()
             }
             Leads::Outside => {
@@ -619,11 +626,17 @@ impl Renderer<'_> {
                 .collect(),
             Leads::Missing { exists, is_dir } => {
                 if !exists {
-                    self.index.note(k, format!("`{text}` does not exist"));
+                    self.index.note(
+                        k,
+                        Note::new(NoteKind::Missing, format!("`{text}` does not exist")),
+                    );
                 } else if is_dir {
                     self.index.note(
                         k,
-                        format!("`{text}` is a directory without a kustomization"),
+                        Note::new(
+                            NoteKind::Missing,
+                            format!("`{text}` is a directory without a kustomization"),
+                        ),
                     );
                 }
                 Vec::new()
@@ -875,7 +888,12 @@ mod tests {
             .collect();
         names.sort_unstable();
         assert_eq!(names, ["app-rg", "base-rg"]);
-        let notes = index.notes(app).join("\n");
+        let notes: Vec<&str> = index
+            .notes(app)
+            .iter()
+            .map(|n| n.message.as_str())
+            .collect();
+        let notes = notes.join("\n");
         for expected in [
             "remote resource `https://github.com/org/repo//deploy?ref=v1` cannot be fetched offline",
             "`missing.yaml` does not exist",

@@ -35,7 +35,7 @@ pub fn check_bytes(data: &[u8]) {
                     .iter()
                     .map(|d| (d.rule, d.span, d.message.clone()))
                     .collect();
-                (findings, f.source.text.clone(), f.note.clone())
+                (findings, f.source.text.clone(), f.notes.clone())
             })
             .collect::<Vec<_>>()
     };
