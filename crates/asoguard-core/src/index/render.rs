@@ -194,7 +194,7 @@ impl Renderer<'_> {
         tops.sort_unstable();
         for k in tops {
             let rendered = self.build(k, &mut Vec::new());
-            self.place(ContextKind::Kustomization, k, None, false, rendered);
+            self.place(ContextKind::Kustomization, k, None, false, rendered, &[]);
         }
         // Everything nothing renders is applied as it is, all plain files of one cluster together
         // (one context per cluster, so owner references between plain files resolve).
@@ -225,7 +225,14 @@ impl Renderer<'_> {
             }
         }
         for (first_file, objects) in plain.into_values() {
-            self.place(ContextKind::Standalone, first_file, None, false, objects);
+            self.place(
+                ContextKind::Standalone,
+                first_file,
+                None,
+                false,
+                objects,
+                &[],
+            );
         }
     }
 
@@ -251,7 +258,10 @@ impl Renderer<'_> {
         }
     }
 
-    /// Add a context and its instances.
+    /// Add a context and its instances. The context belongs to the cluster of its file; an
+    /// applier (a Flux Kustomization, an ArgoCD Application) in no configured cluster belongs
+    /// to the cluster of the first directory it renders that is in one: a role given to the
+    /// rendered directory wins over the default role of an applier that sits nowhere.
     fn place(
         &mut self,
         kind: ContextKind,
@@ -259,8 +269,13 @@ impl Renderer<'_> {
         doc: Option<usize>,
         prune: bool,
         rendered: Vec<Rendered>,
+        rendered_dirs: &[PathBuf],
     ) {
-        let cluster = cluster_index(self.settings, &self.index.files[file].fs_path);
+        let cluster = cluster_index(self.settings, &self.index.files[file].fs_path).or_else(|| {
+            rendered_dirs
+                .iter()
+                .find_map(|dir| cluster_index(self.settings, dir))
+        });
         let role = cluster.map_or(Role::Active, |c| self.settings.clusters[c].role);
         let context = self.index.contexts.len();
         self.index.contexts.push(Context {
@@ -396,10 +411,12 @@ impl Renderer<'_> {
                     Some(fact.doc),
                     flux.prune.is_some(),
                     rendered,
+                    &[dir],
                 );
             }
             Extra::Argo(app) => {
                 let mut all = Vec::new();
+                let mut dirs = Vec::new();
                 let mut unresolved = None;
                 let mut reached_aso = None;
                 if app.sources.is_empty() {
@@ -446,6 +463,7 @@ impl Renderer<'_> {
                                     reached_aso = Some(path.clone());
                                 }
                                 all.extend(rendered);
+                                dirs.push(dir);
                             }
                         }
                     }
@@ -456,7 +474,7 @@ impl Renderer<'_> {
                     (None, None) => Reach::NoAso,
                 };
                 self.index.app_reach.insert((file, fact.doc), reach);
-                self.place(ContextKind::Argo, file, Some(fact.doc), false, all);
+                self.place(ContextKind::Argo, file, Some(fact.doc), false, all, &dirs);
             }
             Extra::None => {}
         }
