@@ -128,6 +128,9 @@ pub struct RunReport {
     /// Resources checked against a CRD and ASO resources that could not be (no CRD for their
     /// kind); `None` when the run was given no CRDs.
     pub schema: Option<Coverage>,
+    /// Notes about the run as a whole, not about one file (a configured cluster that matches
+    /// nothing applied).
+    pub notes: Vec<Note>,
 }
 
 impl RunReport {
@@ -208,6 +211,7 @@ fn check_work(pending: Vec<Pending>, settings: &Settings, options: RunOptions) -
         settings,
         options,
         others,
+        notes: std::sync::Mutex::default(),
     }
     .run(pending)
 }
@@ -243,6 +247,8 @@ struct Run<'x> {
     settings: &'x Settings,
     options: RunOptions,
     others: Vec<IndexedFile>,
+    /// The run-level notes of the last index built.
+    notes: std::sync::Mutex<Vec<Note>>,
 }
 
 /// One target file through the rounds.
@@ -490,6 +496,11 @@ impl Run<'_> {
             files_checked,
             documents,
             schema,
+            notes: self
+                .notes
+                .lock()
+                .map(|mut n| std::mem::take(&mut *n))
+                .unwrap_or_default(),
         }
     }
 
@@ -548,6 +559,9 @@ impl Run<'_> {
     ) -> Vec<Outcome> {
         entries.extend(settled);
         let index = Index::build(entries, self.settings);
+        if let Ok(mut notes) = self.notes.lock() {
+            *notes = index.run_notes().to_vec();
+        }
         work.par_iter_mut()
             .map(|w| {
                 let scanned = std::mem::replace(&mut w.scanned, Scanned::Unreadable);
@@ -1275,6 +1289,7 @@ mod tests {
             settings,
             options: RunOptions::default(),
             others: Vec::new(),
+            notes: std::sync::Mutex::default(),
         }
     }
 

@@ -226,6 +226,9 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
         eprintln!("error: {}: {}", problem.path.display(), problem.message);
         code = EXIT_ERROR;
     }
+    for note in report.notes.iter().filter(|_| !args.quiet) {
+        eprintln!("warning: {}", note.message);
+    }
     for file in &report.files {
         if !file.notes.is_empty() && !args.quiet {
             let messages: Vec<&str> = file.notes.iter().map(|n| n.message.as_str()).collect();

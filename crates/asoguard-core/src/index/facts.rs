@@ -16,6 +16,17 @@ const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
 const FLUX_GROUP: &str = "kustomize.toolkit.fluxcd.io";
 const ARGO_GROUP: &str = "argoproj.io";
 
+/// Kustomize's annotation for objects a build uses but never emits.
+pub const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
+
+/// Whether an annotations mapping marks its object local-config: kustomize drops an object
+/// whose annotation holds any value but `false`.
+fn marks_local_config(annotations: Option<&Node>) -> bool {
+    annotations
+        .and_then(|a| a.get(LOCAL_CONFIG))
+        .is_some_and(|v| v.as_str() != Some("false"))
+}
+
 /// File names kustomize reads in a directory.
 pub const KUSTOMIZATION_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -84,6 +95,8 @@ pub struct ObjectFact {
     /// It exports values for workloads through `spec.operatorSpec` (`configMaps` or
     /// `secrets`): a `skip` resource that does is a read-only reference.
     pub exports: bool,
+    /// Annotated `config.kubernetes.io/local-config` (not `false`): a kustomize build drops it.
+    pub local_config: bool,
     /// What else the index needs of it.
     pub extra: Extra,
 }
@@ -208,6 +221,10 @@ pub struct KustomizationFact {
     pub patches: Vec<Patch>,
     /// `commonAnnotations` reconcile-policy.
     pub common_policy: Option<PolicyFact>,
+    /// `commonAnnotations` marks every object local-config: the build emits none of them.
+    pub common_local_config: bool,
+    /// `replacements` given inline (a replacement file is not read).
+    pub replacements: Vec<Replacement>,
     /// `namespace`.
     pub namespace: Option<String>,
     /// `namePrefix`.
@@ -218,6 +235,46 @@ pub struct KustomizationFact {
     pub unresolvable: Vec<String>,
     /// Where to report findings about the kustomization as a whole: its first key.
     pub anchor: Span,
+}
+
+/// Which objects a replacement's source or target selects.
+#[derive(Clone, Debug, Default)]
+pub struct Selector {
+    /// Group, version, kind, name and namespace (`None`: any).
+    pub group: Option<CompactString>,
+    /// Version.
+    pub version: Option<CompactString>,
+    /// Kind.
+    pub kind: Option<CompactString>,
+    /// Name.
+    pub name: Option<CompactString>,
+    /// Namespace.
+    pub namespace: Option<CompactString>,
+}
+
+/// One target of a replacement.
+#[derive(Clone, Debug, Default)]
+pub struct ReplacementTarget {
+    /// `select`.
+    pub select: Selector,
+    /// `reject`.
+    pub reject: Vec<Selector>,
+    /// `fieldPaths`.
+    pub field_paths: Vec<String>,
+    /// `options.create: true`: a missing field is created, not an error.
+    pub create: bool,
+}
+
+/// A kustomization's `replacements` entry given inline: kustomize fails the whole build when
+/// its source selects nothing, or a field a target names is missing.
+#[derive(Clone, Debug, Default)]
+pub struct Replacement {
+    /// The entry, for notes.
+    pub span: Span,
+    /// `source` (`None` when the entry has none).
+    pub source: Option<(Selector, String)>,
+    /// `targets`.
+    pub targets: Vec<ReplacementTarget>,
 }
 
 /// One operation of a JSON6902 patch that touches the reconcile-policy annotation.
@@ -349,6 +406,7 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
             .and_then(|s| s.get_path(&["owner", "name"]))
             .and_then(Node::as_str)
             .map(CompactString::from),
+        local_config: marks_local_config(manifest.annotations()),
         exports: spec.and_then(|s| s.get("operatorSpec")).is_some_and(|o| {
             ["configMaps", "secrets"].iter().any(|k| {
                 o.get(k)
@@ -503,6 +561,15 @@ fn kustomization(root: &Node) -> KustomizationFact {
         ..KustomizationFact::default()
     };
     fact.resources.extend(references(root, "bases"));
+    fact.common_local_config = marks_local_config(root.get("commonAnnotations"));
+    fact.replacements = root
+        .get("replacements")
+        .and_then(Node::items)
+        .into_iter()
+        .flatten()
+        .filter(|item| item.get("path").is_none())
+        .map(replacement)
+        .collect();
     for key in [
         "helmCharts",
         "helmChartInflationGenerator",
@@ -574,6 +641,53 @@ fn kustomization(root: &Node) -> KustomizationFact {
         }
     }
     fact
+}
+
+fn selector(node: Option<&Node>) -> Selector {
+    let text = |k: &str| node.and_then(|n| n.get_str(k)).map(CompactString::from);
+    Selector {
+        group: text("group"),
+        version: text("version"),
+        kind: text("kind"),
+        name: text("name"),
+        namespace: text("namespace"),
+    }
+}
+
+fn replacement(item: &Node) -> Replacement {
+    let source = item.get("source").map(|s| {
+        let path = s.get_str("fieldPath").unwrap_or("metadata.name");
+        (selector(Some(s)), path.to_string())
+    });
+    let targets = item
+        .get("targets")
+        .and_then(Node::items)
+        .into_iter()
+        .flatten()
+        .map(|t| ReplacementTarget {
+            select: selector(t.get("select")),
+            reject: t
+                .get("reject")
+                .and_then(Node::items)
+                .into_iter()
+                .flatten()
+                .map(|r| selector(Some(r)))
+                .collect(),
+            field_paths: t
+                .get("fieldPaths")
+                .and_then(Node::items)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect(),
+            create: is_true(t.get_path(&["options", "create"])),
+        })
+        .collect();
+    Replacement {
+        span: item.span,
+        source,
+        targets,
+    }
 }
 
 /// Read an inline patch (a YAML string): a strategic merge patch document, or a JSON6902

@@ -254,6 +254,7 @@ pub struct Index {
     app_reach: FxHashMap<(FileId, usize), Reach>,
     judgements: FxHashMap<FileId, Vec<Judgement>>,
     notes: FxHashMap<FileId, Vec<Note>>,
+    run_notes: Vec<Note>,
     root: PathBuf,
 }
 
@@ -310,6 +311,35 @@ impl Index {
             .unwrap_or(&f.display)
             .display()
             .to_string()
+    }
+
+    /// What applies a context, as messages name it: "Flux Kustomization `apps` in
+    /// clusters/prod/apps.yaml", "ArgoCD Application `web` in apps/web.yaml", or a top-level
+    /// kustomization's file.
+    pub fn describe_context(&self, context: &Context) -> String {
+        let object = context.doc.and_then(|doc| {
+            self.files[context.file]
+                .facts
+                .objects
+                .iter()
+                .find(|o| o.doc == doc)
+        });
+        match object {
+            Some(o) => self.describe_applier(context.file, o),
+            None => self.describe(context.file),
+        }
+    }
+
+    /// A Flux Kustomization or ArgoCD Application (or ApplicationSet) of `file`, as messages
+    /// name it.
+    pub fn describe_applier(&self, file: FileId, object: &ObjectFact) -> String {
+        let path = self.describe(file);
+        let name = object.name.as_deref().unwrap_or("?");
+        match &object.extra {
+            facts::Extra::Flux(_) => format!("Flux Kustomization `{name}` in {path}"),
+            facts::Extra::Argo(_) => format!("ArgoCD {} `{name}` in {path}", object.kind),
+            facts::Extra::None => path,
+        }
     }
 
     /// The id of the file at `fs_path`.
@@ -384,6 +414,11 @@ impl Index {
     /// Notes about `file` (what could not be resolved).
     pub fn notes(&self, file: FileId) -> &[Note] {
         self.notes.get(&file).map_or(&[], Vec::as_slice)
+    }
+
+    /// Notes about the run as a whole (the configuration), not about one file.
+    pub fn run_notes(&self) -> &[Note] {
+        &self.run_notes
     }
 
     /// File a judgement, once per rule and place.

@@ -24,6 +24,39 @@ struct Rendered {
     namespace: Option<CompactString>,
     name: Option<CompactString>,
     policy: Option<(CompactString, Origin)>,
+    /// Marked `config.kubernetes.io/local-config`: a kustomize build does not emit it.
+    local: bool,
+}
+
+/// Why a kustomization cannot be built, and where the cause is written.
+#[derive(Clone, Debug)]
+struct Failure {
+    /// The kustomization whose entry causes it.
+    file: FileId,
+    /// What is wrong, for the note.
+    why: String,
+}
+
+/// What keeps a kustomization from building, by who builds it.
+#[derive(Clone, Debug, Default)]
+struct Failures {
+    /// A file outside its directory: kustomize's load restrictions (kustomize, kubectl,
+    /// ArgoCD) refuse it; Flux builds without them.
+    restricted: Option<Failure>,
+    /// A `replacements` target without the field it names: every builder fails.
+    everywhere: Option<Failure>,
+}
+
+/// Who builds a kustomization, as notes name it.
+#[derive(Clone, Debug)]
+struct Applier {
+    /// It builds with kustomize's load restrictions (everyone but Flux).
+    restricted: bool,
+    /// It builds a directory without a kustomization with kustomize too (Flux generates one),
+    /// so local-config objects there are dropped as well.
+    kustomizes_plain: bool,
+    /// How notes name it.
+    name: String,
 }
 
 /// Where a kustomization's `resources` or `components` entry leads, resolved before rendering.
@@ -68,6 +101,11 @@ struct Renderer<'x> {
     patch_files: FxHashSet<FileId>,
     /// Directories holding indexed files, for ApplicationSet generator globs.
     directories: std::cell::OnceCell<Vec<PathBuf>>,
+    /// What keeps each built kustomization from building, its own and its bases'.
+    failures: FxHashMap<FileId, Failures>,
+    /// Every object some build or directory reached, applied or not: what is left is applied
+    /// as a plain file, or by nothing.
+    reached: FxHashSet<(FileId, usize)>,
 }
 
 /// Render every context of the index.
@@ -88,6 +126,8 @@ pub(super) fn render(index: &mut Index, settings: &Settings) {
         built: FxHashMap::default(),
         patch_files: FxHashSet::default(),
         directories: std::cell::OnceCell::new(),
+        failures: FxHashMap::default(),
+        reached: FxHashSet::default(),
     };
     renderer.run();
 }
@@ -193,17 +233,18 @@ impl Renderer<'_> {
             .collect();
         tops.sort_unstable();
         for k in tops {
-            let rendered = self.build(k, &mut Vec::new());
+            let applier = Applier {
+                restricted: true,
+                kustomizes_plain: true,
+                name: "`kustomize build`".into(),
+            };
+            let rendered = self.built_for(k, &applier);
             self.place(ContextKind::Kustomization, k, None, false, rendered, &[]);
         }
-        // Everything nothing renders is applied as it is, all plain files of one cluster together
-        // (one context per cluster, so owner references between plain files resolve).
-        let rendered: FxHashSet<(FileId, usize)> = self
-            .index
-            .instances
-            .iter()
-            .map(|i| (i.file, i.object))
-            .collect();
+        // What nothing reaches is applied as it is, all plain files of one cluster together
+        // (one context per cluster, so owner references between plain files resolve); unless
+        // it sits beside (or below) a kustomization that does not list it, which applies
+        // exactly what it renders: then nothing applies it.
         let mut plain: std::collections::BTreeMap<Option<usize>, (FileId, Vec<Rendered>)> =
             std::collections::BTreeMap::new();
         for id in 0..self.index.files.len() {
@@ -211,18 +252,34 @@ impl Renderer<'_> {
             {
                 continue;
             }
-            let mut objects = (0..self.index.files[id].facts.objects.len())
-                .filter(|o| !rendered.contains(&(id, *o)))
-                .map(|o| self.fresh(id, o))
-                .peekable();
-            if objects.peek().is_some() {
-                let cluster = cluster_index(self.settings, &self.index.files[id].fs_path);
-                plain
-                    .entry(cluster)
-                    .or_insert((id, Vec::new()))
-                    .1
-                    .extend(objects);
+            let unreached: Vec<usize> = (0..self.index.files[id].facts.objects.len())
+                .filter(|o| !self.reached.contains(&(id, *o)))
+                .collect();
+            if unreached.is_empty() {
+                continue;
             }
+            if let Some(k) = self.enclosing_kustomization(id) {
+                let note = format!(
+                    "not applied: `{}` does not list it, and no kustomization, Flux Kustomization or ArgoCD Application reaches it",
+                    self.index.describe(k)
+                );
+                self.index.note(id, Note::new(NoteKind::NotApplied, note));
+                continue;
+            }
+            // Applied as it is: no kustomize build drops local-config objects here.
+            let objects: Vec<Rendered> = unreached
+                .into_iter()
+                .map(|o| Rendered {
+                    local: false,
+                    ..self.fresh(id, o)
+                })
+                .collect();
+            let cluster = cluster_index(self.settings, &self.index.files[id].fs_path);
+            plain
+                .entry(cluster)
+                .or_insert((id, Vec::new()))
+                .1
+                .extend(objects);
         }
         for (first_file, objects) in plain.into_values() {
             self.place(
@@ -234,10 +291,45 @@ impl Renderer<'_> {
                 &[],
             );
         }
+        self.note_idle_clusters();
     }
 
-    /// An object as its file has it.
-    fn fresh(&self, file: FileId, object: usize) -> Rendered {
+    /// A configured cluster that nothing applied lands in is configuration that silently does
+    /// nothing (a role given to a path no applier renders): say so, naming it.
+    fn note_idle_clusters(&mut self) {
+        let mut used = vec![false; self.settings.clusters.len()];
+        for instance in self.index.instances.iter().filter(|i| i.aso) {
+            if let Some(c) = self.index.contexts[instance.context].cluster {
+                used[c] = true;
+            }
+        }
+        for (cluster, _) in self.settings.clusters.iter().zip(used).filter(|(_, u)| !u) {
+            self.index.run_notes.push(Note::new(
+                NoteKind::Config,
+                format!(
+                    "cluster `{}` in the configuration matches no ASO resource that is applied: no kustomization, Flux Kustomization, ArgoCD Application or plain file under its paths applies one, so its role changes nothing",
+                    cluster.name
+                ),
+            ));
+        }
+    }
+
+    /// The kustomization of the file's directory, or of the nearest directory above it inside
+    /// the root: a file there is applied only if that kustomization (or another applier)
+    /// renders it.
+    fn enclosing_kustomization(&self, file: FileId) -> Option<FileId> {
+        let root = self.root();
+        self.index.files[file]
+            .fs_path
+            .ancestors()
+            .skip(1)
+            .take_while(|dir| dir.starts_with(root))
+            .find_map(|dir| self.kustomization_of.get(dir.as_os_str()).copied())
+    }
+
+    /// An object as its file has it (and now reached).
+    fn fresh(&mut self, file: FileId, object: usize) -> Rendered {
+        self.reached.insert((file, object));
         let fact = &self.index.files[file].facts.objects[object];
         let policy = fact.policy.as_ref().and_then(|p| {
             let origin = Origin {
@@ -255,6 +347,7 @@ impl Renderer<'_> {
             namespace: fact.namespace.clone(),
             name: fact.name.clone(),
             policy,
+            local: fact.local_config,
         }
     }
 
@@ -287,7 +380,7 @@ impl Renderer<'_> {
             prune,
         });
         self.index.instances.reserve(rendered.len());
-        for r in rendered {
+        for r in rendered.into_iter().filter(|r| !r.local) {
             let object = &self.index.files[r.file].facts.objects[r.object];
             let aso = object.aso;
             let critical = aso && self.settings.is_critical(&object.group, &object.kind);
@@ -387,7 +480,12 @@ impl Renderer<'_> {
                 let Some(dir) = flux.path.as_deref().and_then(|p| self.resolve_dir(p)) else {
                     return;
                 };
-                let mut rendered = self.render_dir(&dir, true);
+                let applier = Applier {
+                    restricted: false,
+                    kustomizes_plain: true,
+                    name: self.index.describe_applier(file, fact),
+                };
+                let mut rendered = self.render_dir(&dir, true, &applier);
                 for r in &mut rendered {
                     if let Some(ns) = &flux.target_namespace {
                         r.namespace = Some(CompactString::from(ns.as_str()));
@@ -417,6 +515,11 @@ impl Renderer<'_> {
             Extra::Argo(app) => {
                 let mut all = Vec::new();
                 let mut dirs = Vec::new();
+                let applier = Applier {
+                    restricted: true,
+                    kustomizes_plain: false,
+                    name: self.index.describe_applier(file, fact),
+                };
                 let mut unresolved = None;
                 let mut reached_aso = None;
                 if app.sources.is_empty() {
@@ -446,7 +549,7 @@ impl Renderer<'_> {
                         }) {
                             None => unresolved = unresolved.or(Some(path.clone())),
                             Some(dir) => {
-                                let mut rendered = self.render_dir(&dir, source.recurse);
+                                let mut rendered = self.render_dir(&dir, source.recurse, &applier);
                                 for r in &mut rendered {
                                     if r.namespace.is_none() {
                                         r.namespace = app
@@ -483,9 +586,9 @@ impl Renderer<'_> {
     /// Render a directory: its kustomization if it has one, else its YAML files (and, with
     /// `recurse`, those below it, where a directory with a kustomization is built as one unit,
     /// as Flux's generated kustomization and ArgoCD's directory source do).
-    fn render_dir(&mut self, dir: &Path, recurse: bool) -> Vec<Rendered> {
+    fn render_dir(&mut self, dir: &Path, recurse: bool, applier: &Applier) -> Vec<Rendered> {
         if let Some(&k) = self.kustomization_of.get(dir.as_os_str()) {
-            return self.build(k, &mut Vec::new());
+            return self.built_for(k, applier);
         }
         let mut units: Vec<FileId> = Vec::new();
         let mut out = Vec::new();
@@ -509,17 +612,53 @@ impl Renderer<'_> {
                 Some(k) if !units.contains(&k) => units.push(k),
                 Some(_) => {}
                 None if self.index.files[id].facts.kustomization.is_none() => {
-                    out.extend(
-                        (0..self.index.files[id].facts.objects.len()).map(|o| self.fresh(id, o)),
-                    );
+                    for o in 0..self.index.files[id].facts.objects.len() {
+                        let mut r = self.fresh(id, o);
+                        r.local &= applier.kustomizes_plain;
+                        out.push(r);
+                    }
                 }
                 None => {}
             }
         }
         for k in units {
-            out.extend(self.build(k, &mut Vec::new()));
+            out.extend(self.built_for(k, applier));
         }
         out
+    }
+
+    /// What `applier` applies of kustomization `k`: its build, or nothing (with a note where
+    /// the cause is written) when that applier would refuse to build it.
+    fn built_for(&mut self, k: FileId, applier: &Applier) -> Vec<Rendered> {
+        let rendered = self.build(k, &mut Vec::new());
+        let failures = self.failures.get(&k).cloned().unwrap_or_default();
+        let failure = failures
+            .everywhere
+            .or(failures.restricted.filter(|_| applier.restricted));
+        let Some(failure) = failure else {
+            return rendered;
+        };
+        let built = if failure.file == k {
+            "this kustomization".to_string()
+        } else {
+            format!("`{}`, which includes this one", self.index.describe(k))
+        };
+        let restricted = if applier.restricted {
+            " (Flux builds without load restrictions; ArgoCD does with `--load-restrictor LoadRestrictionsNone` in its `kustomize.buildOptions`)"
+        } else {
+            ""
+        };
+        self.index.note(
+            failure.file,
+            Note::new(
+                NoteKind::BuildFails,
+                format!(
+                    "{} cannot build {built}: {}, so it applies nothing of it{restricted}",
+                    applier.name, failure.why
+                ),
+            ),
+        );
+        Vec::new()
     }
 
     /// Build a kustomization: its resources (recursively), components, patches,
@@ -560,11 +699,77 @@ impl Renderer<'_> {
             .unwrap_or_default();
         let resolved = self.references.get(&k).cloned().unwrap_or_default();
         let mut out = Vec::new();
+        let mut failures = Failures::default();
+        // Objects of files this kustomization lists itself, not of its bases: the replacement
+        // targets whose fields can be known.
+        let mut direct: FxHashSet<(FileId, usize)> = FxHashSet::default();
         for (r, resolved) in fact.resources.iter().chain(&fact.components).zip(resolved) {
-            out.extend(self.resource(k, r, resolved, stack));
+            let outside = |path: &Path| {
+                (!path.starts_with(&dir)).then(|| Failure {
+                file: k,
+                why: format!(
+                    "`{}` is a file outside its directory, which kustomize's load restrictions refuse",
+                    r.text
+                ),
+            })
+            };
+            match resolved.leads {
+                Leads::File(file) => {
+                    let path = self.index.files[file].fs_path.clone();
+                    failures.restricted = failures.restricted.or_else(|| outside(&path));
+                }
+                Leads::Missing {
+                    exists: true,
+                    is_dir: false,
+                } => {
+                    let path = normalize(&dir.join(&r.text));
+                    failures.restricted = failures.restricted.or_else(|| outside(&path));
+                }
+                _ => {}
+            }
+            let added = self.resource(k, r, resolved, stack);
+            if let Leads::File(file) = resolved.leads {
+                direct.extend(
+                    added
+                        .iter()
+                        .filter(|a| a.file == file)
+                        .map(|a| (a.file, a.object)),
+                );
+            }
+            if let Leads::Kustomization(sub) = resolved.leads {
+                if let Some(sub_failures) = self.failures.get(&sub) {
+                    failures.restricted = failures.restricted.or(sub_failures.restricted.clone());
+                    failures.everywhere = failures.everywhere.or(sub_failures.everywhere.clone());
+                }
+            }
+            out.extend(added);
         }
         for patch in &fact.patches {
+            if let Patch::File { reference, .. } = patch {
+                let path = normalize(&dir.join(&reference.text));
+                if path.starts_with(self.root()) && !path.starts_with(&dir) {
+                    failures.restricted = failures.restricted.or_else(|| {
+                        Some(Failure {
+                            file: k,
+                            why: format!(
+                                "patch `{}` is a file outside its directory, which kustomize's load restrictions refuse",
+                                reference.text
+                            ),
+                        })
+                    });
+                }
+            }
             self.apply_patch(k, &dir, patch, &mut out);
+        }
+        if fact.patches.is_empty() {
+            failures.everywhere = failures
+                .everywhere
+                .or_else(|| self.missing_replacement_field(k, fact, &out, &direct));
+        }
+        if fact.common_local_config {
+            for r in &mut out {
+                r.local = true;
+            }
         }
         if let Some(common) = &fact.common_policy {
             if let Some(value) = &common.value {
@@ -600,8 +805,59 @@ impl Renderer<'_> {
             }
         }
         stack.pop();
+        if failures.restricted.is_some() || failures.everywhere.is_some() {
+            self.failures.insert(k, failures);
+        }
         self.built.insert(k, out.clone());
         out
+    }
+
+    /// The first inline `replacements` target field kustomization `k` names that is missing from
+    /// an object it selects: kustomize then fails the whole build. Only what can be known is
+    /// judged: targets of files `k` lists itself (`direct`), patched by nothing, and field paths
+    /// of keys, `[key=value]` selectors and indexes; `options.create` never fails.
+    fn missing_replacement_field(
+        &self,
+        k: FileId,
+        fact: &super::facts::KustomizationFact,
+        out: &[Rendered],
+        direct: &FxHashSet<(FileId, usize)>,
+    ) -> Option<Failure> {
+        for replacement in &fact.replacements {
+            for target in replacement.targets.iter().filter(|t| !t.create) {
+                for r in out.iter().filter(|r| direct.contains(&(r.file, r.object))) {
+                    let object = &self.index.files[r.file].facts.objects[r.object];
+                    if !selects(&target.select, object, r)
+                        || target.reject.iter().any(|s| selects(s, object, r))
+                    {
+                        continue;
+                    }
+                    let text = std::fs::read_to_string(&self.index.files[r.file].fs_path).ok()?;
+                    let arena = crate::yaml::Arena::new();
+                    let stream = crate::yaml::parse(&arena, &text);
+                    let Some(root) = stream
+                        .documents
+                        .get(object.doc)
+                        .and_then(|d| d.root.as_ref())
+                    else {
+                        continue;
+                    };
+                    for path in &target.field_paths {
+                        if field_missing(root, path) == Some(true) {
+                            return Some(Failure {
+                                file: k,
+                                why: format!(
+                                    "a `replacements` target, {} `{}`, has no field `{path}` (and `options.create` is not set)",
+                                    object.kind,
+                                    r.name.as_deref().unwrap_or("?")
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// The objects one `resources` (or `components`) entry adds.
@@ -774,6 +1030,100 @@ impl Renderer<'_> {
     }
 }
 
+/// Whether a replacement selector selects a rendered object.
+fn selects(
+    selector: &super::facts::Selector,
+    object: &super::facts::ObjectFact,
+    r: &Rendered,
+) -> bool {
+    let version = object
+        .api_version_rest
+        .as_deref()
+        .map(|v| v.trim_start_matches('/'));
+    let is = |want: &Option<CompactString>, have: Option<&str>| {
+        want.as_deref().is_none_or(|w| have == Some(w))
+    };
+    is(&selector.group, Some(&object.group))
+        && is(&selector.version, version)
+        && is(&selector.kind, Some(&object.kind))
+        && (is(&selector.name, r.name.as_deref()) || is(&selector.name, object.name.as_deref()))
+        && is(&selector.namespace, r.namespace.as_deref())
+}
+
+/// Whether a kustomize field path (`spec.tags.env`, `spec.list.[name=a].value`,
+/// `metadata.annotations.[a.b/c]`, `spec.items.0`) names nothing in `root`: `Some(true)` when
+/// it is missing, `Some(false)` when it is there, `None` when the path says what asoguard
+/// does not evaluate (wildcards, templates, aliases).
+fn field_missing(root: &crate::yaml::Node, path: &str) -> Option<bool> {
+    let mut segments = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                depth += 1;
+                current.push(c);
+            }
+            ']' => {
+                depth = depth.checked_sub(1)?;
+                current.push(c);
+            }
+            '.' if depth == 0 => segments.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    segments.push(current);
+    let mut node = root;
+    for segment in &segments {
+        if segment.is_empty() || segment.contains('*') || segment.contains("{{") {
+            return None;
+        }
+        if let Some(inner) = segment.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            match inner.split_once('=') {
+                Some((key, value)) => {
+                    let items = node.items()?;
+                    let found = items.iter().find(|item| {
+                        if key.is_empty() {
+                            item.as_str() == Some(value)
+                        } else {
+                            item.get_str(key) == Some(value)
+                        }
+                    });
+                    match found {
+                        Some(item) => node = item,
+                        None => return Some(true),
+                    }
+                }
+                None => match node.entries() {
+                    Some(_) => match node.get(inner) {
+                        Some(next) => node = next,
+                        None => return Some(true),
+                    },
+                    None => return None,
+                },
+            }
+            continue;
+        }
+        if let Some(items) = node.items() {
+            let index: usize = segment.parse().ok()?;
+            match items.get(index) {
+                Some(item) => node = item,
+                None => return Some(true),
+            }
+            continue;
+        }
+        if node.is_null() {
+            return Some(true);
+        }
+        node.entries()?;
+        match node.get(segment) {
+            Some(next) => node = next,
+            None => return Some(true),
+        }
+    }
+    Some(false)
+}
+
 /// Kustomize patch targets name objects by regular expression; exact names and `.*`
 /// wildcards are understood, anything else is compared literally.
 fn name_matches(pattern: &str, name: Option<&str>) -> bool {
@@ -926,6 +1276,33 @@ mod tests {
             .collect();
         assert_eq!(outside.len(), 1);
         assert!(outside[0].message.contains("`../../outside`"));
+    }
+
+    /// Kustomize field paths: keys, `[key=value]` and `[=value]` selectors, bracketed keys with
+    /// dots, indexes; what is not understood is unknown, never "missing".
+    #[test]
+    fn field_paths_are_followed_as_kustomize_does() {
+        let text = "spec:\n  tags: {team: a}\n  list:\n    - name: x\n      value: 1\n  plain: [p, q]\n  empty:\nmetadata:\n  annotations:\n    a.b/c: d\n";
+        let arena = crate::yaml::Arena::new();
+        let stream = crate::yaml::parse(&arena, text);
+        let root = stream.documents[0].root.as_ref().expect("root");
+        for (path, missing) in [
+            ("spec.tags.team", Some(false)),
+            ("spec.tags.env", Some(true)),
+            ("spec.list.[name=x].value", Some(false)),
+            ("spec.list.[name=y].value", Some(true)),
+            ("spec.list.[name=x].other", Some(true)),
+            ("spec.plain.[=q]", Some(false)),
+            ("spec.plain.1", Some(false)),
+            ("spec.plain.5", Some(true)),
+            ("spec.empty.key", Some(true)),
+            ("metadata.annotations.[a.b/c]", Some(false)),
+            ("metadata.annotations.[x.y/z]", Some(true)),
+            ("spec.list.*.value", None),
+            ("spec.tags.team.deeper", None),
+        ] {
+            assert_eq!(field_missing(root, path), missing, "{path}");
+        }
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
         };
         let place = match seen.context.kind {
             crate::index::ContextKind::Standalone => String::new(),
-            _ => format!(" (as applied by {})", index.describe(seen.context.file)),
+            _ => format!(" (as applied by {})", index.describe_context(seen.context)),
         };
         let set_on_object = || {
             // An own annotation overrides a Namespace's: where the same object inherits `skip`

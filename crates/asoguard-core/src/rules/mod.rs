@@ -429,7 +429,7 @@ impl<'i> Seen<'i> {
             ContextKind::Standalone => cluster,
             _ => format!(
                 "{cluster} (as applied by {})",
-                index.describe(self.context.file)
+                index.describe_context(self.context)
             ),
         }
     }
