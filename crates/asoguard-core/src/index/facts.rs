@@ -12,6 +12,8 @@ use crate::yaml::{self, Node, Stream, Style};
 
 /// Flux's per-resource force annotation.
 pub const FLUX_FORCE: &str = "kustomize.toolkit.fluxcd.io/force";
+/// Flux's per-resource annotation that turns postBuild substitution off.
+const FLUX_SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
 const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
 const FLUX_GROUP: &str = "kustomize.toolkit.fluxcd.io";
 const ARGO_GROUP: &str = "argoproj.io";
@@ -97,6 +99,9 @@ pub struct ObjectFact {
     pub exports: bool,
     /// Annotated `config.kubernetes.io/local-config` (not `false`): a kustomize build drops it.
     pub local_config: bool,
+    /// Annotated `kustomize.toolkit.fluxcd.io/substitute: disabled`: Flux substitutes nothing
+    /// in it.
+    pub substitute_disabled: bool,
     /// What else the index needs of it.
     pub extra: Extra,
 }
@@ -126,6 +131,28 @@ pub struct FluxFact {
     pub common_policy: Option<PolicyFact>,
     /// `spec.targetNamespace`.
     pub target_namespace: Option<String>,
+    /// `spec.postBuild`: what it substitutes; `None` when there is none (nothing is).
+    pub post_build: Option<PostBuild>,
+}
+
+/// A Flux Kustomization's `spec.postBuild`.
+#[derive(Clone, Debug, Default)]
+pub struct PostBuild {
+    /// `substitute`: variables and values, in order.
+    pub substitute: Vec<(String, String)>,
+    /// `substituteFrom`: ConfigMaps and Secrets to read variables from, in order.
+    pub substitute_from: Vec<ValuesFrom>,
+}
+
+/// One `substituteFrom` entry.
+#[derive(Clone, Debug, Default)]
+pub struct ValuesFrom {
+    /// `ConfigMap` or `Secret`.
+    pub kind: String,
+    /// Its name, in the Flux Kustomization's namespace.
+    pub name: String,
+    /// `optional: true`: a missing one is not an error.
+    pub optional: bool,
 }
 
 /// One source of an ArgoCD Application.
@@ -407,6 +434,10 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
             .and_then(Node::as_str)
             .map(CompactString::from),
         local_config: marks_local_config(manifest.annotations()),
+        substitute_disabled: manifest
+            .annotations()
+            .and_then(|a| a.get_str(FLUX_SUBSTITUTE))
+            .is_some_and(|v| v.eq_ignore_ascii_case("disabled")),
         exports: spec.and_then(|s| s.get("operatorSpec")).is_some_and(|o| {
             ["configMaps", "secrets"].iter().any(|k| {
                 o.get(k)
@@ -441,6 +472,34 @@ fn flux(root: &Node) -> FluxFact {
         target_namespace: spec
             .and_then(|s| s.get_str("targetNamespace"))
             .map(str::to_string),
+        post_build: spec.and_then(|s| s.get("postBuild")).map(post_build),
+    }
+}
+
+fn post_build(node: &Node) -> PostBuild {
+    let substitute = node
+        .get("substitute")
+        .and_then(Node::entries)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((e.key.as_str()?.to_string(), e.value.as_str()?.to_string())))
+        .collect();
+    let substitute_from = node
+        .get("substituteFrom")
+        .and_then(Node::items)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            Some(ValuesFrom {
+                kind: item.get_str("kind")?.to_string(),
+                name: item.get_str("name")?.to_string(),
+                optional: is_true(item.get("optional")),
+            })
+        })
+        .collect();
+    PostBuild {
+        substitute,
+        substitute_from,
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod facts;
 mod render;
+pub mod substitute;
 
 use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
@@ -130,6 +131,24 @@ pub struct Context {
     pub role: Role,
     /// Flux `spec.prune: true`.
     pub prune: bool,
+    /// What a Flux Kustomization's `postBuild` substitutes in what it applies.
+    pub substitution: Option<Arc<substitute::Substitution>>,
+}
+
+impl Context {
+    /// A context of `kind` defined by document `doc` of `file`, active and in no cluster until
+    /// rendering places it, pruning nothing, substituting nothing.
+    pub fn new(kind: ContextKind, file: FileId, doc: Option<usize>) -> Self {
+        Context {
+            kind,
+            file,
+            doc,
+            cluster: None,
+            role: Role::Active,
+            prune: false,
+            substitution: None,
+        }
+    }
 }
 
 /// An object as one context applies it.
@@ -357,6 +376,27 @@ impl Index {
     /// The object an instance is of.
     pub fn object(&self, instance: &Instance) -> &ObjectFact {
         &self.files[instance.file].facts.objects[instance.object]
+    }
+
+    /// A text of an instance's object as its context applies it: with the Flux Kustomization's
+    /// `postBuild` variables substituted (unknown ones stay `${...}`).
+    fn substituted<'t>(&self, instance: &Instance, text: &'t str) -> std::borrow::Cow<'t, str> {
+        match &self.contexts[instance.context].substitution {
+            Some(s) if !self.object(instance).substitute_disabled => s.apply(text),
+            _ => std::borrow::Cow::Borrowed(text),
+        }
+    }
+
+    /// The instance's `spec.azureName` as applied (Flux variables substituted).
+    pub fn azure_name(&self, instance: &Instance) -> Option<std::borrow::Cow<'_, str>> {
+        let name = self.object(instance).azure_name.as_deref()?;
+        Some(self.substituted(instance, name))
+    }
+
+    /// The instance's `spec.owner.name` as applied (Flux variables substituted).
+    pub fn owner(&self, instance: &Instance) -> Option<std::borrow::Cow<'_, str>> {
+        let owner = self.object(instance).owner.as_deref()?;
+        Some(self.substituted(instance, owner))
     }
 
     /// The instances of the object in document `doc` of `file`.

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use compact_str::CompactString;
 
-use super::facts::{Extra, Patch, PatchEffect, Target};
+use super::facts::{Extra, ObjectFact, Patch, PatchEffect, PostBuild, Target};
+use super::substitute::Substitution;
 use super::{
     Context, ContextKind, FileId, Index, Instance, Judgement, Origin, OriginKind, Reach,
     cluster_index,
@@ -106,7 +107,12 @@ struct Renderer<'x> {
     /// Every object some build or directory reached, applied or not: what is left is applied
     /// as a plain file, or by nothing.
     reached: FxHashSet<(FileId, usize)>,
+    /// ConfigMaps read for Flux substitutions, by name and namespace (`None`: not found).
+    config_maps: ConfigMaps,
 }
+
+/// ConfigMaps' data by name and namespace, as [`Renderer::config_map_data`] found it.
+type ConfigMaps = FxHashMap<(String, Option<String>), Option<Vec<(String, String)>>>;
 
 /// Render every context of the index.
 pub(super) fn render(index: &mut Index, settings: &Settings) {
@@ -128,6 +134,7 @@ pub(super) fn render(index: &mut Index, settings: &Settings) {
         directories: std::cell::OnceCell::new(),
         failures: FxHashMap::default(),
         reached: FxHashSet::default(),
+        config_maps: FxHashMap::default(),
     };
     renderer.run();
 }
@@ -213,7 +220,7 @@ impl Renderer<'_> {
                     .objects
                     .iter()
                     .enumerate()
-                    .filter(|(_, o)| !matches!(o.extra, Extra::None))
+                    .filter(|(_, o)| matches!(o.extra, Extra::Flux(_) | Extra::Argo(_)))
                     .map(move |(i, _)| (id, i))
             })
             .collect();
@@ -239,7 +246,11 @@ impl Renderer<'_> {
                 name: "`kustomize build`".into(),
             };
             let rendered = self.built_for(k, &applier);
-            self.place(ContextKind::Kustomization, k, None, false, rendered, &[]);
+            self.place(
+                Context::new(ContextKind::Kustomization, k, None),
+                rendered,
+                &[],
+            );
         }
         // What nothing reaches is applied as it is, all plain files of one cluster together
         // (one context per cluster, so owner references between plain files resolve); unless
@@ -282,14 +293,8 @@ impl Renderer<'_> {
                 .extend(objects);
         }
         for (first_file, objects) in plain.into_values() {
-            self.place(
-                ContextKind::Standalone,
-                first_file,
-                None,
-                false,
-                objects,
-                &[],
-            );
+            let context = Context::new(ContextKind::Standalone, first_file, None);
+            self.place(context, objects, &[]);
         }
         self.note_idle_clusters();
     }
@@ -355,30 +360,20 @@ impl Renderer<'_> {
     /// applier (a Flux Kustomization, an ArgoCD Application) in no configured cluster belongs
     /// to the cluster of the first directory it renders that is in one: a role given to the
     /// rendered directory wins over the default role of an applier that sits nowhere.
-    fn place(
-        &mut self,
-        kind: ContextKind,
-        file: FileId,
-        doc: Option<usize>,
-        prune: bool,
-        rendered: Vec<Rendered>,
-        rendered_dirs: &[PathBuf],
-    ) {
-        let cluster = cluster_index(self.settings, &self.index.files[file].fs_path).or_else(|| {
+    /// `context` comes without its cluster and role, which are decided here.
+    fn place(&mut self, mut context: Context, rendered: Vec<Rendered>, rendered_dirs: &[PathBuf]) {
+        let file = &self.index.files[context.file].fs_path;
+        context.cluster = cluster_index(self.settings, file).or_else(|| {
             rendered_dirs
                 .iter()
                 .find_map(|dir| cluster_index(self.settings, dir))
         });
-        let role = cluster.map_or(Role::Active, |c| self.settings.clusters[c].role);
-        let context = self.index.contexts.len();
-        self.index.contexts.push(Context {
-            kind,
-            file,
-            doc,
-            cluster,
-            role,
-            prune,
-        });
+        context.role = context
+            .cluster
+            .map_or(Role::Active, |c| self.settings.clusters[c].role);
+        let context_id = self.index.contexts.len();
+        self.index.contexts.push(context);
+        let context = context_id;
         self.index.instances.reserve(rendered.len());
         for r in rendered.into_iter().filter(|r| !r.local) {
             let object = &self.index.files[r.file].facts.objects[r.object];
@@ -486,6 +481,10 @@ impl Renderer<'_> {
                     name: self.index.describe_applier(file, fact),
                 };
                 let mut rendered = self.render_dir(&dir, true, &applier);
+                let substitution = flux
+                    .post_build
+                    .as_ref()
+                    .map(|post| std::sync::Arc::new(self.substitution(post, fact)));
                 for r in &mut rendered {
                     if let Some(ns) = &flux.target_namespace {
                         r.namespace = Some(CompactString::from(ns.as_str()));
@@ -502,15 +501,32 @@ impl Renderer<'_> {
                             r.policy = Some((value.clone(), origin));
                         }
                     }
+                    if let Some(substitution) = &substitution {
+                        let object = &self.index.files[r.file].facts.objects[r.object];
+                        if !object.substitute_disabled {
+                            let apply = |text: &mut Option<CompactString>| {
+                                if let Some(t) = text.as_mut() {
+                                    if let std::borrow::Cow::Owned(new) = substitution.apply(t) {
+                                        *t = CompactString::from(new);
+                                    }
+                                }
+                            };
+                            apply(&mut r.name);
+                            apply(&mut r.namespace);
+                            if let Some((value, _)) = r.policy.as_mut() {
+                                if let std::borrow::Cow::Owned(new) = substitution.apply(value) {
+                                    *value = CompactString::from(new);
+                                }
+                            }
+                        }
+                    }
                 }
-                self.place(
-                    ContextKind::Flux,
-                    file,
-                    Some(fact.doc),
-                    flux.prune.is_some(),
-                    rendered,
-                    &[dir],
-                );
+                let context = Context {
+                    prune: flux.prune.is_some(),
+                    substitution,
+                    ..Context::new(ContextKind::Flux, file, Some(fact.doc))
+                };
+                self.place(context, rendered, &[dir]);
             }
             Extra::Argo(app) => {
                 let mut all = Vec::new();
@@ -577,7 +593,8 @@ impl Renderer<'_> {
                     (None, None) => Reach::NoAso,
                 };
                 self.index.app_reach.insert((file, fact.doc), reach);
-                self.place(ContextKind::Argo, file, Some(fact.doc), false, all, &dirs);
+                let context = Context::new(ContextKind::Argo, file, Some(fact.doc));
+                self.place(context, all, &dirs);
             }
             Extra::None => {}
         }
@@ -625,6 +642,78 @@ impl Renderer<'_> {
             out.extend(self.built_for(k, applier));
         }
         out
+    }
+
+    /// The variables a Flux Kustomization's `postBuild` substitutes: its `substituteFrom`
+    /// ConfigMaps found in the repository, in order, then `substitute` over them. A Secret, or a
+    /// ConfigMap the repository does not hold, leaves the substitution incomplete.
+    fn substitution(&mut self, post: &PostBuild, flux: &ObjectFact) -> Substitution {
+        let mut vars: FxHashMap<String, String> = FxHashMap::default();
+        let mut complete = true;
+        for from in &post.substitute_from {
+            let data = (from.kind == "ConfigMap")
+                .then(|| self.config_map_data(&from.name, flux.namespace.as_deref()))
+                .flatten();
+            match data {
+                Some(data) => vars.extend(data),
+                None => complete = false,
+            }
+        }
+        vars.extend(post.substitute.iter().cloned());
+        Substitution::new(vars, complete)
+    }
+
+    /// The `data` of the ConfigMap `name` (in `namespace`, when known) that the repository
+    /// holds, read once. ConfigMaps hold nothing any rule checks, so the first pass keeps no
+    /// facts of them: the files that may hold it are read here.
+    fn config_map_data(
+        &mut self,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Option<Vec<(String, String)>> {
+        let key = (name.to_string(), namespace.map(str::to_string));
+        if let Some(found) = self.config_maps.get(&key) {
+            return found.clone();
+        }
+        let mut found = None;
+        for file in &self.index.files {
+            let Ok(text) = std::fs::read_to_string(&file.fs_path) else {
+                continue;
+            };
+            if !(text.contains("ConfigMap") && text.contains(name)) {
+                continue;
+            }
+            let arena = crate::yaml::Arena::new();
+            let stream = crate::yaml::parse(&arena, &text);
+            for root in stream.documents.iter().filter_map(|d| d.root.as_ref()) {
+                let Some(manifest) = crate::manifest::Manifest::from_root(root) else {
+                    continue;
+                };
+                let same_namespace =
+                    namespace.is_none_or(|ns| manifest.namespace.is_none_or(|m| m == ns));
+                if manifest.is("", "ConfigMap")
+                    && manifest.name_str() == Some(name)
+                    && same_namespace
+                {
+                    found = Some(
+                        root.get("data")
+                            .and_then(crate::yaml::Node::entries)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|e| {
+                                Some((e.key.as_str()?.to_string(), e.value.as_str()?.to_string()))
+                            })
+                            .collect(),
+                    );
+                    break;
+                }
+            }
+            if found.is_some() {
+                break;
+            }
+        }
+        self.config_maps.insert(key, found.clone());
+        found
     }
 
     /// What `applier` applies of kustomization `k`: its build, or nothing (with a note where

@@ -9,6 +9,7 @@ use compact_str::CompactString;
 use super::{FixSafety, Fixability, RuleMeta, Seen};
 use crate::config::{Role, Settings};
 use crate::diagnostic::Severity;
+use crate::index::substitute::is_unresolved;
 use crate::index::{FileId, Index, Instance, Judgement};
 use crate::manifest::Policy;
 use crate::rules::Rule;
@@ -57,28 +58,33 @@ ASO FAQ, "Can I run ASO in active-active mode?" and the migration guidance.
 "#,
 };
 
-/// ASO instances by context, namespace and Kubernetes name, to follow owner references.
+/// ASO instances by context, namespace and Kubernetes name (as written, and as applied), to
+/// follow owner references.
 type ByName<'i> = FxHashMap<(usize, Option<&'i str>, &'i str), &'i Instance>;
 
-/// The Azure identity of an instance: group, kind, Azure name, and the owner chain's names.
+/// The Azure identity of an instance: group, kind, Azure name, and the owner chain's names, as
+/// applied (Flux variables substituted); `None` when a name in it is unknown (a `${...}` left
+/// unresolved), which is never the same resource as another.
 fn identity(
     index: &Index,
     by_name: &ByName,
     instance: &Instance,
-) -> (
+) -> Option<(
     CompactString,
     CompactString,
     CompactString,
     Vec<CompactString>,
-) {
+)> {
     let object = index.object(instance);
-    let name = object
-        .azure_name
-        .clone()
+    let name = index
+        .azure_name(instance)
+        .map(|n| CompactString::from(n.as_ref()))
         .or_else(|| instance.name.clone())
         .unwrap_or_default();
-    let mut chain = Vec::new();
-    let mut owner = object.owner.clone();
+    let mut chain: Vec<CompactString> = Vec::new();
+    let mut owner = index
+        .owner(instance)
+        .map(|o| CompactString::from(o.as_ref()));
     while let Some(o) = owner.take() {
         if chain.len() >= 8 || chain.contains(&o) {
             break;
@@ -86,19 +92,20 @@ fn identity(
         // Follow the owner within the same context and namespace, by its Kubernetes name.
         match by_name.get(&(instance.context, instance.namespace.as_deref(), o.as_str())) {
             Some(parent) => {
-                let po = index.object(parent);
                 chain.push(
-                    po.azure_name
-                        .clone()
+                    index
+                        .azure_name(parent)
+                        .map(|n| CompactString::from(n.as_ref()))
                         .or_else(|| parent.name.clone())
                         .unwrap_or_else(|| o.clone()),
                 );
-                owner = po.owner.clone();
+                owner = index.owner(parent).map(|o| CompactString::from(o.as_ref()));
             }
             None => chain.push(o),
         }
     }
-    (object.group.clone(), object.kind.clone(), name, chain)
+    let unknown = is_unresolved(&name) || chain.iter().any(|c| is_unresolved(c));
+    (!unknown).then(|| (object.group.clone(), object.kind.clone(), name, chain))
 }
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
@@ -109,9 +116,12 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
         return;
     }
     let mut by_name: ByName = FxHashMap::default();
-    for instance in &index.instances {
+    for instance in index.instances.iter().filter(|i| i.aso) {
         let object = index.object(instance);
-        if let (true, Some(name)) = (object.aso, object.name.as_deref()) {
+        for name in [object.name.as_deref(), instance.name.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             by_name
                 .entry((instance.context, instance.namespace.as_deref(), name))
                 .or_insert(instance);
@@ -126,8 +136,11 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
         if !index.object(instance).aso || index.effective(instance).0 == Policy::Skip {
             continue;
         }
+        let Some(identity) = identity(index, &by_name, instance) else {
+            continue;
+        };
         by_identity
-            .entry(identity(index, &by_name, instance))
+            .entry(identity)
             .or_default()
             .push((cluster, instance));
     }

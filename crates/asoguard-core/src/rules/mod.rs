@@ -392,27 +392,30 @@ impl FileContext<'_> {
     }
 }
 
-/// What a cross-file rule needs to describe an instance: its object and context.
+/// What a cross-file rule needs to describe an instance: its object, context and name.
 pub(crate) struct Seen<'i> {
     pub object: &'i ObjectFact,
     pub context: &'i Context,
+    /// The name as applied.
+    name: Option<&'i str>,
 }
 
 impl<'i> Seen<'i> {
-    pub(crate) fn of(index: &'i Index, instance: &Instance) -> Self {
+    pub(crate) fn of(index: &'i Index, instance: &'i Instance) -> Self {
         Seen {
             object: index.object(instance),
             context: &index.contexts[instance.context],
+            name: instance
+                .name
+                .as_deref()
+                .or(index.object(instance).name.as_deref()),
         }
     }
 
-    /// `Kind `name``.
+    /// `Kind `name``, the name as applied (after Kustomize's prefix and suffix and Flux's
+    /// substitutions).
     pub(crate) fn label(&self) -> String {
-        format!(
-            "{} `{}`",
-            self.object.kind,
-            self.object.name.as_deref().unwrap_or("?")
-        )
+        format!("{} `{}`", self.object.kind, self.name.unwrap_or("?"))
     }
 
     /// `active cluster `x`` / `an active cluster`, and the rendering, for messages.

@@ -1,5 +1,7 @@
 //! ASO001 `skip-in-active`: `skip` left on manifests an active cluster applies.
 
+use std::borrow::Cow;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{FileContext, FixSafety, Fixability, Likely, RuleMeta, Seen};
@@ -132,13 +134,13 @@ pub(super) fn likely(cx: &FileContext, doc: usize, manifest: &Manifest) -> Optio
 
 /// The ASO resources some ASO resource without `skip` names as its owner, by cluster,
 /// namespace and name: a `skip` parent of a managed child is a read-only reference.
-fn managed_owners(index: &Index) -> FxHashSet<(Option<usize>, Option<&str>, &str)> {
+fn managed_owners(index: &Index) -> FxHashSet<(Option<usize>, Option<&str>, Cow<'_, str>)> {
     index
         .instances
         .iter()
         .filter(|child| child.aso)
         .filter_map(|child| {
-            let owner = index.object(child).owner.as_deref()?;
+            let owner = index.owner(child)?;
             (index.effective(child).0 != Policy::Skip).then(|| {
                 let cluster = index.contexts[child.context].cluster;
                 (cluster, child.namespace.as_deref(), owner)
@@ -152,7 +154,7 @@ fn managed_owners(index: &Index) -> FxHashSet<(Option<usize>, Option<&str>, &str
 /// its owner.
 fn is_reference(
     index: &Index,
-    owners: &FxHashSet<(Option<usize>, Option<&str>, &str)>,
+    owners: &FxHashSet<(Option<usize>, Option<&str>, Cow<'_, str>)>,
     instance: &Instance,
 ) -> bool {
     let object = index.object(instance);
@@ -164,7 +166,7 @@ fn is_reference(
     [instance.name.as_deref(), object.name.as_deref()]
         .into_iter()
         .flatten()
-        .any(|name| owners.contains(&(cluster, namespace, name)))
+        .any(|name| owners.contains(&(cluster, namespace, Cow::Borrowed(name))))
 }
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {

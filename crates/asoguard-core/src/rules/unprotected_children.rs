@@ -1,5 +1,7 @@
 //! ASO010 `unprotected-children`: `manage` children under a protected ASO parent.
 
+use std::borrow::Cow;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{FixSafety, Fixability, RuleMeta, Seen};
@@ -75,13 +77,13 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
     let undeletable = catalog::no_azure_delete_kinds();
     // The children this rule can report: ASO resources with an owner, of a kind neither
     // critical (ASO003's) nor left in Azure when deleted, effectively `manage`.
-    let children: Vec<(&Instance, &str)> = index
+    let children: Vec<(&Instance, Cow<str>)> = index
         .instances
         .iter()
         .filter(|child| child.aso && !child.critical && index.effective(child).0 == Policy::Manage)
         .filter_map(|child| {
             let object = index.object(child);
-            let owner = object.owner.as_deref()?;
+            let owner = index.owner(child)?;
             let deletable = !undeletable
                 .iter()
                 .any(|gk| gk.kind == object.kind && gk.group == object.group);
@@ -96,21 +98,26 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
     // Their possible parents: the ASO resources some child names as its owner.
     let owners: FxHashSet<(usize, Option<&str>, &str)> = children
         .iter()
-        .map(|(child, owner)| (child.context, child.namespace.as_deref(), *owner))
+        .map(|(child, owner)| (child.context, child.namespace.as_deref(), owner.as_ref()))
         .collect();
     let mut by_name: FxHashMap<(usize, Option<&str>, &str), Vec<&Instance>> =
         FxHashMap::with_capacity_and_hasher(owners.len(), Default::default());
+    // A parent is found by its name as written or as applied (Flux variables substituted).
     for instance in index.instances.iter().filter(|i| i.aso) {
-        if let Some(name) = index.object(instance).name.as_deref() {
+        let written = index.object(instance).name.as_deref();
+        let applied = instance.name.as_deref().filter(|n| Some(*n) != written);
+        for name in [written, applied].into_iter().flatten() {
             let key = (instance.context, instance.namespace.as_deref(), name);
             if owners.contains(&key) {
                 by_name.entry(key).or_default().push(instance);
             }
         }
     }
-    for (child, owner) in children {
+    for (child, owner) in &children {
+        let child: &Instance = child;
         let object = index.object(child);
-        let Some(candidates) = by_name.get(&(child.context, child.namespace.as_deref(), owner))
+        let Some(candidates) =
+            by_name.get(&(child.context, child.namespace.as_deref(), owner.as_ref()))
         else {
             continue;
         };
