@@ -1071,3 +1071,74 @@ fn stdin_fix_never_drops_input_it_could_not_read() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(output.stdout, latin1, "non-UTF-8 input is echoed");
 }
+
+// ---------------------------------------------------------------------------------------------
+// asoguard inventory
+// ---------------------------------------------------------------------------------------------
+
+/// The inventory says what each cluster applies, through which applier, with which policy and
+/// where that comes from: the demo's prod resources come through the ArgoCD Application, in
+/// cluster `prod` though the Application's file is in no cluster.
+#[test]
+fn inventory_lists_what_each_cluster_applies() {
+    let demo = repo_root().join("fixtures/demo");
+    let sb = Sandbox::new();
+    let (code, stdout, stderr) =
+        run(sb
+            .cmd()
+            .current_dir(&demo)
+            .args(["inventory", "--format", "json"]));
+    assert_eq!(code, 0, "stderr:\n{stderr}");
+    let report = json(&stdout);
+    assert_eq!(report["version"], 1);
+    let resources = report["resources"].as_array().expect("resources");
+    let find = |name: &str, cluster: &str| {
+        resources
+            .iter()
+            .find(|r| r["name"] == name && r["cluster"] == cluster)
+            .unwrap_or_else(|| panic!("{name} in {cluster}: {stdout}"))
+    };
+    let db = find("orders-db", "prod");
+    assert_eq!(db["applier"]["kind"], "argocd");
+    assert_eq!(db["applier"]["path"], "apps/prod.yaml");
+    assert_eq!(db["applier"]["name"], "prod-azure");
+    assert_eq!(db["policy"], "manage");
+    assert_eq!(db["policySource"]["kind"], "default");
+    let vault = find("prod-kv", "prod");
+    assert_eq!(vault["policy"], "manage");
+    assert_eq!(vault["policySource"]["value"], "Detach-On-Delete");
+    assert_eq!(
+        vault["policySource"]["at"],
+        serde_json::json!({"path": "clusters/prod/vault.yaml", "line": 7})
+    );
+    let dr = find("prod-rg", "dr");
+    assert_eq!(dr["role"], "passive");
+    assert_eq!(dr["policy"], "skip");
+    assert_eq!(dr["applier"]["kind"], "file");
+    // Only ASO resources, unless --all.
+    assert!(resources.iter().all(|r| r["aso"] == true));
+    let (_, all, _) =
+        run(sb
+            .cmd()
+            .current_dir(&demo)
+            .args(["inventory", "--all", "--format", "json"]));
+    assert!(
+        json(&all)["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .any(|r| r["kind"] == "Application"),
+        "{all}"
+    );
+
+    let (code, text, _) = run(sb.cmd().current_dir(&demo).arg("inventory"));
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("cluster `prod` (active), applied by argocd `prod-azure` in apps/prod.yaml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Vault prod/prod-kv  manage (own at clusters/prod/vault.yaml:7: `Detach-On-Delete`, which ASO reads as `manage`)"),
+        "{text}"
+    );
+}

@@ -84,7 +84,9 @@ pub struct ClusterConfig {
 }
 
 /// A cluster's role.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// ASO here reconciles the resources: `skip` is a hazard.

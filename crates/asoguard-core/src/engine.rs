@@ -179,6 +179,39 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
     check_work(pending, settings, options)
 }
 
+/// Render what the repository applies, judging nothing: `paths`, and when the settings' root is
+/// a repository, every other YAML file under it. The index [`crate::index::inventory`] and the
+/// transforms read. Files that cannot be read are left out (a `check` reports them).
+pub fn index_paths(paths: &[PathBuf], settings: &Settings) -> (Index, Vec<PathProblem>) {
+    let (mut targets, problems) = discover::discover(paths, settings, false);
+    if settings.repository {
+        let named: HashSet<PathBuf> = targets.iter().map(|t| t.fs_path.to_path_buf()).collect();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        targets.extend(
+            discover::yaml_files_under(&settings.root, settings)
+                .into_iter()
+                .filter(|p| !named.contains(p))
+                .map(|fs_path| {
+                    let display = fs_path
+                        .strip_prefix(&cwd)
+                        .map_or_else(|_| fs_path.clone(), PathBuf::from);
+                    Target::new(display, fs_path)
+                }),
+        );
+    }
+    if let Some(store) = settings.crds.as_deref() {
+        targets.retain(|t| !store.is_source(&t.fs_path));
+    }
+    let files: Vec<IndexedFile> = targets
+        .into_par_iter()
+        .filter_map(|target| {
+            let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
+            Some(indexed(target, &text, RunOptions::default()))
+        })
+        .collect();
+    (Index::build(files, settings), problems)
+}
+
 /// A target, and its text when it was loaded before the run (otherwise the first pass reads
 /// it).
 type Pending = (Target, Option<Result<String, LoadError>>);
@@ -558,7 +591,8 @@ impl Run<'_> {
         settled: Vec<IndexedFile>,
     ) -> Vec<Outcome> {
         entries.extend(settled);
-        let index = Index::build(entries, self.settings);
+        let mut index = Index::build(entries, self.settings);
+        rules::judge(&mut index, self.settings);
         if let Ok(mut notes) = self.notes.lock() {
             *notes = index.run_notes().to_vec();
         }
@@ -988,7 +1022,8 @@ impl Run<'_> {
         let (entry, scanned) = self.scan_working(&mut w);
         let mut files = self.others.clone();
         files.extend(entry);
-        let index = Index::build(files, self.settings);
+        let mut index = Index::build(files, self.settings);
+        rules::judge(&mut index, self.settings);
         self.outcome(&mut w, scanned, &index)
     }
 

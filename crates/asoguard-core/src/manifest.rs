@@ -30,7 +30,7 @@ pub const ASO_FINALIZER: &str = "serviceoperator.azure.com/finalizer";
 pub const ARGOCD_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 
 /// A valid value of the reconcile-policy annotation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Policy {
     /// GET, PUT and DELETE: deleting the object deletes the Azure resource (the default).
     Manage,

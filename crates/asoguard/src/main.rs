@@ -4,6 +4,7 @@ mod allocator;
 mod check;
 mod crds;
 mod init;
+mod inventory;
 mod printers;
 mod transform_cmd;
 
@@ -60,6 +61,9 @@ enum Command {
     },
     /// Write a commented starter `.asoguard.yaml`, proposing clusters from the directory layout.
     Init(init::InitArgs),
+    /// List what every cluster applies: each ASO resource, its applier, its effective
+    /// reconcile-policy and where that comes from.
+    Inventory(inventory::InventoryArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         Command::Rules { format } => print_rules(format),
         Command::Rule { rule } => print_rule(&rule),
         Command::Init(args) => init::run(args),
+        Command::Inventory(args) => inventory::run(args),
     };
     ExitCode::from(code)
 }

@@ -4,6 +4,7 @@
 //! from. Cross-file rules judge instances and report where the cause is.
 
 pub mod facts;
+pub mod inventory;
 mod render;
 pub mod substitute;
 
@@ -278,7 +279,8 @@ pub struct Index {
 }
 
 impl Index {
-    /// Index `files` (display path, absolute path, facts, line starts), render them and judge.
+    /// Index `files` (display path, absolute path, facts, line starts) and render what each
+    /// context applies. It judges nothing: the engine has the cross-file rules judge it.
     pub fn build(mut files: Vec<IndexedFile>, settings: &Settings) -> Self {
         use rayon::prelude::*;
         // Sorted by path, so ids are the same however the files were given.
@@ -317,7 +319,6 @@ impl Index {
             .collect();
         by_source.par_sort_unstable();
         index.by_source = by_source;
-        crate::rules::judge(&mut index, settings);
         index
     }
 

@@ -1,0 +1,184 @@
+//! The inventory: every object as each cluster applies it, with its effective reconcile-policy
+//! and where that value comes from. It is what `asoguard inventory` prints to explain a
+//! finding, and the value a comparison of two revisions reads.
+
+use std::path::PathBuf;
+
+use super::{Context, ContextKind, Index, Instance, OriginKind};
+use crate::config::{Role, Settings};
+use crate::manifest::Policy;
+
+/// What applies an entry.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ApplierKind {
+    /// A Flux Kustomization.
+    Flux,
+    /// An ArgoCD Application or ApplicationSet.
+    Argo,
+    /// A kustomization nothing else includes (built with `kustomize build`).
+    Kustomization,
+    /// A plain file nothing renders, applied as it is.
+    File,
+}
+
+impl ApplierKind {
+    /// `flux`, `argocd`, `kustomization` or `file`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ApplierKind::Flux => "flux",
+            ApplierKind::Argo => "argocd",
+            ApplierKind::Kustomization => "kustomization",
+            ApplierKind::File => "file",
+        }
+    }
+}
+
+/// A place in a file of the repository.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// The file, relative to the repository root.
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// Where an effective reconcile-policy comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PolicySource {
+    /// What sets it: `own`, `patch`, `json-patch`, `inline-patch`, `common-annotations`,
+    /// `flux-common-metadata`, `argocd-managed-namespace`, `namespace`, or `default` (ASO's
+    /// `manage`, nothing sets it).
+    pub kind: &'static str,
+    /// The value as written (an invalid one counts as `manage`), when something sets it.
+    pub value: Option<String>,
+    /// Where it is written, when something sets it.
+    pub at: Option<Location>,
+}
+
+/// One object as one applier applies it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    /// The configured cluster it lands in, if any.
+    pub cluster: Option<String>,
+    /// That cluster's role (active when it is in none).
+    pub role: Role,
+    /// What applies it.
+    pub applier: ApplierKind,
+    /// The applier's file (the kustomization, the Flux or ArgoCD object, the plain file).
+    pub applier_path: PathBuf,
+    /// The Flux Kustomization's or ArgoCD Application's name.
+    pub applier_name: Option<String>,
+    /// `apiVersion` as written.
+    pub api_version: Option<String>,
+    /// `kind`.
+    pub kind: String,
+    /// The namespace it lands in.
+    pub namespace: Option<String>,
+    /// Its name as applied (Kustomize's prefix and suffix, Flux's substitutions).
+    pub name: Option<String>,
+    /// `spec.azureName` as applied.
+    pub azure_name: Option<String>,
+    /// `spec.owner.name` as applied.
+    pub owner: Option<String>,
+    /// An ASO resource.
+    pub aso: bool,
+    /// Of a critical kind.
+    pub critical: bool,
+    /// Its effective reconcile-policy.
+    pub policy: Policy,
+    /// Where that comes from.
+    pub policy_source: PolicySource,
+    /// Where the object is written.
+    pub written_at: Location,
+    /// Its applier prunes (Flux `spec.prune: true`): removing it from Git deletes it.
+    pub prune: bool,
+}
+
+/// Every object the repository applies, by cluster, applier and object.
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    /// The entries, sorted by cluster, applier, kind, namespace and name.
+    pub entries: Vec<Entry>,
+}
+
+impl Inventory {
+    /// The inventory of a rendered index.
+    pub fn of(index: &Index, settings: &Settings) -> Self {
+        let mut entries: Vec<Entry> = index
+            .instances
+            .iter()
+            .map(|instance| entry(index, settings, instance))
+            .collect();
+        entries.sort();
+        Inventory { entries }
+    }
+}
+
+fn entry(index: &Index, settings: &Settings, instance: &Instance) -> Entry {
+    let object = index.object(instance);
+    let context: &Context = &index.contexts[instance.context];
+    let applier_object = context.doc.and_then(|doc| {
+        index.files[context.file]
+            .facts
+            .objects
+            .iter()
+            .find(|o| o.doc == doc)
+    });
+    let (policy, origin) = index.effective(instance);
+    let location = |file: usize, offset: usize| Location {
+        path: PathBuf::from(index.describe(file)),
+        line: index.files[file].line_col(offset).0,
+    };
+    let policy_source = match origin {
+        None => PolicySource {
+            kind: "default",
+            value: None,
+            at: None,
+        },
+        Some(origin) => PolicySource {
+            kind: match origin.kind {
+                OriginKind::Own => "own",
+                OriginKind::PatchFile => "patch",
+                OriginKind::JsonPatch => "json-patch",
+                OriginKind::InlinePatch => "inline-patch",
+                OriginKind::Common => "common-annotations",
+                OriginKind::Flux => "flux-common-metadata",
+                OriginKind::ArgoNamespace => "argocd-managed-namespace",
+                OriginKind::Namespace => "namespace",
+            },
+            value: instance
+                .policy
+                .as_ref()
+                .map(|(v, _)| v.to_string())
+                .or_else(|| Some(policy.as_str().to_string())),
+            at: Some(location(origin.file, origin.entry.start)),
+        },
+    };
+    Entry {
+        cluster: context.cluster.map(|c| settings.clusters[c].name.clone()),
+        role: context.role,
+        applier: match context.kind {
+            ContextKind::Flux => ApplierKind::Flux,
+            ContextKind::Argo => ApplierKind::Argo,
+            ContextKind::Kustomization => ApplierKind::Kustomization,
+            ContextKind::Standalone => ApplierKind::File,
+        },
+        applier_path: PathBuf::from(index.describe(match context.kind {
+            ContextKind::Standalone => instance.file,
+            _ => context.file,
+        })),
+        applier_name: applier_object.and_then(|o| o.name.as_deref().map(str::to_string)),
+        api_version: object.api_version(),
+        kind: object.kind.to_string(),
+        namespace: instance.namespace.as_deref().map(str::to_string),
+        name: instance.name.as_deref().map(str::to_string),
+        azure_name: index.azure_name(instance).map(|n| n.into_owned()),
+        owner: index.owner(instance).map(|o| o.into_owned()),
+        aso: instance.aso,
+        critical: instance.critical,
+        policy,
+        policy_source,
+        written_at: location(instance.file, object.name_span.start),
+        prune: context.prune,
+    }
+}
