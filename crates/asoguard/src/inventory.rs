@@ -9,7 +9,7 @@ use asoguard_core::index::inventory::{Entry, Inventory};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
-use crate::{EXIT_ERROR, EXIT_OK, write_stdout};
+use crate::{EXIT_ERROR, write_stdout};
 
 /// Arguments of `asoguard inventory`.
 #[derive(Debug, Args)]
@@ -74,10 +74,7 @@ pub fn run(args: InventoryArgs) -> u8 {
             )
         }
     };
-    match write_stdout(&out) {
-        EXIT_OK => EXIT_OK,
-        code => code,
-    }
+    write_stdout(&out)
 }
 
 fn role(role: Role) -> &'static str {
