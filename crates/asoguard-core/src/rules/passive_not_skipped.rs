@@ -1,6 +1,6 @@
 //! ASO005 `passive-not-skipped`: an ASO resource in a passive cluster that ASO would reconcile.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{FixSafety, Fixability, RuleMeta, Seen};
 use crate::config::{Role, Settings};
@@ -95,9 +95,17 @@ fn judge_each(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgeme
     }
     // Objects some non-passive context applies: their own file is not the place for `skip`.
     let mut shared: FxHashMap<(FileId, usize), bool> = FxHashMap::default();
+    // Places that decide the policy of some object a non-passive context applies: a `skip`
+    // written there would reach the active cluster too.
+    let mut active_origins: FxHashSet<(FileId, crate::span::Span)> = FxHashSet::default();
     for instance in &index.instances {
         let passive = index.contexts[instance.context].role == Role::Passive;
         *shared.entry((instance.file, instance.object)).or_default() |= !passive;
+        if !passive {
+            if let (_, Some(origin)) = index.effective(instance) {
+                active_origins.insert((origin.file, origin.entry));
+            }
+        }
     }
     for instance in &index.instances {
         let seen = Seen::of(index, instance);
@@ -141,7 +149,9 @@ fn judge_each(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgeme
                 | OriginKind::PatchFile
                 | OriginKind::JsonPatch,
                 o,
-            )) => (o.file, o.entry, skip_value(o.value)),
+            )) if !active_origins.contains(&(o.file, o.entry)) => {
+                (o.file, o.entry, skip_value(o.value))
+            }
             Some((OriginKind::InlinePatch, o)) => (o.file, o.entry, None),
             _ if !shared_from_active => {
                 let span = match origin {
