@@ -219,6 +219,7 @@ fn fix_touches_only_reconcile_policy_annotations_and_is_idempotent() {
         .filter(|f| ASO_RULES.contains(&f["code"].as_str().unwrap()))
         .collect();
     assert!(left.is_empty(), "findings left after --fix: {left:#?}");
+    assert_green(&pre, &post);
     if findings(&post).is_empty() {
         assert_eq!(code, 0, "{out}");
     }
@@ -277,6 +278,27 @@ fn fix_touches_only_reconcile_policy_annotations_and_is_idempotent() {
     }
     let again = snapshot(&copy);
     assert!(again == after, "a second --fix changes no byte");
+}
+
+/// `--fix` ended green: no finding left has a safe fix, and none is new (a finding is known by
+/// its rule, file and object, as lines move under fixes).
+fn assert_green(before: &Value, after: &Value) {
+    let key = |f: &Value| {
+        (
+            f["code"].as_str().unwrap_or_default().to_string(),
+            f["path"].as_str().unwrap_or_default().to_string(),
+            f["object"]["kind"].as_str().map(str::to_string),
+            f["object"]["name"].as_str().map(str::to_string),
+        )
+    };
+    let known: BTreeSet<_> = findings(before).iter().map(key).collect();
+    for f in findings(after) {
+        assert!(
+            f["fix"]["applicability"] != "safe",
+            "a safe fix is left after --fix: {f:#}"
+        );
+        assert!(known.contains(&key(f)), "--fix created a finding: {f:#}");
+    }
 }
 
 #[test]

@@ -59,6 +59,46 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// `asoguard check --format json` on `dir`.
+fn report(dir: &Path, extra: &[&str]) -> Value {
+    let output = Command::cargo_bin("asoguard")
+        .unwrap()
+        .current_dir(dir)
+        .args(["check", ".", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `--fix` ended green: no finding left has a safe fix, and none is new (a finding is known by
+/// its rule, file and object, as lines move under fixes).
+fn green(before: &Value, after: &Value) -> Result<(), String> {
+    let key = |f: &Value| {
+        (
+            f["code"].as_str().unwrap_or_default().to_string(),
+            f["path"].as_str().unwrap_or_default().to_string(),
+            f["object"]["kind"].as_str().map(str::to_string),
+            f["object"]["name"].as_str().map(str::to_string),
+        )
+    };
+    let known: Vec<_> = before["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    for f in after["findings"].as_array().unwrap() {
+        if f["fix"]["applicability"] == "safe" {
+            return Err(format!("a safe fix is left after --fix: {f}"));
+        }
+        if !known.contains(&key(f)) {
+            return Err(format!("--fix created a finding: {f}"));
+        }
+    }
+    Ok(())
+}
+
 /// `asoguard check` on `dir` (with `extra` arguments), findings as `path:line:col CODE severity`.
 fn findings(dir: &Path, extra: &[&str]) -> Vec<String> {
     let output = Command::cargo_bin("asoguard")
@@ -143,6 +183,7 @@ fn fixture_repositories() {
             failures.push(e);
         }
         let before = snapshot(&copy);
+        let before_fix_report = report(&copy, &[]);
         let _ = findings(&copy, &["--fix"]);
         let after_fix = snapshot(&copy);
         // ASO006 has no fix: a repository whose findings all stay changes no file.
@@ -156,6 +197,9 @@ fn fixture_repositories() {
         );
         if let Err(e) = compare(&repo, "fixed.txt", &findings(&copy, &[])) {
             failures.push(e);
+        }
+        if let Err(e) = green(&before_fix_report, &report(&copy, &[])) {
+            failures.push(format!("{}: {e}", repo.display()));
         }
         let _ = findings(&copy, &["--fix"]);
         assert_eq!(
