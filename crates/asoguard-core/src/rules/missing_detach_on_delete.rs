@@ -38,6 +38,15 @@ Namespace, a deleted ArgoCD Application or Flux Kustomization. For a resource gr
 DELETE cascades to everything inside it, ASO-managed or not. `detach-on-delete` keeps ASO
 creating and updating the resource, but a Kubernetes delete leaves it in Azure.
 
+Samples, demos and test environments often rely on deleting the namespace to clean up Azure:
+there, protection is a choice, not a defect. Say so once in `.asoguard.yaml`, for the paths
+it holds for, rather than annotating every resource:
+
+```yaml
+per-file-ignores:
+  "samples/**": [ASO003]
+```
+
 ## Example
 ```yaml
 apiVersion: dbforpostgresql.azure.com/v1api20221201
