@@ -128,6 +128,9 @@ pub struct RunReport {
     /// Resources checked against a CRD and ASO resources that could not be (no CRD for their
     /// kind); `None` when the run was given no CRDs.
     pub schema: Option<Coverage>,
+    /// Notes about the run as a whole, not about one file (such as a configured cluster that
+    /// matches nothing); notes about a file are in its [`FileReport::notes`].
+    pub notes: Vec<Note>,
 }
 
 impl RunReport {
@@ -141,6 +144,32 @@ impl RunReport {
     /// How many fixes were applied.
     pub fn fixed(&self) -> usize {
         self.files.iter().map(|f| f.fixed).sum()
+    }
+
+    /// Every note, with the file it is about (`None` for a note about the run): the run's
+    /// first, then each file's in path order.
+    pub fn all_notes(&self) -> impl Iterator<Item = (Option<&Path>, &Note)> {
+        self.notes.iter().map(|n| (None, n)).chain(
+            self.files
+                .iter()
+                .flat_map(|f| f.notes.iter().map(move |n| (Some(f.path.as_path()), n))),
+        )
+    }
+
+    /// How many notes of each kind the run gave, in [`NoteKind::ALL`]'s order, kinds without
+    /// notes left out.
+    pub fn note_counts(&self) -> Vec<(NoteKind, usize)> {
+        let mut counts = [0; NoteKind::ALL.len()];
+        for (_, note) in self.all_notes() {
+            if let Some(at) = NoteKind::ALL.iter().position(|k| *k == note.kind) {
+                counts[at] += 1;
+            }
+        }
+        NoteKind::ALL
+            .into_iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 }
 
@@ -490,6 +519,7 @@ impl Run<'_> {
             files_checked,
             documents,
             schema,
+            notes: Vec::new(),
         }
     }
 
