@@ -18,6 +18,7 @@ use crate::rules::{self, DocumentNeeds, FileContext, Likely, Rule};
 use crate::schema::Coverage;
 use crate::span::{LineIndex, SourceFile, Span};
 use crate::suppress;
+use crate::template::Template;
 use crate::yaml::{self, Stream, edit};
 
 /// The largest read buffer, or tree arena, a thread keeps between files (bigger ones are let go
@@ -260,10 +261,13 @@ fn indexed(target: Target, text: &str, options: RunOptions) -> IndexedFile {
         FileFacts::default()
     } else {
         let arena = yaml::Arena::new();
-        FileFacts::of(
-            &yaml::parse_with(&arena, text, &parse_relevance(options, relevance)),
-            &target.fs_path,
-        )
+        let stream = yaml::parse_with(&arena, text, &parse_relevance(options, relevance));
+        // A template is not what gets applied: it tells the index nothing.
+        if Template::of(&target.fs_path, text, &stream).is_some() {
+            FileFacts::default()
+        } else {
+            FileFacts::of(&stream, &target.fs_path)
+        }
     };
     IndexedFile::new(&target, facts, || LineIndex::new(text))
 }
@@ -751,12 +755,26 @@ impl Run<'_> {
         relevance: &Relevance,
     ) -> (FileFacts, Scan) {
         let stream = yaml::parse_with(arena, &source.text, relevance);
-        let facts = FileFacts::of(&stream, fs_path);
+        let template = Template::of(fs_path, &source.text, &stream);
+        // A template is not what gets applied: it tells the index nothing.
+        let facts = if template.is_some() {
+            FileFacts::default()
+        } else {
+            FileFacts::of(&stream, fs_path)
+        };
+        let skipped = if let Some(template) = &template {
+            Some(template.note(&source.text))
+        } else if is_sops(&stream) {
+            Some(Note::new(NoteKind::Sops, "SOPS-encrypted file: skipped"))
+        } else {
+            None
+        };
         let mut scan = Scan {
             diagnostics: Vec::new(),
             needs: Vec::new(),
-            // Every directive names asoguard, which the prefilter looked for already.
-            directives: if relevance.names_asoguard {
+            // Every directive names asoguard, which the prefilter looked for already. In a
+            // skipped file no rule runs, so its directives are not judged either.
+            directives: if relevance.names_asoguard && skipped.is_none() {
                 suppress::Directives::of(source, &stream)
             } else {
                 suppress::Directives::default()
@@ -764,18 +782,11 @@ impl Run<'_> {
             doc_spans: stream.documents.iter().map(|d| d.span).collect(),
             prepared: Vec::new(),
             likely_judged: false,
-            skipped: None,
             valid: stream.error.is_none(),
+            skipped,
             schema: Coverage::default(),
         };
-        if is_sops(&stream) {
-            scan.skipped = Some(Note::new(NoteKind::Sops, "SOPS-encrypted file: skipped"));
-        } else if stream.error.is_some() && source.text.contains("{{") {
-            scan.skipped = Some(Note::new(
-                NoteKind::Template,
-                "looks like a Helm or Go template (`{{ ... }}`) and is not plain YAML: skipped",
-            ));
-        } else {
+        if scan.skipped.is_none() {
             let cx = FileContext {
                 source,
                 settings: self.settings,
