@@ -129,8 +129,8 @@ impl NoteKind {
                 "configured clusters match nothing that is applied",
             ),
             NoteKind::Fix => (
-                "file's fixes were not kept (please report this)",
-                "files' fixes were not kept (please report this)",
+                "file was not fixed as expected (please report this)",
+                "files were not fixed as expected (please report this)",
             ),
         };
         format!("{count} {}", if count == 1 { one } else { many })
