@@ -224,6 +224,18 @@ fn active_active_points_at_the_other_cluster() {
         .unwrap();
     let log: Value = serde_json::from_slice(&output.stdout).unwrap();
     let results = log["runs"][0]["results"].as_array().unwrap();
+    // URIs are relative to the git work tree holding the fixture (this repository), if any.
+    let prefix = repo
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .and_then(|git| repo.strip_prefix(git).ok())
+        .map(|p| format!("{}/", p.display()))
+        .unwrap_or_default();
+    let in_fixture = |uri: &str| {
+        uri.strip_prefix(prefix.as_str())
+            .unwrap_or_else(|| panic!("{uri} lies in the fixture"))
+            .to_string()
+    };
     let mut pairs = Vec::new();
     for result in results.iter().filter(|r| r["ruleId"] == "ASO006") {
         let own = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
@@ -234,8 +246,8 @@ fn active_active_points_at_the_other_cluster() {
         let other = related["artifactLocation"]["uri"].as_str().unwrap();
         assert_ne!(own, other);
         pairs.push((
-            own.to_string(),
-            other.to_string(),
+            in_fixture(own),
+            in_fixture(other),
             related["region"]["startLine"].as_u64().unwrap(),
         ));
     }

@@ -18,6 +18,7 @@ use crate::rules::{self, DocumentNeeds, FileContext, Likely, Rule};
 use crate::schema::Coverage;
 use crate::span::{LineIndex, SourceFile, Span};
 use crate::suppress;
+use crate::template::Template;
 use crate::yaml::{self, Stream, edit};
 
 /// The largest read buffer, or tree arena, a thread keeps between files (bigger ones are let go
@@ -128,8 +129,8 @@ pub struct RunReport {
     /// Resources checked against a CRD and ASO resources that could not be (no CRD for their
     /// kind); `None` when the run was given no CRDs.
     pub schema: Option<Coverage>,
-    /// Notes about the run as a whole, not about one file (a configured cluster that matches
-    /// nothing applied).
+    /// Notes about the run as a whole, not about one file (such as a configured cluster that
+    /// matches nothing); notes about a file are in its [`FileReport::notes`].
     pub notes: Vec<Note>,
 }
 
@@ -144,6 +145,32 @@ impl RunReport {
     /// How many fixes were applied.
     pub fn fixed(&self) -> usize {
         self.files.iter().map(|f| f.fixed).sum()
+    }
+
+    /// Every note, with the file it is about (`None` for a note about the run): the run's
+    /// first, then each file's in path order.
+    pub fn all_notes(&self) -> impl Iterator<Item = (Option<&Path>, &Note)> {
+        self.notes.iter().map(|n| (None, n)).chain(
+            self.files
+                .iter()
+                .flat_map(|f| f.notes.iter().map(move |n| (Some(f.path.as_path()), n))),
+        )
+    }
+
+    /// How many notes of each kind the run gave, in [`NoteKind::ALL`]'s order, kinds without
+    /// notes left out.
+    pub fn note_counts(&self) -> Vec<(NoteKind, usize)> {
+        let mut counts = [0; NoteKind::ALL.len()];
+        for (_, note) in self.all_notes() {
+            if let Some(at) = NoteKind::ALL.iter().position(|k| *k == note.kind) {
+                counts[at] += 1;
+            }
+        }
+        NoteKind::ALL
+            .into_iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 }
 
@@ -268,10 +295,13 @@ fn indexed(target: Target, text: &str, options: RunOptions) -> IndexedFile {
         FileFacts::default()
     } else {
         let arena = yaml::Arena::new();
-        FileFacts::of(
-            &yaml::parse_with(&arena, text, &parse_relevance(options, relevance)),
-            &target.fs_path,
-        )
+        let stream = yaml::parse_with(&arena, text, &parse_relevance(options, relevance));
+        // A template is not what gets applied: it tells the index nothing.
+        if Template::of(&target.fs_path, text, &stream).is_some() {
+            FileFacts::default()
+        } else {
+            FileFacts::of(&stream, &target.fs_path)
+        }
     };
     IndexedFile::new(&target, facts, || LineIndex::new(text))
 }
@@ -769,12 +799,26 @@ impl Run<'_> {
         relevance: &Relevance,
     ) -> (FileFacts, Scan) {
         let stream = yaml::parse_with(arena, &source.text, relevance);
-        let facts = FileFacts::of(&stream, fs_path);
+        let template = Template::of(fs_path, &source.text, &stream);
+        // A template is not what gets applied: it tells the index nothing.
+        let facts = if template.is_some() {
+            FileFacts::default()
+        } else {
+            FileFacts::of(&stream, fs_path)
+        };
+        let skipped = if let Some(template) = &template {
+            Some(template.note(&source.text))
+        } else if is_sops(&stream) {
+            Some(Note::new(NoteKind::Sops, "SOPS-encrypted file: skipped"))
+        } else {
+            None
+        };
         let mut scan = Scan {
             diagnostics: Vec::new(),
             needs: Vec::new(),
-            // Every directive names asoguard, which the prefilter looked for already.
-            directives: if relevance.names_asoguard {
+            // Every directive names asoguard, which the prefilter looked for already. In a
+            // skipped file no rule runs, so its directives are not judged either.
+            directives: if relevance.names_asoguard && skipped.is_none() {
                 suppress::Directives::of(source, &stream)
             } else {
                 suppress::Directives::default()
@@ -782,18 +826,11 @@ impl Run<'_> {
             doc_spans: stream.documents.iter().map(|d| d.span).collect(),
             prepared: Vec::new(),
             likely_judged: false,
-            skipped: None,
             valid: stream.error.is_none(),
+            skipped,
             schema: Coverage::default(),
         };
-        if is_sops(&stream) {
-            scan.skipped = Some(Note::new(NoteKind::Sops, "SOPS-encrypted file: skipped"));
-        } else if stream.error.is_some() && source.text.contains("{{") {
-            scan.skipped = Some(Note::new(
-                NoteKind::Template,
-                "looks like a Helm or Go template (`{{ ... }}`) and is not plain YAML: skipped",
-            ));
-        } else {
+        if scan.skipped.is_none() {
             let cx = FileContext {
                 source,
                 settings: self.settings,

@@ -23,6 +23,7 @@ pub mod schema;
 pub mod span;
 pub mod suggest;
 pub mod suppress;
+pub mod template;
 pub mod transform;
 pub mod yaml;
 

@@ -63,9 +63,14 @@ pub struct CheckArgs {
     /// Exit 1 when fixes were applied, even if no finding is left.
     #[arg(long)]
     pub exit_non_zero_on_fix: bool,
-    /// Print findings only: no summary, no notes.
-    #[arg(long, short)]
+    /// Print findings only: no summary, no notes (the JSON, SARIF and JUnit reports still
+    /// carry the notes).
+    #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// List every note (what was not checked: SOPS-encrypted files, templates, remote
+    /// resources...) with its file, instead of one summary line per kind.
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Print the number of findings per rule instead of each finding (text format).
     #[arg(long)]
     pub statistics: bool,
@@ -226,24 +231,22 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
         eprintln!("error: {}: {}", problem.path.display(), problem.message);
         code = EXIT_ERROR;
     }
-    for note in report.notes.iter().filter(|_| !args.quiet) {
-        eprintln!("warning: {}", note.message);
-    }
     for file in &report.files {
-        if !file.notes.is_empty() && !args.quiet {
-            let messages: Vec<&str> = file.notes.iter().map(|n| n.message.as_str()).collect();
-            eprintln!("note: {}: {}", file.path.display(), messages.join("; "));
-        }
         if let Some(error) = &file.write_error {
             eprintln!("error: {}: {error}", file.path.display());
             code = EXIT_ERROR;
         }
     }
+    eprint!(
+        "{}",
+        printers::notes::stderr_lines(&report, args.verbose, args.quiet)
+    );
     let context = Context {
         settings: &settings,
         options: &options,
         colour: false,
         quiet: args.quiet,
+        verbose: args.verbose,
         statistics: args.statistics,
         show_fixes: args.show_fixes,
     };
@@ -287,7 +290,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
             OutputFormat::Concise => printers::concise::render(&report, &context),
             OutputFormat::Json => printers::json::render(&report, &context),
             OutputFormat::Sarif => printers::sarif::render(&report, &context),
-            OutputFormat::Github => printers::github::render(&report),
+            OutputFormat::Github => printers::github::render(&report, &context),
             OutputFormat::Azure => printers::azure::render(&report),
             OutputFormat::Junit => printers::junit::render(&report),
         };

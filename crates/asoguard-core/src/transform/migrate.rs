@@ -1337,7 +1337,15 @@ fn outside_deployers(settings: &Settings, from: &Path) -> BTreeMap<PathBuf, Opti
         .into_iter()
         .filter_map(|target| {
             let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
-            let facts = FileFacts::of(&yaml::parse(&yaml::Arena::new(), &text), &target.fs_path);
+            let arena = yaml::Arena::new();
+            let stream = yaml::parse(&arena, &text);
+            // A template is not what gets applied: it deploys nothing the index can see.
+            let facts = if crate::template::Template::of(&target.fs_path, &text, &stream).is_some()
+            {
+                FileFacts::default()
+            } else {
+                FileFacts::of(&stream, &target.fs_path)
+            };
             Some(IndexedFile::new(&target, facts, || LineIndex::new(&text)))
         })
         .collect();

@@ -97,7 +97,7 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
                     path.display(),
                     match file.status {
                         Status::Sops => "SOPS-encrypted (an edit would break its MAC)",
-                        _ => "a Helm or Go template, not plain YAML",
+                        _ => "a Helm or Go template",
                     }
                 ));
             }

@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::discover::{self, Target};
 use crate::fix::{Edit, apply_edits};
 use crate::manifest::{Manifest, RECONCILE_POLICY};
+use crate::template::Template;
 use crate::yaml::{self, Node, Stream, edit};
 
 use super::TransformError;
@@ -21,7 +22,7 @@ pub(crate) enum Status {
     Yaml,
     /// SOPS-encrypted: any edit would break its MAC, so it is never edited.
     Sops,
-    /// A Helm or Go template (`{{ ... }}`) that is not YAML: never edited.
+    /// A Helm or Go template (see [`crate::template`]): never edited.
     Template,
 }
 
@@ -37,7 +38,7 @@ pub(crate) struct Loaded {
 }
 
 /// Read and parse every target. A file that cannot be read as text, or that is not valid
-/// YAML (Helm templates aside, which `check` skips too), stops everything, naming the file.
+/// YAML (templates aside, which `check` skips too), stops everything, naming the file.
 pub(crate) fn load(
     targets: Vec<Target>,
     settings: &Settings,
@@ -48,18 +49,17 @@ pub(crate) fn load(
             .map_err(|e| TransformError::at(&target.display, e.to_string()))?;
         let arena = yaml::Arena::new();
         let stream = yaml::parse(&arena, &text);
-        let status = if let Some(error) = &stream.error {
-            if !text.contains("{{") {
-                let at = crate::span::LineIndex::new(&text).line_col(&text, error.offset);
-                return Err(TransformError::at(
-                    &target.display,
-                    format!(
-                        "invalid YAML at line {}, column {}: {}; nothing was written",
-                        at.line, at.column, error.message
-                    ),
-                ));
-            }
+        let status = if Template::of(&target.fs_path, &text, &stream).is_some() {
             Status::Template
+        } else if let Some(error) = &stream.error {
+            let at = crate::span::LineIndex::new(&text).line_col(&text, error.offset);
+            return Err(TransformError::at(
+                &target.display,
+                format!(
+                    "invalid YAML at line {}, column {}: {}; nothing was written",
+                    at.line, at.column, error.message
+                ),
+            ));
         } else if is_sops(&stream) {
             Status::Sops
         } else {

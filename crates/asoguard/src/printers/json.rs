@@ -21,6 +21,18 @@ struct Document<'r> {
     /// Only when there are some, so a run without suppressions keeps the exact v1 shape.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressed: Vec<Finding<'r>>,
+    /// What was not checked, and why; only when there is some, as `suppressed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<NoteOut<'r>>,
+}
+
+/// One note: its kind's stable id, the file it is about (`null` for the run) and what it
+/// says.
+#[derive(Serialize)]
+struct NoteOut<'r> {
+    kind: &'static str,
+    path: Option<std::borrow::Cow<'r, str>>,
+    message: &'r str,
 }
 
 #[derive(Serialize)]
@@ -139,6 +151,14 @@ pub fn render(report: &RunReport, context: &Context) -> String {
         },
         findings,
         suppressed,
+        notes: report
+            .all_notes()
+            .map(|(path, note)| NoteOut {
+                kind: note.kind.as_str(),
+                path: path.map(|p| p.to_string_lossy()),
+                message: &note.message,
+            })
+            .collect(),
     };
     let mut out = serde_json::to_string_pretty(&document).unwrap_or_default();
     out.push('\n');

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod notes;
 pub mod sarif;
 pub mod text;
 
@@ -24,8 +25,10 @@ pub struct Context<'x> {
     pub options: &'x RunOptions,
     /// Colour the text output (a terminal, and `NO_COLOR` unset).
     pub colour: bool,
-    /// Findings only: no summary.
+    /// Findings only: no summary, no notes in line-oriented output.
     pub quiet: bool,
+    /// Every note on a line of its own, rather than one line per kind.
+    pub verbose: bool,
     /// Counts per rule instead of each finding.
     pub statistics: bool,
     /// List the fixes applied.
@@ -85,6 +88,42 @@ pub fn plural(n: usize, word: &str) -> String {
         format!("{n} {word}es")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+/// A report for printers' tests: one file per distinct path, with a note of each kind given
+/// (message `<kind> note`), and one note about the run (kind `config`).
+#[cfg(test)]
+pub fn test_report(notes: &[(&str, asoguard_core::note::NoteKind)]) -> RunReport {
+    use asoguard_core::engine::FileReport;
+    use asoguard_core::note::{Note, NoteKind};
+    use asoguard_core::schema::Coverage;
+    use asoguard_core::span::SourceFile;
+
+    let mut files: Vec<FileReport> = Vec::new();
+    for (path, kind) in notes {
+        let note = Note::new(*kind, format!("{} note", kind.as_str()));
+        match files.iter_mut().find(|f| f.path == Path::new(path)) {
+            Some(file) => file.notes.push(note),
+            None => files.push(FileReport {
+                path: path.into(),
+                source: SourceFile::new(path.into(), String::new()),
+                original: None,
+                diagnostics: Vec::new(),
+                suppressed: Vec::new(),
+                fixed: 0,
+                applied: Vec::new(),
+                documents: 1,
+                notes: vec![note],
+                write_error: None,
+                schema: Coverage::default(),
+            }),
+        }
+    }
+    RunReport {
+        files,
+        notes: vec![Note::new(NoteKind::Config, "cluster `dr` matches nothing")],
+        ..RunReport::default()
     }
 }
 

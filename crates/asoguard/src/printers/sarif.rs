@@ -1,19 +1,23 @@
-//! `--format sarif`: SARIF 2.1.0 for GitHub code scanning and Azure DevOps, with rules,
-//! precise regions, repository-relative URIs, fingerprints and fixes.
+//! `--format sarif`: SARIF 2.1.0 for GitHub code scanning and Azure DevOps, with rules and
+//! their documentation, precise regions, repository-relative URIs, fingerprints, fixes, and
+//! the run's notes as tool execution notifications.
+//!
+//! URIs are relative to the root of the git work tree that holds the run's root (code
+//! scanning resolves them against the repository's root, wherever `.asoguard.yaml` sits), or
+//! to the run's root outside git. No URL is made up: a rule's documentation travels in its
+//! `help`, as `asoguard rule` prints it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use asoguard_core::Diagnostic;
 use asoguard_core::engine::{FileReport, RunReport};
+use asoguard_core::note::{Note, NoteKind};
 use asoguard_core::rules::Rule;
 use asoguard_core::span::{SourceFile, Span};
 use serde::Serialize;
 
 use super::Context;
 
-/// Where the rules reference lives; each rule's `helpUri` is an anchor in it.
-pub const RULES_DOC_URL: &str = "https://github.com/asoguard/asoguard/blob/main/docs/rules.md";
-const INFORMATION_URI: &str = "https://github.com/asoguard/asoguard";
 const ROOT_ID: &str = "SRCROOT";
 
 // The log's shape as typed records, serialized straight to text in SARIF's field order: a
@@ -33,7 +37,7 @@ struct RunOut<'r> {
     tool: Tool,
     original_uri_base_ids: OriginalUriBaseIds,
     column_kind: &'static str,
-    invocations: [Invocation; 1],
+    invocations: [Invocation<'r>; 1],
     results: Vec<ResultOut<'r>>,
 }
 
@@ -48,8 +52,17 @@ struct Driver {
     name: &'static str,
     version: &'static str,
     semantic_version: &'static str,
-    information_uri: &'static str,
     rules: Vec<RuleDescriptor>,
+    /// One descriptor per kind of note, which notifications point at.
+    notifications: Vec<NotificationDescriptor>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationDescriptor {
+    id: &'static str,
+    short_description: Text<'static>,
+    default_configuration: DefaultConfiguration,
 }
 
 #[derive(Serialize)]
@@ -65,8 +78,39 @@ struct Uri {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Invocation {
+struct Invocation<'r> {
     execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification<'r>>,
+}
+
+/// A note: what the run did not check, in which file.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification<'r> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locations: Option<[NoteLocation; 1]>,
+    message: Text<'r>,
+    level: &'static str,
+    descriptor: DescriptorReference,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NoteLocation {
+    physical_location: ArtifactOnly,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactOnly {
+    artifact_location: ArtifactLocation,
+}
+
+#[derive(Serialize)]
+struct DescriptorReference {
+    id: &'static str,
+    index: usize,
 }
 
 #[derive(Serialize)]
@@ -77,7 +121,6 @@ struct RuleDescriptor {
     short_description: Text<'static>,
     full_description: Text<'static>,
     help: Help,
-    help_uri: String,
     default_configuration: DefaultConfiguration,
     properties: RuleProperties,
 }
@@ -95,8 +138,8 @@ impl<'r> Text<'r> {
 
 #[derive(Serialize)]
 struct Help {
-    text: &'static str,
-    markdown: &'static str,
+    text: String,
+    markdown: String,
 }
 
 #[derive(Serialize)]
@@ -203,16 +246,17 @@ struct RelatedLocation<'r> {
 
 /// The report as a SARIF 2.1.0 log with one run.
 pub fn render(report: &RunReport, context: &Context) -> String {
+    let base = uri_base(&context.settings.root);
     let rules = Rule::ALL.iter().map(|r| rule_descriptor(*r)).collect();
     let mut results: Vec<ResultOut> = super::json::sorted_findings(report)
         .into_iter()
-        .map(|(file, d)| result(file, d, context))
+        .map(|(file, d)| result(file, d, &base))
         .collect();
     // Suppressed findings are reported too, marked, so code scanning shows them as dismissed.
     results.extend(
         super::json::sorted_suppressed(report)
             .into_iter()
-            .map(|(file, d)| result(file, d, context)),
+            .map(|(file, d)| result(file, d, &base)),
     );
     let log = Log {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
@@ -223,18 +267,29 @@ pub fn render(report: &RunReport, context: &Context) -> String {
                     name: "asoguard",
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
-                    information_uri: INFORMATION_URI,
                     rules,
+                    notifications: NoteKind::ALL
+                        .iter()
+                        .map(|kind| NotificationDescriptor {
+                            id: kind.as_str(),
+                            short_description: Text::new(kind.description()),
+                            default_configuration: DefaultConfiguration { level: "note" },
+                        })
+                        .collect(),
                 },
             },
             original_uri_base_ids: OriginalUriBaseIds {
                 root: Uri {
-                    uri: file_uri(&context.settings.root, true),
+                    uri: file_uri(&base, true),
                 },
             },
             column_kind: "unicodeCodePoints",
             invocations: [Invocation {
                 execution_successful: true,
+                tool_execution_notifications: report
+                    .all_notes()
+                    .map(|(path, note)| notification(path, note, &base))
+                    .collect(),
             }],
             results,
         }],
@@ -244,18 +299,57 @@ pub fn render(report: &RunReport, context: &Context) -> String {
     out
 }
 
+/// The directory URIs are relative to: the root of the git work tree holding `root` (the
+/// nearest ancestor with `.git`, a directory or, in a linked worktree or submodule, a file),
+/// since code scanning resolves locations against the repository's root; else `root`.
+fn uri_base(root: &Path) -> PathBuf {
+    root.ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .unwrap_or(root)
+        .to_path_buf()
+}
+
+/// A note as a notification: level `note`, its file's location, and its kind's descriptor.
+fn notification<'r>(path: Option<&Path>, note: &'r Note, base: &Path) -> Notification<'r> {
+    Notification {
+        locations: path.map(|path| {
+            [NoteLocation {
+                physical_location: ArtifactOnly {
+                    artifact_location: path_location(path, base),
+                },
+            }]
+        }),
+        message: Text::new(note.message.as_str()),
+        level: "note",
+        descriptor: DescriptorReference {
+            id: note.kind.as_str(),
+            index: NoteKind::ALL
+                .iter()
+                .position(|k| *k == note.kind)
+                .unwrap_or(0),
+        },
+    }
+}
+
 fn rule_descriptor(rule: Rule) -> RuleDescriptor {
     let meta = rule.meta();
+    let header = asoguard_core::rules::header_line(meta);
     RuleDescriptor {
         id: meta.code,
         name: meta.name,
         short_description: Text::new(meta.summary),
         full_description: Text::new(first_paragraph(meta.doc)),
+        // The rule's documentation as `asoguard rule` and docs/rules.md give it; code scanning
+        // shows the markdown beside each alert.
         help: Help {
-            text: meta.doc,
-            markdown: meta.doc,
+            text: format!(
+                "{}\n\n{}\n\n{}",
+                header.replace("**", ""),
+                meta.summary,
+                meta.doc
+            ),
+            markdown: format!("{header}\n\n{}\n\n{}", meta.summary, meta.doc),
         },
-        help_uri: format!("{RULES_DOC_URL}#{}", asoguard_core::rules::doc_anchor(rule)),
         default_configuration: DefaultConfiguration {
             level: level(meta.severity),
         },
@@ -281,8 +375,8 @@ fn level(severity: asoguard_core::Severity) -> &'static str {
     }
 }
 
-fn result<'r>(file: &'r FileReport, d: &'r Diagnostic, context: &Context) -> ResultOut<'r> {
-    let location = artifact_location(file, context);
+fn result<'r>(file: &'r FileReport, d: &'r Diagnostic, base: &Path) -> ResultOut<'r> {
+    let location = path_location(&file.path, base);
     let fingerprint = fingerprint(file, d, &location);
     let rule_index = Rule::ALL.iter().position(|r| *r == d.rule).unwrap_or(0);
     ResultOut {
@@ -303,7 +397,7 @@ fn result<'r>(file: &'r FileReport, d: &'r Diagnostic, context: &Context) -> Res
             [FixOut {
                 description: Text::new(format!("{} ({})", fix.title, fix.applicability.as_str())),
                 artifact_changes: [ArtifactChange {
-                    artifact_location: artifact_location(file, context),
+                    artifact_location: path_location(&file.path, base),
                     replacements: fix
                         .edits
                         .iter()
@@ -329,7 +423,7 @@ fn result<'r>(file: &'r FileReport, d: &'r Diagnostic, context: &Context) -> Res
                 id: i,
                 message: Text::new(r.message.as_str()),
                 physical_location: PhysicalLocation {
-                    artifact_location: path_location(&r.path, context),
+                    artifact_location: path_location(&r.path, base),
                     region: Region {
                         start_line: r.line,
                         start_column: r.column,
@@ -342,15 +436,11 @@ fn result<'r>(file: &'r FileReport, d: &'r Diagnostic, context: &Context) -> Res
     }
 }
 
-/// The file's URI relative to the repository root (with `uriBaseId`), or an absolute
-/// `file://` URI when it lies outside the root.
-fn artifact_location(file: &FileReport, context: &Context) -> ArtifactLocation {
-    path_location(&file.path, context)
-}
-
-fn path_location(path: &Path, context: &Context) -> ArtifactLocation {
+/// A path's URI relative to `base` (with `uriBaseId`), or an absolute `file://` URI when it
+/// lies outside.
+fn path_location(path: &Path, base: &Path) -> ArtifactLocation {
     let absolute = asoguard_core::config::absolute(path);
-    match absolute.strip_prefix(&context.settings.root) {
+    match absolute.strip_prefix(base) {
         Ok(relative) => ArtifactLocation {
             uri: uri_path(relative),
             uri_base_id: Some(ROOT_ID),
