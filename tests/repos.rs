@@ -4,7 +4,9 @@
 //!
 //! Each repository has `expected.txt` (findings on the repository as committed) and
 //! `fixed.txt` (findings left after `asoguard check --fix` on a copy), one finding per line:
-//! `path:line:column CODE severity`, the path relative to the repository. Both are written by
+//! `path:line:column CODE severity`, the path relative to the repository; and `notes.txt`, its
+//! notes as `kind path` (`kind -` for a note about the run): what is not applied or not
+//! checked. `--fix` must end green: no finding left with a safe fix, none created. Both are written by
 //! hand; `ASOGUARD_BLESS=1 cargo test --test repos` rewrites them from the actual output, for
 //! review. A second `--fix` must change nothing.
 
@@ -69,6 +71,26 @@ fn report(dir: &Path, extra: &[&str]) -> Value {
         .output()
         .unwrap();
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The notes of a JSON report as `kind path` lines (`kind -` for a note about the run), sorted:
+/// what the repository holds that is not applied or not checked.
+fn notes(report: &Value) -> Vec<String> {
+    let mut lines: Vec<String> = report["notes"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|n| {
+            format!(
+                "{} {}",
+                n["kind"].as_str().unwrap(),
+                n["path"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
 }
 
 /// `--fix` ended green: no finding left has a safe fix, and none is new (a finding is known by
@@ -176,10 +198,13 @@ fn fixture_repositories() {
         let copy = tmp.path().join("repo");
         copy_dir(&repo, &copy);
         // Expected files are not manifests: keep them out of the copy that is linted.
-        for name in ["expected.txt", "fixed.txt"] {
+        for name in ["expected.txt", "fixed.txt", "notes.txt"] {
             let _ = fs::remove_file(copy.join(name));
         }
         if let Err(e) = compare(&repo, "expected.txt", &findings(&copy, &[])) {
+            failures.push(e);
+        }
+        if let Err(e) = compare(&repo, "notes.txt", &notes(&report(&copy, &[]))) {
             failures.push(e);
         }
         let before = snapshot(&copy);
