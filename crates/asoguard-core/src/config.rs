@@ -49,11 +49,13 @@ pub struct Config {
     /// The report format when `--format` is not given. Default: `text`.
     #[serde(default)]
     pub output_format: Option<OutputFormat>,
-    /// Globs of paths never walked, replacing the defaults (hidden paths and `node_modules`).
-    /// A glob without `/` matches a file or directory name at any depth.
+    /// Globs of paths never walked, replacing the defaults (hidden paths and `node_modules`,
+    /// which are then linted unless listed again). To add paths, use `extend-exclude`. A glob
+    /// without `/` matches a file or directory name at any depth.
     #[serde(default)]
     pub exclude: Option<Vec<String>>,
-    /// More globs of paths never walked, on top of `exclude`.
+    /// More globs of paths never walked, added to `exclude` (or to the defaults, hidden paths
+    /// and `node_modules`, when `exclude` is not set), as ruff's `extend-exclude`.
     #[serde(default)]
     pub extend_exclude: Vec<String>,
     /// Files larger than this many bytes are reported (E001), not read. Default: 16 MiB.
@@ -1271,6 +1273,35 @@ mod tests {
         let s = settings("exclude: []\nextend-exclude: [legacy]\n").unwrap();
         assert!(!s.is_excluded(Path::new("/repo/.github/x.yaml")));
         assert!(s.is_excluded(Path::new("/repo/a/legacy/x.yaml")));
+    }
+
+    #[test]
+    fn extend_exclude_adds_to_the_defaults_and_exclude_replaces_them() {
+        let s = settings("extend-exclude: [\"vendor/**\", generated]\n").unwrap();
+        for excluded in [
+            "/repo/vendor/x.yaml",
+            "/repo/vendor/deep/x.yaml",
+            "/repo/a/generated/x.yaml",
+            "/repo/.github/workflows/ci.yaml",
+            "/repo/web/node_modules/x.yaml",
+        ] {
+            assert!(s.is_excluded(Path::new(excluded)), "{excluded}");
+        }
+        assert!(!s.is_excluded(Path::new("/repo/clusters/vendor.yaml")));
+        assert!(
+            !s.is_excluded(Path::new("/repo/a/vendor/x.yaml")),
+            "anchored at the root"
+        );
+        // `exclude` replaces the defaults: hidden paths and node_modules are linted again.
+        let s = settings("exclude: [\"vendor/**\"]\n").unwrap();
+        assert!(s.is_excluded(Path::new("/repo/vendor/x.yaml")));
+        assert!(!s.is_excluded(Path::new("/repo/.github/workflows/ci.yaml")));
+        assert!(!s.is_excluded(Path::new("/repo/web/node_modules/x.yaml")));
+        // Both: `extend-exclude` adds to the list `exclude` gives.
+        let s = settings("exclude: [node_modules]\nextend-exclude: [\"vendor/**\"]\n").unwrap();
+        assert!(s.is_excluded(Path::new("/repo/vendor/x.yaml")));
+        assert!(s.is_excluded(Path::new("/repo/node_modules/x.yaml")));
+        assert!(!s.is_excluded(Path::new("/repo/.github/x.yaml")));
     }
 
     #[test]

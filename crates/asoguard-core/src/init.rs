@@ -282,12 +282,14 @@ const OTHER_KEYS: &str = "
 # github, azure or junit.
 # output-format: text
 
-# Paths never linted, replacing the defaults (hidden paths and node_modules). A glob without
-# `/` matches a file or directory name at any depth.
-# exclude: [\".*\", node_modules]
-
-# More paths never linted, on top of `exclude`.
+# Paths never linted, added to the defaults (hidden paths and node_modules). Globs are
+# relative to the repository root; a glob without `/` matches a file or directory name at any
+# depth.
 # extend-exclude: [\"vendor/**\"]
+
+# `exclude` replaces the defaults instead: hidden paths and node_modules are then linted
+# unless listed again. Prefer `extend-exclude`.
+# exclude: [\".*\", node_modules, \"vendor/**\"]
 
 # Files larger than this many bytes are reported (E001), not read. Default: 16 MiB.
 # max-file-size: 16777216
@@ -513,6 +515,38 @@ mod tests {
                 .clusters
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_template_adds_excludes_rather_than_replacing_the_defaults() {
+        let text = render(&[]);
+        let extend = text.find("\n# extend-exclude:").unwrap();
+        let replace = text.find("\n# exclude:").unwrap();
+        assert!(
+            extend < replace,
+            "extend-exclude is the example offered first"
+        );
+        // Uncommented, the example keeps hidden paths and node_modules excluded.
+        let line = text[extend + 1..]
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .unwrap();
+        let root = Path::new("/repo");
+        let s = settings(root, line);
+        assert!(s.is_excluded(&root.join("vendor/a.yaml")));
+        assert!(s.is_excluded(&root.join(".github/workflows/ci.yaml")));
+        assert!(s.is_excluded(&root.join("web/node_modules/a.yaml")));
+        assert!(!s.is_excluded(&root.join("clusters/a.yaml")));
+        // The `exclude` example lists the defaults again, so uncommenting it keeps them too.
+        let line = text[replace + 1..]
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .unwrap();
+        let s = settings(root, line);
+        assert!(s.is_excluded(&root.join(".github/workflows/ci.yaml")));
+        assert!(s.is_excluded(&root.join("vendor/a.yaml")));
     }
 
     #[test]
