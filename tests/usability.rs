@@ -5,8 +5,14 @@
 //! Every test runs the real binary in a temporary directory holding `.git`, so config discovery
 //! stops there.
 
+use serde_json::Value;
+
 mod support;
-use support::{RG_FIXED, RG_UNPROTECTED, Sandbox};
+use support::{RG_FIXED, RG_UNPROTECTED, Sandbox, run};
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
 
 // ---------------------------------------------------------------------------------------------
 // Config errors
@@ -98,4 +104,138 @@ fn extend_exclude_adds_to_the_defaults_where_exclude_replaces_them() {
     let (code, stdout, stderr) = sb.run(&["check", "--force-exclude", "vendor/chart/rg.yaml"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(!stdout.contains("ASO003"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// asoguard config
+// ---------------------------------------------------------------------------------------------
+
+const CONFIG: &str = "\
+clusters:
+  prod: {paths: [\"clusters/prod/**\"], role: active}
+  dr: {paths: [\"clusters/dr/**\"], role: passive}
+rules:
+  ASO003: {severity: warning}
+  unprotected-children: {severity: error}
+extend-exclude: [\"vendor/**\"]
+critical-kinds:
+  add: [network.azure.com/PublicIPAddress]
+  remove: [network.azure.com/VirtualNetwork]
+crds: [crds/]
+";
+
+#[test]
+fn config_without_a_flag_prints_the_effective_configuration() {
+    let sb = Sandbox::new();
+    sb.write(".asoguard.yaml", CONFIG);
+    sb.write("clusters/prod/rg.yaml", RG_FIXED);
+    let (code, stdout, stderr) = sb.run(&["config"]);
+    assert_eq!(code, 0, "{stderr}");
+    for line in [
+        "Config file:    .asoguard.yaml\n",
+        "Root:           . (the config file's directory)\n",
+        "  dr    passive  clusters/dr/**\n",
+        "  prod  active   clusters/prod/**\n",
+        "Rules (17 of 17 run):\n",
+        "  ASO001  skip-in-active             error\n",
+        "  ASO003  missing-detach-on-delete   warning (set by the config; its default is error)\n",
+        "  ASO010  unprotected-children       error (opt-in, turned on by the config; its default severity is warning)\n",
+        "Exclude:        .*, node_modules (the defaults); vendor/** (`extend-exclude`)\n",
+        "  added: network.azure.com/PublicIPAddress\n",
+        "  removed: network.azure.com/VirtualNetwork\n",
+        "CRDs:           crds\n",
+        "Fail level:     warning",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+
+    // From a subdirectory, or naming a path, the same config is found, as `check` finds it.
+    let (code, from_below, _) = run(sb
+        .cmd()
+        .arg("config")
+        .current_dir(sb.path().join("clusters")));
+    assert_eq!(code, 0);
+    let file = sb.path().join(".asoguard.yaml");
+    assert!(
+        from_below.contains(&format!("Config file:    {}\n", file.display())),
+        "{from_below}"
+    );
+    let (_, named, _) = sb.run(&["config", "clusters/prod/rg.yaml"]);
+    assert_eq!(named, stdout);
+}
+
+#[test]
+fn config_without_a_config_file_shows_the_defaults_and_the_opt_in_rules() {
+    let sb = Sandbox::new();
+    let (code, stdout, _) = sb.run(&["config"]);
+    assert_eq!(code, 0);
+    for line in [
+        "Config file:    none found",
+        "Root:           . (the repository holding `.git`)\n",
+        "Clusters:       none: every path is active\n",
+        "Rules (16 of 17 run):\n",
+        "  ASO010  unprotected-children       off (opt-in: add it to `select`, or give it a severity under `rules`)\n",
+        "Exclude:        .*, node_modules (the defaults)\n",
+        "Critical kinds: ",
+        "(the defaults; `--format json` lists them)\n",
+        "Max file size:  16777216 bytes (16 MiB)\n",
+        "CRDs:           none",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn config_format_json_and_schema() {
+    let sb = Sandbox::new();
+    sb.write(".asoguard.yaml", CONFIG);
+    let (code, stdout, _) = sb.run(&["config", "--format", "json"]);
+    assert_eq!(code, 0);
+    let shown = json(&stdout);
+    let root = sb.path().to_str().expect("UTF-8");
+    assert_eq!(shown["root"], root);
+    assert_eq!(shown["config_file"], format!("{root}/.asoguard.yaml"));
+    assert_eq!(shown["clusters"][0]["name"], "dr");
+    assert_eq!(shown["clusters"][0]["role"], "passive");
+    assert_eq!(shown["clusters"][0]["paths"][0], "clusters/dr/**");
+    let aso010 = shown["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["code"] == "ASO010")
+        .expect("ASO010 is listed");
+    assert_eq!(aso010["severity"], "error");
+    assert_eq!(aso010["opt_in"], true);
+    assert_eq!(
+        shown["exclude"]["globs"],
+        serde_json::json!([".*", "node_modules", "vendor/**"])
+    );
+    let kinds = shown["critical_kinds"]["kinds"].as_array().expect("kinds");
+    assert!(kinds.contains(&Value::from("network.azure.com/PublicIPAddress")));
+    assert!(!kinds.contains(&Value::from("network.azure.com/VirtualNetwork")));
+    assert!(kinds.contains(&Value::from("resources.azure.com/ResourceGroup")));
+    assert_eq!(shown["crds"][0], format!("{root}/crds"));
+
+    // --schema still prints the schema.
+    let (code, stdout, _) = sb.run(&["config", "--schema"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&stdout)["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+}
+
+#[test]
+fn config_reports_a_bad_config_and_a_missing_path() {
+    let sb = Sandbox::new();
+    sb.write(".asoguard.yaml", "fail-level: fatal\n");
+    let (code, stdout, stderr) = sb.run(&["config"]);
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("`fatal` is not a fail level"), "{stderr}");
+    let (code, _, stderr) = sb.run(&["config", "--config", "other.yaml"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = sb.run(&["config", "no/such/dir"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no/such/dir"), "{stderr}");
 }

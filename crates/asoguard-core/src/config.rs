@@ -96,11 +96,22 @@ pub enum Role {
     Passive,
 }
 
+impl Role {
+    /// `active` or `passive`, as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Active => "active",
+            Role::Passive => "passive",
+        }
+    }
+}
+
 /// `critical-kinds: {add: [...], remove: [...]}`, each `group/Kind`.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CriticalKindsConfig {
-    /// Kinds to treat as critical on top of the defaults, like `cache.azure.com/RedisEnterprise`.
+    /// Kinds to treat as critical on top of the defaults, like
+    /// `network.azure.com/PublicIPAddress`.
     #[serde(default)]
     pub add: Vec<String>,
     /// Default kinds to stop treating as critical.
@@ -140,6 +151,14 @@ pub enum FailLevel {
 }
 
 impl FailLevel {
+    /// `error` or `warning`, as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailLevel::Error => "error",
+            FailLevel::Warning => "warning",
+        }
+    }
+
     /// Whether a finding of `severity` fails the run.
     pub fn fails(self, severity: Severity) -> bool {
         match self {
@@ -870,6 +889,17 @@ impl Settings {
         }
     }
 
+    /// Every critical kind, sorted: the defaults with the config's changes.
+    pub fn critical_kinds(&self) -> Vec<GroupKind> {
+        let mut kinds: Vec<GroupKind> = self
+            .critical
+            .iter()
+            .flat_map(|(kind, groups)| groups.iter().map(|group| GroupKind::new(group, kind)))
+            .collect();
+        kinds.sort_by(|a, b| (&a.group, &a.kind).cmp(&(&b.group, &b.kind)));
+        kinds
+    }
+
     /// Whether `group/kind` is a critical kind.
     pub fn is_critical(&self, group: &str, kind: &str) -> bool {
         self.critical
@@ -1016,6 +1046,15 @@ pub fn discover(first_path: &Path) -> Discovered {
 
 /// Load settings: `explicit` config file if given, else the one discovered from `anchor`.
 pub fn load(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, ConfigErrors> {
+    load_with_config(explicit, anchor).map(|(_, settings)| settings)
+}
+
+/// [`load`], returning the config as written beside the settings resolved from it (what
+/// `asoguard config` shows needs both: the globs as written, and what they resolve to).
+pub fn load_with_config(
+    explicit: Option<&Path>,
+    anchor: &Path,
+) -> Result<(Config, Settings), ConfigErrors> {
     let (root, config_path, repository) = match explicit {
         Some(path) => {
             let path = absolute(path);
@@ -1048,9 +1087,9 @@ pub fn load(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, ConfigEr
             parse_config(&text, path)?
         }
     };
-    let mut settings = Settings::resolve(config, root, config_path)?;
+    let mut settings = Settings::resolve(config.clone(), root, config_path)?;
     settings.repository = repository;
-    Ok(settings)
+    Ok((config, settings))
 }
 
 /// `path` made absolute against the working directory and normalised lexically (`.` and `..`
@@ -1104,9 +1143,13 @@ mod tests {
     #[test]
     fn parses_the_documented_example() {
         let s = settings(
-            "clusters:\n  dr-west: {paths: [\"clusters/dr-west/**\"], role: passive}\ncritical-kinds:\n  add: [\"cache.azure.com/RedisEnterprise\"]\n  remove: [\"network.azure.com/VirtualNetwork\"]\nrules:\n  ASO003: {severity: warning}\n",
+            "clusters:\n  dr-west: {paths: [\"clusters/dr-west/**\"], role: passive}\ncritical-kinds:\n  add: [\"network.azure.com/PublicIPAddress\"]\n  remove: [\"network.azure.com/VirtualNetwork\"]\nrules:\n  ASO003: {severity: warning}\n",
         )
         .unwrap();
+        // The example changes the defaults both ways.
+        let defaults = Settings::default();
+        assert!(!defaults.is_critical("network.azure.com", "PublicIPAddress"));
+        assert!(defaults.is_critical("network.azure.com", "VirtualNetwork"));
         let cluster = s
             .cluster_of(Path::new("/repo/clusters/dr-west/db/pg.yaml"))
             .unwrap();
@@ -1119,7 +1162,7 @@ mod tests {
                 .is_none()
         );
         assert!(!s.is_critical("network.azure.com", "VirtualNetwork"));
-        assert!(s.is_critical("cache.azure.com", "RedisEnterprise"));
+        assert!(s.is_critical("network.azure.com", "PublicIPAddress"));
         assert_eq!(
             s.severity(Rule::MissingDetachOnDelete),
             Some(Severity::Warning)

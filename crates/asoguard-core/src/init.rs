@@ -298,7 +298,7 @@ const OTHER_KEYS: &str = "
 # `group/Kind`: added to, or removed from, the defaults (resource groups, databases, vaults,
 # storage, clusters, ...).
 # critical-kinds:
-#   add: [\"cache.azure.com/RedisEnterprise\"]
+#   add: [\"network.azure.com/PublicIPAddress\"]
 #   remove: [\"network.azure.com/VirtualNetwork\"]
 
 # CRDs to validate resources against (ASO012, ASO013): CRD files, ASO's release bundle, or a

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod effective;
 pub mod engine;
 pub mod fix;
 pub mod index;
