@@ -239,3 +239,124 @@ fn config_reports_a_bad_config_and_a_missing_path() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no/such/dir"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Counts agree with their nouns and verbs
+// ---------------------------------------------------------------------------------------------
+
+const ROUTE_TABLE: &str =
+    "apiVersion: network.azure.com/v1api20201101\nkind: RouteTable\nmetadata:\n  name: NAME\n";
+
+/// `n` route tables (non-critical ASO resources without a policy: ASO's `manage`).
+fn route_tables(n: usize) -> String {
+    (1..=n)
+        .map(|i| ROUTE_TABLE.replace("NAME", &format!("rt{i}")))
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// The concise report of `asoguard check .`.
+fn concise(sb: &Sandbox) -> String {
+    let (_, stdout, stderr) = sb.run(&["check", "--format", "concise", "."]);
+    assert!(!stderr.contains("error"), "{stderr}");
+    stdout
+}
+
+#[test]
+fn grouped_findings_count_their_resources_in_singular_and_plural() {
+    let sb = Sandbox::new();
+    let kustomization = |annotation: &str| {
+        format!(
+            "resources:\n  - rt.yaml\ncommonAnnotations:\n  serviceoperator.azure.com/reconcile-policy: {annotation}\n"
+        )
+    };
+    sb.write("one/rt.yaml", route_tables(1));
+    sb.write("one/kustomization.yaml", kustomization("skip"));
+    sb.write("two/rt.yaml", route_tables(2));
+    sb.write("two/kustomization.yaml", kustomization("skip"));
+    sb.write("three/rt.yaml", route_tables(3));
+    sb.write("three/kustomization.yaml", kustomization("skip"));
+    let report = concise(&sb);
+    for expected in [
+        "on RouteTable `rt1` in an active cluster (as applied by one/kustomization.yaml): ASO never creates, updates or deletes it\n",
+        "on RouteTable `rt1` and 1 more ASO resource in an active cluster (as applied by two/kustomization.yaml): ASO never creates, updates or deletes them\n",
+        "on RouteTable `rt1` and 2 more ASO resources in an active cluster (as applied by three/kustomization.yaml): ASO never creates, updates or deletes them\n",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in:\n{report}"
+        );
+    }
+
+    // The same layouts, passive, with `manage`: ASO005 counts the same way.
+    sb.write(
+        ".asoguard.yaml",
+        "clusters:\n  one: {paths: [\"one/**\"], role: passive}\n  two: {paths: [\"two/**\"], role: passive}\n  three: {paths: [\"three/**\"], role: passive}\n",
+    );
+    for dir in ["one", "two", "three"] {
+        sb.write(
+            &format!("{dir}/kustomization.yaml"),
+            kustomization("manage"),
+        );
+    }
+    let report = concise(&sb);
+    for expected in [
+        "RouteTable `rt1` has reconcile-policy `manage` in passive cluster `one` (as applied by one/kustomization.yaml): ASO there would reconcile the same Azure resource as the active cluster\n",
+        "RouteTable `rt1` and 1 more ASO resource have reconcile-policy `manage` in passive cluster `two` (as applied by two/kustomization.yaml): ASO there would reconcile the same Azure resources as the active cluster\n",
+        "RouteTable `rt1` and 2 more ASO resources have reconcile-policy `manage` in passive cluster `three`",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in:\n{report}"
+        );
+    }
+    assert!(!report.contains("(s)"), "{report}");
+}
+
+#[test]
+fn a_forced_recreate_counts_what_it_would_delete() {
+    let sb = Sandbox::new();
+    sb.write(
+        "flux.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  path: ./apps\n  force: true\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: repo\n",
+    );
+    sb.write("apps/rt.yaml", route_tables(1));
+    let report = concise(&sb);
+    assert!(
+        report.contains("(1 ASO resource with reconcile-policy `manage`): a recreate deletes the Azure resource\n"),
+        "{report}"
+    );
+    sb.write("apps/rt.yaml", route_tables(2));
+    let report = concise(&sb);
+    assert!(
+        report.contains("(2 ASO resources with reconcile-policy `manage`): a recreate deletes the Azure resources\n"),
+        "{report}"
+    );
+}
+
+#[test]
+fn summaries_read_right_for_one_and_for_many() {
+    let sb = Sandbox::new();
+    sb.write("a/rg.yaml", RG_UNPROTECTED);
+    let (_, stdout, _) = sb.run(&["check", "."]);
+    assert!(
+        stdout.contains("1 finding (1 fixable with --fix) in 1 file.\n"),
+        "{stdout}"
+    );
+    let (_, _, stderr) = sb.run(&["check", "--diff", "."]);
+    assert!(
+        stderr.contains("1 fix would be applied in 1 file"),
+        "{stderr}"
+    );
+    sb.write("b/rg.yaml", RG_UNPROTECTED);
+    let (_, stdout, _) = sb.run(&["check", "."]);
+    assert!(
+        stdout.contains("2 findings (2 fixable with --fix) in 2 files.\n"),
+        "{stdout}"
+    );
+    let (_, _, stderr) = sb.run(&["check", "--diff", "."]);
+    assert!(
+        stderr.contains("2 fixes would be applied in 2 files"),
+        "{stderr}"
+    );
+}

@@ -730,7 +730,7 @@ fn init_proposes_clusters_and_the_written_config_passes_check() {
     );
     let text = sb.read_string(".asoguard.yaml");
     assert!(
-        text.contains("clusters:\n  # clusters/dr-west: 1 ASO resource, all with reconcile-policy `skip`: a standby.\n  dr-west:\n    paths: [\"clusters/dr-west/**\"]\n    role: passive\n"),
+        text.contains("clusters:\n  # clusters/dr-west: 1 ASO resource, with reconcile-policy `skip`: a standby.\n  dr-west:\n    paths: [\"clusters/dr-west/**\"]\n    role: passive\n"),
         "{text}"
     );
     assert!(

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{Config, Role, Settings};
 use crate::discover;
 use crate::manifest::{DeclaredPolicy, Manifest, Policy};
+use crate::wording::{agree, plural};
 use crate::yaml;
 
 /// Directories, at the repository root, whose subdirectories are proposed as clusters.
@@ -210,24 +211,26 @@ fn reason(cluster: &ProposedCluster) -> String {
     let mut why = match (cluster.aso_resources, cluster.skipped) {
         (0, _) => "no ASO resources found; active until you say otherwise".to_string(),
         (n, s) if s == n => format!(
-            "{n} ASO resource{}, all with reconcile-policy `skip`: a standby",
-            if n == 1 { "" } else { "s" }
+            "{}, {}with reconcile-policy `skip`: a standby",
+            plural(n, "ASO resource"),
+            agree(n, "", "all ")
         ),
         (n, 0) => format!(
-            "{n} ASO resource{}, none with `skip`",
-            if n == 1 { "" } else { "s" }
+            "{}, {} `skip`",
+            plural(n, "ASO resource"),
+            agree(n, "without", "none with")
         ),
         (n, s) => format!(
-            "{n} ASO resources, {s} with `skip`: if this cluster is a standby, make it passive \
-             and add `skip` to the rest; if not, asoguard reports each `skip` (ASO001)"
+            "{}, {s} with `skip`: if this cluster is a standby, make it passive and add `skip` \
+             to the rest; if not, asoguard reports each `skip` (ASO001)",
+            plural(n, "ASO resource")
         ),
     };
     if cluster.unreadable > 0 {
         let _ = write!(
             why,
-            "; {} YAML file{} could not be read or parsed",
-            cluster.unreadable,
-            if cluster.unreadable == 1 { "" } else { "s" }
+            "; {} could not be read or parsed",
+            plural(cluster.unreadable, "YAML file")
         );
     }
     why

@@ -25,6 +25,7 @@ pub mod span;
 pub mod suggest;
 pub mod suppress;
 pub mod transform;
+pub mod wording;
 pub mod yaml;
 
 pub use config::Settings;

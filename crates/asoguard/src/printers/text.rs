@@ -167,8 +167,9 @@ fn schema_summary(report: &RunReport) -> String {
     );
     if schema.unchecked > 0 {
         line.push_str(&format!(
-            "; {} not schema-checked (no CRD given for their kind)",
-            plural(schema.unchecked, "ASO resource")
+            "; {} not schema-checked (no CRD given for {} kind)",
+            plural(schema.unchecked, "ASO resource"),
+            asoguard_core::wording::agree(schema.unchecked, "its", "their")
         ));
     }
     line.push_str(".\n");
