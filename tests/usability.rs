@@ -360,3 +360,55 @@ fn summaries_read_right_for_one_and_for_many() {
         "{stderr}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// --statistics explains its markers
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn statistics_explains_every_marker_it_prints() {
+    let sb = Sandbox::new();
+    // ASO003: fixable by --fix. ASO001 on a non-critical kind: only an unsafe fix. E001: none.
+    sb.write("a/rg.yaml", RG_UNPROTECTED);
+    sb.write(
+        "b/rt.yaml",
+        format!(
+            "{}  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip\n",
+            route_tables(1)
+        ),
+    );
+    sb.write("c/broken.yaml", "kind: Namespace\na: [\n");
+    let (code, stdout, _) = sb.run(&["check", "--statistics", "."]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "     1  E001    [ ] parse-error\n     1  ASO001  [ ] skip-in-active\n     1  ASO003  [*] missing-detach-on-delete\n[*] fixable with `--fix`\n[ ] none fixable with `--fix`\n3 findings (1 fixable with --fix, 1 more with --fix --unsafe-fixes) in 3 files.\n"
+    );
+    // With --unsafe-fixes the markers count the unsafe fixes too.
+    let (_, stdout, _) = sb.run(&["check", "--statistics", "--unsafe-fixes", "."]);
+    assert!(
+        stdout.contains("     1  ASO001  [*] skip-in-active\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[*] fixable with `--fix --unsafe-fixes`\n[ ] none fixable with `--fix --unsafe-fixes`\n"),
+        "{stdout}"
+    );
+    // A rule some of whose findings are fixable is `[-]`, and the legend says so: ASO004 fixes
+    // a mistyped `detach-on-delete`, and cannot guess what `xyzzy` meant.
+    let sb = Sandbox::new();
+    for (name, value) in [("a", "Detach-On-Delete"), ("b", "xyzzy")] {
+        sb.write(
+            &format!("{name}.yaml"),
+            format!(
+                "{}  annotations:\n    serviceoperator.azure.com/reconcile-policy: {value}\n",
+                route_tables(1).replace("rt1", name)
+            ),
+        );
+    }
+    let (_, stdout, _) = sb.run(&["check", "--statistics", "."]);
+    assert_eq!(
+        stdout,
+        "     2  ASO004  [-] invalid-reconcile-policy\n[-] some fixable with `--fix`\n2 findings (1 fixable with --fix) in 2 files.\n"
+    );
+}

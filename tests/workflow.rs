@@ -544,7 +544,7 @@ fn statistics_counts_findings_per_rule() {
     assert_eq!(code, 1);
     assert_eq!(
         stdout,
-        "     2  ASO003  [*] missing-detach-on-delete\n     1  ASO100  [*] unused-suppression\n3 findings (3 fixable with --fix) in 3 files.\n"
+        "     2  ASO003  [*] missing-detach-on-delete\n     1  ASO100  [*] unused-suppression\n[*] fixable with `--fix`\n3 findings (3 fixable with --fix) in 3 files.\n"
     );
 }
 
