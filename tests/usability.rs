@@ -412,3 +412,71 @@ fn statistics_explains_every_marker_it_prints() {
         "     2  ASO004  [-] invalid-reconcile-policy\n[-] some fixable with `--fix`\n2 findings (1 fixable with --fix) in 2 files.\n"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// --stdin-filename without `-`
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn stdin_filename_without_paths_reads_standard_input() {
+    let sb = Sandbox::new();
+    // A file on disk that must not be what gets checked.
+    sb.write("clusters/prod/other.yaml", RG_FIXED);
+    let (code, stdout, stderr) = run(sb
+        .cmd()
+        .args(["check", "--stdin-filename", "clusters/prod/rg.yaml"])
+        .write_stdin(RG_UNPROTECTED));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.contains("ASO003"), "{stdout}");
+    assert!(stdout.contains("clusters/prod/rg.yaml:4:9"), "{stdout}");
+    assert!(stdout.contains("in 1 file."), "{stdout}");
+
+    // --fix writes the fixed text to standard output, as with `-`.
+    let (code, stdout, _) = run(sb
+        .cmd()
+        .args([
+            "check",
+            "--fix",
+            "--stdin-filename",
+            "clusters/prod/rg.yaml",
+        ])
+        .write_stdin(RG_UNPROTECTED));
+    assert_eq!(code, 0);
+    assert_eq!(stdout, RG_FIXED);
+}
+
+#[test]
+fn stdin_filename_with_paths_but_no_dash_is_a_usage_error() {
+    let sb = Sandbox::new();
+    sb.write("clusters/prod/rg.yaml", RG_UNPROTECTED);
+    for paths in [&["."][..], &["clusters"], &["clusters/prod/rg.yaml", "."]] {
+        let mut cmd = sb.cmd();
+        cmd.arg("check")
+            .args(paths)
+            .args(["--stdin-filename", "clusters/prod/rg.yaml"])
+            .write_stdin(RG_FIXED);
+        let (code, stdout, stderr) = run(&mut cmd);
+        assert_eq!(code, 2, "{paths:?}: {stdout}");
+        assert!(
+            stderr.contains("--stdin-filename clusters/prod/rg.yaml names standard input, but paths were given without `-`"),
+            "{stderr}"
+        );
+        assert!(!stdout.contains("ASO003"), "nothing is checked: {stdout}");
+    }
+    // `-` among other paths is refused too.
+    let (code, _, stderr) = run(sb
+        .cmd()
+        .args(["check", "-", "clusters"])
+        .write_stdin(RG_FIXED));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`-` (standard input) cannot be checked with other paths"),
+        "{stderr}"
+    );
+    // `-` with --stdin-filename is the documented form.
+    let (code, stdout, _) = run(sb
+        .cmd()
+        .args(["check", "-", "--stdin-filename", "clusters/prod/rg.yaml"])
+        .write_stdin(RG_FIXED));
+    assert_eq!(code, 0, "{stdout}");
+}
