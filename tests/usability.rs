@@ -480,3 +480,52 @@ fn stdin_filename_with_paths_but_no_dash_is_a_usage_error() {
         .write_stdin(RG_FIXED));
     assert_eq!(code, 0, "{stdout}");
 }
+
+#[test]
+fn migrate_counts_its_copies_in_singular_and_plural() {
+    let sb = Sandbox::new();
+    sb.write(
+        ".asoguard.yaml",
+        "clusters:\n  one: {paths: [\"clusters/one/**\"]}\n  two: {paths: [\"clusters/two/**\"]}\n",
+    );
+    sb.write("clusters/one/rg.yaml", RG_FIXED);
+    sb.write(
+        "clusters/two/rg.yaml",
+        format!(
+            "{RG_FIXED}---\n{}",
+            RG_FIXED.replace("name: rg", "name: rg2")
+        ),
+    );
+    let (_, stdout, stderr) = sb.run(&[
+        "migrate",
+        "--from",
+        "clusters/one",
+        "--to",
+        "clusters/a",
+        "--plan",
+    ]);
+    assert!(
+        stdout.contains("clusters/a holds a copy of 1 ASO resource (written by this command)"),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("(1 resource set by this command)"),
+        "{stdout}"
+    );
+    let (_, stdout, stderr) = sb.run(&[
+        "migrate",
+        "--from",
+        "clusters/two",
+        "--to",
+        "clusters/b",
+        "--plan",
+    ]);
+    assert!(
+        stdout.contains("clusters/b holds copies of 2 ASO resources (written by this command)"),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("(2 resources set by this command)"),
+        "{stdout}"
+    );
+}
