@@ -145,7 +145,7 @@ fn crds_flag_validates_and_counts_what_it_could_not() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("Schema-checked 2 resources against CRDs; 1 ASO resource not schema-checked (no CRD given for their kind)."),
+        stdout.contains("Schema-checked 2 resources against CRDs; 1 ASO resource not schema-checked (no CRD given for its kind)."),
         "{stdout}"
     );
 }

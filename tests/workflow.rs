@@ -544,7 +544,7 @@ fn statistics_counts_findings_per_rule() {
     assert_eq!(code, 1);
     assert_eq!(
         stdout,
-        "     2  ASO003  [*] missing-detach-on-delete\n     1  ASO100  [*] unused-suppression\n3 findings (3 fixable with --fix) in 3 files.\n"
+        "     2  ASO003  [*] missing-detach-on-delete\n     1  ASO100  [*] unused-suppression\n[*] fixable with `--fix`\n3 findings (3 fixable with --fix) in 3 files.\n"
     );
 }
 
@@ -730,7 +730,7 @@ fn init_proposes_clusters_and_the_written_config_passes_check() {
     );
     let text = sb.read_string(".asoguard.yaml");
     assert!(
-        text.contains("clusters:\n  # clusters/dr-west: 1 ASO resource, all with reconcile-policy `skip`: a standby.\n  dr-west:\n    paths: [\"clusters/dr-west/**\"]\n    role: passive\n"),
+        text.contains("clusters:\n  # clusters/dr-west: 1 ASO resource, with reconcile-policy `skip`: a standby.\n  dr-west:\n    paths: [\"clusters/dr-west/**\"]\n    role: passive\n"),
         "{text}"
     );
     assert!(

@@ -49,11 +49,13 @@ pub struct Config {
     /// The report format when `--format` is not given. Default: `text`.
     #[serde(default)]
     pub output_format: Option<OutputFormat>,
-    /// Globs of paths never walked, replacing the defaults (hidden paths and `node_modules`).
-    /// A glob without `/` matches a file or directory name at any depth.
+    /// Globs of paths never walked, replacing the defaults (hidden paths and `node_modules`,
+    /// which are then linted unless listed again). To add paths, use `extend-exclude`. A glob
+    /// without `/` matches a file or directory name at any depth.
     #[serde(default)]
     pub exclude: Option<Vec<String>>,
-    /// More globs of paths never walked, on top of `exclude`.
+    /// More globs of paths never walked, added to `exclude` (or to the defaults, hidden paths
+    /// and `node_modules`, when `exclude` is not set), as ruff's `extend-exclude`.
     #[serde(default)]
     pub extend_exclude: Vec<String>,
     /// Files larger than this many bytes are reported (E001), not read. Default: 16 MiB.
@@ -96,11 +98,22 @@ pub enum Role {
     Passive,
 }
 
+impl Role {
+    /// `active` or `passive`, as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Active => "active",
+            Role::Passive => "passive",
+        }
+    }
+}
+
 /// `critical-kinds: {add: [...], remove: [...]}`, each `group/Kind`.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CriticalKindsConfig {
-    /// Kinds to treat as critical on top of the defaults, like `cache.azure.com/RedisEnterprise`.
+    /// Kinds to treat as critical on top of the defaults, like
+    /// `network.azure.com/PublicIPAddress`.
     #[serde(default)]
     pub add: Vec<String>,
     /// Default kinds to stop treating as critical.
@@ -140,6 +153,14 @@ pub enum FailLevel {
 }
 
 impl FailLevel {
+    /// `error` or `warning`, as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailLevel::Error => "error",
+            FailLevel::Warning => "warning",
+        }
+    }
+
     /// Whether a finding of `severity` fails the run.
     pub fn fails(self, severity: Severity) -> bool {
         match self {
@@ -322,14 +343,16 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
                         });
                     (at, format!("unknown key `{key}`"), hint)
                 }
-                _ => {
+                kind => {
                     let at = json::span_for(root, &pointer).map(|s| s.start);
                     let place = if pointer.is_empty() {
                         "the config".to_string()
                     } else {
                         format!("`{}`", pointer.trim_start_matches('/').replace('/', "."))
                     };
-                    (at, format!("{place}: {e}"), None)
+                    let (message, hint) = explain(kind, e.instance(), &pointer)
+                        .unwrap_or_else(|| (e.to_string(), None));
+                    (at, format!("{place}: {message}"), hint)
                 }
             };
             errors.push(error_at(offset, message, hint));
@@ -356,6 +379,161 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
     }
     serde_json::from_value(value)
         .map_err(|e| ConfigErrors(vec![error_at(Some(root.span.start), e.to_string(), None)]))
+}
+
+/// A schema error in the config's own words: a value outside a choice (`role: Passive`)
+/// lists the allowed values and the nearest one; a value of the wrong type says what is
+/// expected, in YAML's words, and how to write it. `None` for other errors (the validator's
+/// own message is clear enough).
+fn explain(
+    kind: &jsonschema::error::ValidationErrorKind,
+    value: &Value,
+    pointer: &str,
+) -> Option<(String, Option<String>)> {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as Kind};
+    match kind {
+        Kind::AnyOf { .. }
+        | Kind::OneOfNotValid { .. }
+        | Kind::Enum { .. }
+        | Kind::Constant { .. } => {
+            let mut allowed = Vec::new();
+            allowed_values(kind, &mut allowed);
+            if allowed.is_empty() {
+                return None;
+            }
+            let noun = pointer
+                .rsplit('/')
+                .next()
+                .filter(|step| step.parse::<usize>().is_err() && !step.is_empty())
+                .map_or_else(
+                    || "an allowed value".to_string(),
+                    |step| a_or_an(&step.replace('-', " ")),
+                );
+            let listed: Vec<String> = allowed.iter().map(|v| format!("`{v}`")).collect();
+            let message = format!(
+                "{} is not {noun}: use {}",
+                describe(value),
+                or_list(&listed)
+            );
+            let hint = value
+                .as_str()
+                .and_then(|text| crate::suggest::closest(text, allowed.iter().map(String::as_str)))
+                .map(|near| format!("did you mean `{near}`?"));
+            Some((message, hint))
+        }
+        Kind::Type { kind } => {
+            let types: Vec<jsonschema::JsonType> = match kind {
+                TypeKind::Single(t) => vec![*t],
+                TypeKind::Multiple(set) => set.iter().collect(),
+            };
+            let wanted: Vec<&str> = types
+                .iter()
+                .filter(|t| **t != jsonschema::JsonType::Null)
+                .map(|t| type_name(*t))
+                .collect();
+            if wanted.is_empty() {
+                return None;
+            }
+            let message = format!("must be {}, not {}", or_list(&wanted), describe(value));
+            let wants = |t| types.contains(&t);
+            let hint = match value {
+                Value::String(text) if wants(jsonschema::JsonType::Array) => Some(format!(
+                    "write a list, even of one item: `[{}]`",
+                    Value::String(text.clone())
+                )),
+                Value::String(text)
+                    if wants(jsonschema::JsonType::Object)
+                        && matches!(
+                            pointer.split('/').skip(1).collect::<Vec<_>>().as_slice(),
+                            ["rules", _]
+                        ) =>
+                {
+                    Some(format!(
+                        "a rule's settings are a mapping: `{{severity: {text}}}`"
+                    ))
+                }
+                _ => None,
+            };
+            Some((message, hint))
+        }
+        _ => None,
+    }
+}
+
+/// Collect the values a `const`/`enum` choice allows, through `anyOf`/`oneOf` branches (the
+/// `null` branch of an optional key names no value).
+fn allowed_values(kind: &jsonschema::error::ValidationErrorKind, allowed: &mut Vec<String>) {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let mut push = |value: &Value| {
+        let text = match value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        if !allowed.contains(&text) {
+            allowed.push(text);
+        }
+    };
+    match kind {
+        Kind::Constant { expected_value } => push(expected_value),
+        Kind::Enum { options } => options.as_array().into_iter().flatten().for_each(push),
+        Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
+            for error in context.iter().flatten() {
+                allowed_values(error.kind(), allowed);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A JSON type in YAML's words.
+fn type_name(t: jsonschema::JsonType) -> &'static str {
+    use jsonschema::JsonType;
+    match t {
+        JsonType::Array => "a list",
+        JsonType::Object => "a mapping",
+        JsonType::String => "a string",
+        JsonType::Integer => "a whole number",
+        JsonType::Number => "a number",
+        JsonType::Boolean => "`true` or `false`",
+        JsonType::Null => "empty",
+    }
+}
+
+/// A config value as a person wrote it: `` `Passive` ``, `` `1` ``, a list, a mapping.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "an empty value".into(),
+        Value::String(text) => format!("`{text}`"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+        other => format!("`{other}`"),
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [rest @ .., last] => format!(
+            "{} or {}",
+            rest.iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.as_ref()
+        ),
+    }
+}
+
+/// `a role`, `an output format`.
+fn a_or_an(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
 }
 
 /// Whether the last step of `pointer` is a key chosen by the user (a rule name under `rules`,
@@ -713,6 +891,17 @@ impl Settings {
         }
     }
 
+    /// Every critical kind, sorted: the defaults with the config's changes.
+    pub fn critical_kinds(&self) -> Vec<GroupKind> {
+        let mut kinds: Vec<GroupKind> = self
+            .critical
+            .iter()
+            .flat_map(|(kind, groups)| groups.iter().map(|group| GroupKind::new(group, kind)))
+            .collect();
+        kinds.sort_by(|a, b| (&a.group, &a.kind).cmp(&(&b.group, &b.kind)));
+        kinds
+    }
+
     /// Whether `group/kind` is a critical kind.
     pub fn is_critical(&self, group: &str, kind: &str) -> bool {
         self.critical
@@ -859,6 +1048,15 @@ pub fn discover(first_path: &Path) -> Discovered {
 
 /// Load settings: `explicit` config file if given, else the one discovered from `anchor`.
 pub fn load(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, ConfigErrors> {
+    load_with_config(explicit, anchor).map(|(_, settings)| settings)
+}
+
+/// [`load`], returning the config as written beside the settings resolved from it (what
+/// `asoguard config` shows needs both: the globs as written, and what they resolve to).
+pub fn load_with_config(
+    explicit: Option<&Path>,
+    anchor: &Path,
+) -> Result<(Config, Settings), ConfigErrors> {
     let (root, config_path, repository) = match explicit {
         Some(path) => {
             let path = absolute(path);
@@ -891,9 +1089,9 @@ pub fn load(explicit: Option<&Path>, anchor: &Path) -> Result<Settings, ConfigEr
             parse_config(&text, path)?
         }
     };
-    let mut settings = Settings::resolve(config, root, config_path)?;
+    let mut settings = Settings::resolve(config.clone(), root, config_path)?;
     settings.repository = repository;
-    Ok(settings)
+    Ok((config, settings))
 }
 
 /// `path` made absolute against the working directory and normalised lexically (`.` and `..`
@@ -947,9 +1145,13 @@ mod tests {
     #[test]
     fn parses_the_documented_example() {
         let s = settings(
-            "clusters:\n  dr-west: {paths: [\"clusters/dr-west/**\"], role: passive}\ncritical-kinds:\n  add: [\"cache.azure.com/RedisEnterprise\"]\n  remove: [\"network.azure.com/VirtualNetwork\"]\nrules:\n  ASO003: {severity: warning}\n",
+            "clusters:\n  dr-west: {paths: [\"clusters/dr-west/**\"], role: passive}\ncritical-kinds:\n  add: [\"network.azure.com/PublicIPAddress\"]\n  remove: [\"network.azure.com/VirtualNetwork\"]\nrules:\n  ASO003: {severity: warning}\n",
         )
         .unwrap();
+        // The example changes the defaults both ways.
+        let defaults = Settings::default();
+        assert!(!defaults.is_critical("network.azure.com", "PublicIPAddress"));
+        assert!(defaults.is_critical("network.azure.com", "VirtualNetwork"));
         let cluster = s
             .cluster_of(Path::new("/repo/clusters/dr-west/db/pg.yaml"))
             .unwrap();
@@ -962,7 +1164,7 @@ mod tests {
                 .is_none()
         );
         assert!(!s.is_critical("network.azure.com", "VirtualNetwork"));
-        assert!(s.is_critical("cache.azure.com", "RedisEnterprise"));
+        assert!(s.is_critical("network.azure.com", "PublicIPAddress"));
         assert_eq!(
             s.severity(Rule::MissingDetachOnDelete),
             Some(Severity::Warning)
@@ -994,6 +1196,101 @@ mod tests {
     }
 
     #[test]
+    fn a_value_outside_a_choice_lists_the_choices_and_the_nearest() {
+        for (yaml, at, message, hint) in [
+            (
+                "clusters:\n  a:\n    paths: [x]\n    role: Passive\n",
+                (4, 11),
+                "`clusters.a.role`: `Passive` is not a role: use `active` or `passive`",
+                Some("did you mean `passive`?"),
+            ),
+            (
+                "rules:\n  ASO003: {severity: warn}\n",
+                (2, 22),
+                "`rules.ASO003.severity`: `warn` is not a severity: use `error`, `warning` or `off`",
+                Some("did you mean `warning`?"),
+            ),
+            (
+                "fail-level: Error\n",
+                (1, 13),
+                "`fail-level`: `Error` is not a fail level: use `error` or `warning`",
+                Some("did you mean `error`?"),
+            ),
+            (
+                "fail-level: fatal\n",
+                (1, 13),
+                "`fail-level`: `fatal` is not a fail level: use `error` or `warning`",
+                None,
+            ),
+            (
+                "output-format: SARIF\n",
+                (1, 16),
+                "`output-format`: `SARIF` is not an output format: use `text`, `concise`, `json`, `sarif`, `github`, `azure` or `junit`",
+                Some("did you mean `sarif`?"),
+            ),
+            (
+                "clusters: {a: {paths: [x], role: 1}}\n",
+                (1, 34),
+                "`clusters.a.role`: `1` is not a role: use `active` or `passive`",
+                None,
+            ),
+            (
+                "clusters: {a: {paths: [x], role: [passive]}}\n",
+                (1, 34),
+                "`clusters.a.role`: a list is not a role: use `active` or `passive`",
+                None,
+            ),
+        ] {
+            let e = first(settings(yaml).unwrap_err());
+            assert_eq!((e.line, e.column), (Some(at.0), Some(at.1)), "{e}");
+            assert_eq!(e.message, message, "{yaml}");
+            assert_eq!(e.hint.as_deref(), hint, "{yaml}");
+            assert!(!e.to_string().contains("schemas listed"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_says_what_is_expected() {
+        for (yaml, message, hint) in [
+            (
+                "clusters:\n  a: {paths: \"clusters/a/**\"}\n",
+                "`clusters.a.paths`: must be a list, not `clusters/a/**`",
+                Some("write a list, even of one item: `[\"clusters/a/**\"]`"),
+            ),
+            (
+                "exclude: vendor\n",
+                "`exclude`: must be a list, not `vendor`",
+                Some("write a list, even of one item: `[\"vendor\"]`"),
+            ),
+            (
+                "rules:\n  ASO003: warning\n",
+                "`rules.ASO003`: must be a mapping, not `warning`",
+                Some("a rule's settings are a mapping: `{severity: warning}`"),
+            ),
+            (
+                "max-file-size: 1MiB\n",
+                "`max-file-size`: must be a whole number, not `1MiB`",
+                None,
+            ),
+            (
+                "clusters: [prod]\n",
+                "`clusters`: must be a mapping, not a list",
+                None,
+            ),
+            (
+                "critical-kinds: {add: [{group: cache.azure.com}]}\n",
+                "`critical-kinds.add.0`: must be a string, not a mapping",
+                None,
+            ),
+        ] {
+            let e = first(settings(yaml).unwrap_err());
+            assert_eq!(e.message, message, "{yaml}");
+            assert_eq!(e.hint.as_deref(), hint, "{yaml}");
+            assert!(e.line.is_some(), "{e}");
+        }
+    }
+
+    #[test]
     fn reports_every_schema_error() {
         let e = settings("fail-level: fatal\noutput-format: xml\n").unwrap_err();
         assert_eq!(e.0.len(), 2, "{e}");
@@ -1021,6 +1318,35 @@ mod tests {
         let s = settings("exclude: []\nextend-exclude: [legacy]\n").unwrap();
         assert!(!s.is_excluded(Path::new("/repo/.github/x.yaml")));
         assert!(s.is_excluded(Path::new("/repo/a/legacy/x.yaml")));
+    }
+
+    #[test]
+    fn extend_exclude_adds_to_the_defaults_and_exclude_replaces_them() {
+        let s = settings("extend-exclude: [\"vendor/**\", generated]\n").unwrap();
+        for excluded in [
+            "/repo/vendor/x.yaml",
+            "/repo/vendor/deep/x.yaml",
+            "/repo/a/generated/x.yaml",
+            "/repo/.github/workflows/ci.yaml",
+            "/repo/web/node_modules/x.yaml",
+        ] {
+            assert!(s.is_excluded(Path::new(excluded)), "{excluded}");
+        }
+        assert!(!s.is_excluded(Path::new("/repo/clusters/vendor.yaml")));
+        assert!(
+            !s.is_excluded(Path::new("/repo/a/vendor/x.yaml")),
+            "anchored at the root"
+        );
+        // `exclude` replaces the defaults: hidden paths and node_modules are linted again.
+        let s = settings("exclude: [\"vendor/**\"]\n").unwrap();
+        assert!(s.is_excluded(Path::new("/repo/vendor/x.yaml")));
+        assert!(!s.is_excluded(Path::new("/repo/.github/workflows/ci.yaml")));
+        assert!(!s.is_excluded(Path::new("/repo/web/node_modules/x.yaml")));
+        // Both: `extend-exclude` adds to the list `exclude` gives.
+        let s = settings("exclude: [node_modules]\nextend-exclude: [\"vendor/**\"]\n").unwrap();
+        assert!(s.is_excluded(Path::new("/repo/vendor/x.yaml")));
+        assert!(s.is_excluded(Path::new("/repo/node_modules/x.yaml")));
+        assert!(!s.is_excluded(Path::new("/repo/.github/x.yaml")));
     }
 
     #[test]

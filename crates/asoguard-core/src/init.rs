@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{Config, Role, Settings};
 use crate::discover;
 use crate::manifest::{DeclaredPolicy, Manifest, Policy};
+use crate::wording::{agree, plural};
 use crate::yaml;
 
 /// Directories, at the repository root, whose subdirectories are proposed as clusters.
@@ -210,24 +211,26 @@ fn reason(cluster: &ProposedCluster) -> String {
     let mut why = match (cluster.aso_resources, cluster.skipped) {
         (0, _) => "no ASO resources found; active until you say otherwise".to_string(),
         (n, s) if s == n => format!(
-            "{n} ASO resource{}, all with reconcile-policy `skip`: a standby",
-            if n == 1 { "" } else { "s" }
+            "{}, {}with reconcile-policy `skip`: a standby",
+            plural(n, "ASO resource"),
+            agree(n, "", "all ")
         ),
         (n, 0) => format!(
-            "{n} ASO resource{}, none with `skip`",
-            if n == 1 { "" } else { "s" }
+            "{}, {} `skip`",
+            plural(n, "ASO resource"),
+            agree(n, "without", "none with")
         ),
         (n, s) => format!(
-            "{n} ASO resources, {s} with `skip`: if this cluster is a standby, make it passive \
-             and add `skip` to the rest; if not, asoguard reports each `skip` (ASO001)"
+            "{}, {s} with `skip`: if this cluster is a standby, make it passive and add `skip` \
+             to the rest; if not, asoguard reports each `skip` (ASO001)",
+            plural(n, "ASO resource")
         ),
     };
     if cluster.unreadable > 0 {
         let _ = write!(
             why,
-            "; {} YAML file{} could not be read or parsed",
-            cluster.unreadable,
-            if cluster.unreadable == 1 { "" } else { "s" }
+            "; {} could not be read or parsed",
+            plural(cluster.unreadable, "YAML file")
         );
     }
     why
@@ -282,12 +285,14 @@ const OTHER_KEYS: &str = "
 # github, azure or junit.
 # output-format: text
 
-# Paths never linted, replacing the defaults (hidden paths and node_modules). A glob without
-# `/` matches a file or directory name at any depth.
-# exclude: [\".*\", node_modules]
-
-# More paths never linted, on top of `exclude`.
+# Paths never linted, added to the defaults (hidden paths and node_modules). Globs are
+# relative to the repository root; a glob without `/` matches a file or directory name at any
+# depth.
 # extend-exclude: [\"vendor/**\"]
+
+# `exclude` replaces the defaults instead: hidden paths and node_modules are then linted
+# unless listed again. Prefer `extend-exclude`.
+# exclude: [\".*\", node_modules, \"vendor/**\"]
 
 # Files larger than this many bytes are reported (E001), not read. Default: 16 MiB.
 # max-file-size: 16777216
@@ -296,7 +301,7 @@ const OTHER_KEYS: &str = "
 # `group/Kind`: added to, or removed from, the defaults (resource groups, databases, vaults,
 # storage, clusters, ...).
 # critical-kinds:
-#   add: [\"cache.azure.com/RedisEnterprise\"]
+#   add: [\"network.azure.com/PublicIPAddress\"]
 #   remove: [\"network.azure.com/VirtualNetwork\"]
 
 # CRDs to validate resources against (ASO012, ASO013): CRD files, ASO's release bundle, or a
@@ -513,6 +518,38 @@ mod tests {
                 .clusters
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_template_adds_excludes_rather_than_replacing_the_defaults() {
+        let text = render(&[]);
+        let extend = text.find("\n# extend-exclude:").unwrap();
+        let replace = text.find("\n# exclude:").unwrap();
+        assert!(
+            extend < replace,
+            "extend-exclude is the example offered first"
+        );
+        // Uncommented, the example keeps hidden paths and node_modules excluded.
+        let line = text[extend + 1..]
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .unwrap();
+        let root = Path::new("/repo");
+        let s = settings(root, line);
+        assert!(s.is_excluded(&root.join("vendor/a.yaml")));
+        assert!(s.is_excluded(&root.join(".github/workflows/ci.yaml")));
+        assert!(s.is_excluded(&root.join("web/node_modules/a.yaml")));
+        assert!(!s.is_excluded(&root.join("clusters/a.yaml")));
+        // The `exclude` example lists the defaults again, so uncommenting it keeps them too.
+        let line = text[replace + 1..]
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .unwrap();
+        let s = settings(root, line);
+        assert!(s.is_excluded(&root.join(".github/workflows/ci.yaml")));
+        assert!(s.is_excluded(&root.join("vendor/a.yaml")));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod effective;
 pub mod engine;
 pub mod fix;
 pub mod index;
@@ -25,6 +26,7 @@ pub mod suggest;
 pub mod suppress;
 pub mod template;
 pub mod transform;
+pub mod wording;
 pub mod yaml;
 
 pub use config::Settings;

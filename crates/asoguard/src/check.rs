@@ -42,6 +42,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// The file name to report standard input under (for config, clusters and reports).
+    /// Without PATHS, it means: read standard input.
     #[arg(long)]
     pub stdin_filename: Option<PathBuf>,
     /// Files larger than this many bytes are reported as E001, not read (default 16 MiB, or
@@ -142,7 +143,13 @@ pub fn pair_outputs(
 
 /// Run `asoguard check`, returning the exit code.
 pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
-    let stdin = args.paths.len() == 1 && args.paths[0] == Path::new("-");
+    let stdin = match reads_stdin(&args, matches) {
+        Ok(stdin) => stdin,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    };
     let anchor = if stdin {
         args.stdin_filename
             .clone()
@@ -316,5 +323,27 @@ fn findings_code(report: &RunReport, fail_level: FailLevel, args: &CheckArgs) ->
         EXIT_FINDINGS
     } else {
         EXIT_OK
+    }
+}
+
+/// Whether the run reads standard input: PATHS is `-`, or `--stdin-filename` is given without
+/// PATHS. `--stdin-filename` with PATHS but no `-` is a mistake (the name would go unused), as
+/// is `-` among other paths: both are usage errors.
+fn reads_stdin(args: &CheckArgs, matches: &ArgMatches) -> Result<bool, String> {
+    let dash = args.paths.iter().any(|p| p == Path::new("-"));
+    if dash && args.paths.len() > 1 {
+        return Err(
+            "`-` (standard input) cannot be checked with other paths: check it alone".into(),
+        );
+    }
+    let paths_given = matches.value_source("paths") == Some(clap::parser::ValueSource::CommandLine);
+    match &args.stdin_filename {
+        Some(name) if paths_given && !dash => Err(format!(
+            "--stdin-filename {} names standard input, but paths were given without `-`: \
+             pass `-` to check standard input, or drop --stdin-filename to check the paths",
+            name.display()
+        )),
+        Some(_) => Ok(true),
+        None => Ok(dash),
     }
 }

@@ -2,6 +2,7 @@
 
 mod allocator;
 mod check;
+mod config_cmd;
 mod crds;
 mod init;
 mod inventory;
@@ -53,12 +54,9 @@ enum Command {
     Migrate(transform_cmd::MigrateArgs),
     /// Promote a passive cluster and demote an active one (the ASO FAQ's DR step).
     Failover(transform_cmd::FailoverArgs),
-    /// Show the configuration: `--schema` prints the JSON Schema of `.asoguard.yaml`.
-    Config {
-        /// Print the JSON Schema (draft 2020-12) of `.asoguard.yaml`.
-        #[arg(long)]
-        schema: bool,
-    },
+    /// Show the effective configuration (which `.asoguard.yaml`, the root, clusters, rules,
+    /// excludes...); `--schema` prints the JSON Schema of `.asoguard.yaml`.
+    Config(config_cmd::ConfigArgs),
     /// Write a commented starter `.asoguard.yaml`, proposing clusters from the directory layout.
     Init(init::InitArgs),
     /// List what every cluster applies: each ASO resource, its applier, its effective
@@ -102,7 +100,7 @@ fn main() -> ExitCode {
         Command::Policy { command } => transform_cmd::run_policy(command),
         Command::Migrate(args) => transform_cmd::run_migrate(args),
         Command::Failover(args) => transform_cmd::run_failover(args),
-        Command::Config { schema } => print_config(schema),
+        Command::Config(args) => config_cmd::run(args),
         Command::Crds { command } => crds::run(command),
         Command::Rules { format } => print_rules(format),
         Command::Rule { rule } => print_rule(&rule),
@@ -168,18 +166,6 @@ fn print_rule(name: &str) -> u8 {
         asoguard_core::rules::header_line(meta).replace("**", ""),
         meta.summary,
         meta.doc
-    ))
-}
-
-fn print_config(schema: bool) -> u8 {
-    if !schema {
-        eprintln!("error: say what to show: `asoguard config --schema`");
-        return EXIT_ERROR;
-    }
-    let schema = asoguard_core::config::config_schema();
-    write_stdout(&format!(
-        "{}\n",
-        serde_json::to_string_pretty(&schema).unwrap_or_default()
     ))
 }
 

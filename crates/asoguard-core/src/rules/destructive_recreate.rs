@@ -192,8 +192,10 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
                 rule: Rule::DestructiveRecreate,
                 span,
                 message: format!(
-                    "{what} recreates what this applies, including {} ({count} ASO resource(s) with reconcile-policy `manage`): a recreate deletes the Azure resource",
-                    seen.label()
+                    "{what} recreates what this applies, including {} ({} with reconcile-policy `manage`): a recreate deletes {}",
+                    seen.label(),
+                    crate::wording::plural(count, "ASO resource"),
+                    crate::wording::agree(count, "the Azure resource", "the Azure resources")
                 ),
                 help: Some("remove the option, or protect the ASO resources with `detach-on-delete`".into()),
                 severity: None,

@@ -76,11 +76,22 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
         match counts.remove(&(file, judgement.span)) {
             Some(1) => out.push((file, judgement)),
             Some(n) => {
-                judgement.message = judgement.message.replacen(
-                    " has reconcile-policy",
-                    &format!(" and {} more ASO resource(s) have reconcile-policy", n - 1),
-                    1,
-                );
+                judgement.message = judgement
+                    .message
+                    .replacen(
+                        " has reconcile-policy",
+                        &format!(
+                            " and {} more {} have reconcile-policy",
+                            n - 1,
+                            crate::wording::noun_for(n - 1, "ASO resource")
+                        ),
+                        1,
+                    )
+                    .replacen(
+                        "the same Azure resource as",
+                        "the same Azure resources as",
+                        1,
+                    );
                 out.push((file, judgement));
             }
             None => {}

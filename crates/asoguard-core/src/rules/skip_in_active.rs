@@ -223,7 +223,11 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
             ))
         };
         let others = if count > 1 {
-            format!(" and {} more ASO resource(s)", count - 1)
+            format!(
+                " and {} more {}",
+                count - 1,
+                crate::wording::noun_for(count - 1, "ASO resource")
+            )
         } else {
             String::new()
         };
@@ -257,29 +261,33 @@ pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, J
             ),
             OriginKind::Common => (
                 format!(
-                    "commonAnnotations sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes them",
-                    seen.label()
+                    "commonAnnotations sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes {}",
+                    seen.label(),
+                    crate::wording::agree(count, "it", "them")
                 ),
                 remove_at(vec!["commonAnnotations"]),
             ),
             OriginKind::Flux => (
                 format!(
-                    "spec.commonMetadata sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes them",
-                    seen.label()
+                    "spec.commonMetadata sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes {}",
+                    seen.label(),
+                    crate::wording::agree(count, "it", "them")
                 ),
                 remove_at(vec!["spec", "commonMetadata", "annotations"]),
             ),
             OriginKind::JsonPatch => (
                 format!(
-                    "this patch sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes them",
-                    seen.label()
+                    "this patch sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes {}",
+                    seen.label(),
+                    crate::wording::agree(count, "it", "them")
                 ),
                 detach("Replace `skip` with `detach-on-delete`"),
             ),
             OriginKind::InlinePatch => (
                 format!(
-                    "this inline patch sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes them",
-                    seen.label()
+                    "this inline patch sets reconcile-policy `skip` on {}{others} in {place}: ASO never creates, updates or deletes {}",
+                    seen.label(),
+                    crate::wording::agree(count, "it", "them")
                 ),
                 None,
             ),

@@ -219,8 +219,9 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
 
     if let Some(demote) = &options.demote {
         plan.checklist.push(format!(
-            "Sync cluster `{demote}` first: {} give its resources `skip`, so its ASO stops writing to Azure before `{}` takes over (if that cluster is down, it picks up `skip` when it returns).",
+            "Sync cluster `{demote}` first: {} {} its resources `skip`, so its ASO stops writing to Azure before `{}` takes over (if that cluster is down, it picks up `skip` when it returns).",
             count(demoted, "change"),
+            crate::wording::agree(demoted, "gives", "give"),
             options.promote
         ));
     } else {
@@ -229,9 +230,10 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
         );
     }
     plan.checklist.push(format!(
-        "Then sync cluster `{}`: {} take `skip` off its resources (critical kinds keep `detach-on-delete`), and its ASO reconciles them.",
+        "Then sync cluster `{}`: {} {} `skip` off its resources (critical kinds keep `detach-on-delete`), and its ASO reconciles them.",
         options.promote,
         count(promoted, "change"),
+        crate::wording::agree(promoted, "takes", "take"),
     ));
     plan.checklist.push(format!(
         "Check that the promoted resources turn Ready (`kubectl get <kind> -A` in cluster `{}`).",

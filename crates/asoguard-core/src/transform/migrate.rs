@@ -469,8 +469,9 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
             )
         ),
         format!(
-            "3. {} holds copies of {} (written by this command): `skip` removed, live state stripped, `detach-on-delete` on critical kinds{}. Point the destination cluster's ArgoCD Application or Flux Kustomization at it, and sync.",
+            "3. {} holds {} {} (written by this command): `skip` removed, live state stripped, `detach-on-delete` on critical kinds{}. Point the destination cluster's ArgoCD Application or Flux Kustomization at it, and sync.",
             options.to.display(),
+            crate::wording::agree(copied, "a copy of", "copies of"),
             count(copied, "ASO resource"),
             ns.map_or_else(String::new, |ns| format!(", namespace `{ns}`"))
         ),
@@ -1239,9 +1240,11 @@ fn mark_clusters(
                 plan.conflict(
                     &config_path,
                     format!(
-                        "the {side} {} lies in cluster(s) {} that cover more than it: {consequence}; give it a cluster of its own (role: {}) in .asoguard.yaml first",
+                        "the {side} {} lies in {} {} that {} more than it: {consequence}; give it a cluster of its own (role: {}) in .asoguard.yaml first",
                         dir.display(),
+                        crate::wording::agree(names.len(), "cluster", "clusters"),
                         names.join(", "),
+                        crate::wording::agree(names.len(), "covers", "cover"),
                         role_str(role)
                     ),
                 );

@@ -200,8 +200,8 @@ pub fn apply(plan: &Plan) -> Result<usize, ApplyError> {
         return Err(ApplyError {
             path: conflict.path.clone(),
             message: format!(
-                "the plan has {} conflict(s); the first: {}",
-                plan.conflicts.len(),
+                "the plan has {}; the first: {}",
+                count(plan.conflicts.len(), "conflict"),
                 conflict.message
             ),
             restore_failures: Vec::new(),
@@ -356,13 +356,9 @@ fn undo(done: Vec<Written>) -> Vec<(PathBuf, String)> {
     failures
 }
 
-/// `n thing` or `n things`.
+/// `n thing` or `n things` ([`crate::wording::plural`]).
 fn count(n: usize, thing: &str) -> String {
-    if n == 1 {
-        format!("{n} {thing}")
-    } else {
-        format!("{n} {thing}s")
-    }
+    crate::wording::plural(n, thing)
 }
 
 /// The label of an object in messages: ``Kind `name` ``.

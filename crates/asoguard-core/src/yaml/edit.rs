@@ -27,14 +27,27 @@ pub fn next_line_start(text: &str, offset: usize) -> usize {
         .map_or(text.len(), |i| offset + i + 1)
 }
 
-/// The column (in bytes, which are spaces or `- ` here) of `offset` within its line.
+/// The column (in bytes, which are spaces or `- ` here) of `offset` within its line, a BOM not
+/// counted.
 fn column(text: &str, offset: usize) -> usize {
-    offset - line_start(text, offset)
+    offset - content_line_start(text, offset)
 }
 
-/// Whether only blanks stand between the start of the line and `offset`.
+/// Where the content of the line holding `offset` starts: its start, or just past the
+/// byte-order mark on the first line (a BOM is no part of any line's indentation, and an edit
+/// must never remove it).
+fn content_line_start(text: &str, offset: usize) -> usize {
+    match line_start(text, offset) {
+        0 if text.starts_with('\u{feff}') && offset >= '\u{feff}'.len_utf8() => {
+            '\u{feff}'.len_utf8()
+        }
+        start => start,
+    }
+}
+
+/// Whether only blanks stand between the start of the line (past a BOM) and `offset`.
 fn starts_line(text: &str, offset: usize) -> bool {
-    text[line_start(text, offset)..offset]
+    text[content_line_start(text, offset)..offset]
         .bytes()
         .all(|b| b == b' ' || b == b'\t')
 }
@@ -147,7 +160,7 @@ pub fn remove_entry(text: &str, mapping: &Node, index: usize) -> Option<Edit> {
     }
     if starts_line(text, start) {
         return Some(Edit::delete(Span::new(
-            line_start(text, start),
+            content_line_start(text, start),
             next_line_start(text, end),
         )));
     }
@@ -173,7 +186,7 @@ pub fn remove_item(text: &str, sequence: &Node, index: usize) -> Option<Edit> {
             index,
         ));
     }
-    let start = line_start(text, item.span.start);
+    let start = content_line_start(text, item.span.start);
     if text[start..item.span.start].trim() != "-" {
         return None;
     }
@@ -245,7 +258,8 @@ pub fn set_annotation(text: &str, root: &Node, key: &str, value: &str) -> Option
 }
 
 /// Remove annotation `key` from the object whose root mapping is `root`; when it was the only
-/// annotation, remove `metadata.annotations` as well. `None` when the annotation is absent.
+/// annotation, remove `metadata.annotations` as well, with the comment lines inside it
+/// ([`remove_entry_at`]). `None` when the annotation is absent.
 pub fn remove_annotation(text: &str, root: &Node, key: &str) -> Option<Vec<Edit>> {
     remove_entry_at(text, root, &["metadata", "annotations"], key)
 }
@@ -453,8 +467,10 @@ fn file_indent_step(text: &str, root: &Node) -> usize {
 }
 
 /// Remove `key` from the mapping at `path` under `root`; when it was the only entry, remove
-/// the mapping's own key as well (its line, leaving comment lines in place). `None` when the
-/// key is absent.
+/// the mapping's own key as well, together with everything inside the mapping: comment and
+/// blank lines between the key and the entry, and the comment lines right after the entry that
+/// are indented deeper than the key. Comment lines above the key stay. `None` when the key is
+/// absent.
 pub fn remove_entry_at(text: &str, root: &Node, path: &[&str], key: &str) -> Option<Vec<Edit>> {
     let (last, parents) = path.split_last()?;
     let container = if parents.is_empty() {
@@ -476,17 +492,26 @@ pub fn remove_entry_at(text: &str, root: &Node, path: &[&str], key: &str) -> Opt
     if map.is_flow() || container.is_flow() || !starts_line(text, map_entry.key.span.start) {
         return Some(vec![remove_entry(text, container, map_index)?]);
     }
-    // A block mapping whose only entry goes: remove its key's line and the entry's lines,
-    // leaving any comment lines between them in place.
-    let key_line = Span::new(
-        line_start(text, map_entry.key.span.start),
-        next_line_start(text, map_entry.key.span.end),
-    );
+    // A block mapping whose only entry goes: the mapping goes whole, from its key's line to
+    // the end of the entry's lines, with the comment lines that still sit inside it.
+    let key_start = content_line_start(text, map_entry.key.span.start);
+    let key_line_end = next_line_start(text, map_entry.key.span.end);
     let entry = remove_entry(text, map, index)?;
-    if entry.span.touches(&key_line) {
+    if entry.span.start < key_line_end || !entry.content.is_empty() {
         return Some(vec![remove_entry(text, container, map_index)?]);
     }
-    Some(vec![Edit::delete(key_line), entry])
+    let key_column = column(text, map_entry.key.span.start);
+    let mut end = entry.span.end;
+    while end < text.len() {
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+        let line = &text[end..line_end];
+        let content = line.trim_start_matches([' ', '\t']);
+        if !content.starts_with('#') || line.len() - content.len() <= key_column {
+            break;
+        }
+        end = line_end;
+    }
+    Some(vec![Edit::delete(Span::new(key_start, end))])
 }
 
 /// Remove `item` from the comma-separated annotation `key` of the object at `root` (ArgoCD's
@@ -613,12 +638,102 @@ mod tests {
 
     #[test]
     fn removes_only_annotation_and_its_key() {
-        let text = "metadata:\n  name: a\n  annotations:\n    # why\n    serviceoperator.azure.com/reconcile-policy: skip # c\n  labels: {}\n";
+        // The comment inside the mapping goes with it; the one above the key stays.
+        let text = "metadata:\n  name: a\n  # above\n  annotations:\n    # why\n    serviceoperator.azure.com/reconcile-policy: skip # c\n  labels: {}\n";
         let out = with_root(text, |r| remove_annotation(text, r, KEY).unwrap());
-        assert_eq!(out, "metadata:\n  name: a\n    # why\n  labels: {}\n");
+        assert_eq!(out, "metadata:\n  name: a\n  # above\n  labels: {}\n");
         let text = "metadata: {name: a, annotations: {serviceoperator.azure.com/reconcile-policy: skip}}\n";
         let out = with_root(text, |r| remove_annotation(text, r, KEY).unwrap());
         assert_eq!(out, "metadata: {name: a}\n");
+    }
+
+    /// Each case: (input, output after removing the only reconcile-policy annotation), byte for
+    /// byte. Comments inside the removed mapping go with it; comments outside it stay.
+    #[test]
+    fn removing_the_only_annotation_takes_the_comments_inside_the_mapping() {
+        let cases: [(&str, &str, &str); 9] = [
+            (
+                "block, comment under the key",
+                "metadata:\n  name: a\n  annotations:\n    # keep deletion protection\n    serviceoperator.azure.com/reconcile-policy: detach-on-delete\nspec: {}\n",
+                "metadata:\n  name: a\nspec: {}\n",
+            ),
+            (
+                "comment above the key, comment on the key line, blank line inside",
+                "metadata:\n  name: a\n  # protection below\n  annotations: # set by hand\n\n    # why\n    serviceoperator.azure.com/reconcile-policy: skip\n  labels: {a: b}\n",
+                "metadata:\n  name: a\n  # protection below\n  labels: {a: b}\n",
+            ),
+            (
+                "trailing comments: on the entry, on the lines after it inside the mapping, not after it",
+                "metadata:\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip # old\n    # (end of annotations)\n  # about labels\n  labels: {}\n# about spec\nspec: {}\n",
+                "metadata:\n  # about labels\n  labels: {}\n# about spec\nspec: {}\n",
+            ),
+            (
+                "a trailing comment line at the end of the file",
+                "metadata:\n  name: a\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip\n    # last words",
+                "metadata:\n  name: a\n",
+            ),
+            (
+                "indent 4",
+                "metadata:\n    name: a\n    annotations:\n        # keep\n        serviceoperator.azure.com/reconcile-policy: skip\n        # after\n    # outside\nspec:\n    x: 1\n",
+                "metadata:\n    name: a\n    # outside\nspec:\n    x: 1\n",
+            ),
+            (
+                "CRLF",
+                "metadata:\r\n  name: a\r\n  annotations:\r\n    # keep\r\n    serviceoperator.azure.com/reconcile-policy: skip\r\n    # after\r\nspec: {}\r\n",
+                "metadata:\r\n  name: a\r\nspec: {}\r\n",
+            ),
+            (
+                "BOM, the mapping's key on the first line",
+                "\u{feff}metadata:\n  annotations:\n    # keep\n    serviceoperator.azure.com/reconcile-policy: skip\n  name: a\n",
+                "\u{feff}metadata:\n  name: a\n",
+            ),
+            (
+                "flow annotations in block metadata",
+                "metadata:\n  # above\n  annotations: {serviceoperator.azure.com/reconcile-policy: skip} # old\n  name: a\n",
+                "metadata:\n  # above\n  name: a\n",
+            ),
+            (
+                "flow annotations over several lines, a comment inside",
+                "metadata:\n  annotations: {\n    # keep\n    serviceoperator.azure.com/reconcile-policy: skip\n  }\n  name: a\n",
+                "metadata:\n  name: a\n",
+            ),
+        ];
+        for (case, text, expected) in cases {
+            let out = with_root(text, |r| remove_annotation(text, r, KEY).unwrap());
+            assert_eq!(out, expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn removing_the_only_entry_at_the_top_keeps_the_bom_and_what_follows() {
+        let text = "\u{feff}commonAnnotations:\n  # why\n  serviceoperator.azure.com/reconcile-policy: skip\n# resources follow\nresources:\n  - ../base\n";
+        let out = with_root(text, |r| {
+            remove_entry_at(text, r, &["commonAnnotations"], KEY).unwrap()
+        });
+        assert_eq!(out, "\u{feff}# resources follow\nresources:\n  - ../base\n");
+        let text = "resources:\r\n    - ../base\r\ncommonAnnotations:\r\n    # why\r\n    serviceoperator.azure.com/reconcile-policy: skip\r\n";
+        let out = with_root(text, |r| {
+            remove_entry_at(text, r, &["commonAnnotations"], KEY).unwrap()
+        });
+        assert_eq!(out, "resources:\r\n    - ../base\r\n");
+    }
+
+    #[test]
+    fn a_bom_is_not_indentation() {
+        let text = "\u{feff}metadata:\n  name: a\n";
+        let out = with_root(text, |r| {
+            vec![set_annotation(text, r, KEY, "skip").unwrap()]
+        });
+        assert_eq!(
+            out,
+            format!("\u{feff}metadata:\n  name: a\n  annotations:\n    {KEY}: skip\n")
+        );
+        let text = "\u{feff}- a\n- b\n";
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
+        let root = stream.documents[0].root.as_ref().unwrap();
+        let edit = remove_item(text, root, 0).unwrap();
+        assert_eq!(apply_edits(text, &[edit]).unwrap(), "\u{feff}- b\n");
     }
 
     #[test]

@@ -77,18 +77,10 @@ impl Counts {
     }
 }
 
-/// `n thing` or `n things` (`n fixes` for words ending in a sibilant).
+/// `n thing` or `n things` (`n fixes` for words ending in a sibilant): the core's
+/// [`asoguard_core::wording::plural`], so every count reads the same.
 pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else if ["s", "x", "z", "sh", "ch"]
-        .iter()
-        .any(|end| word.ends_with(end))
-    {
-        format!("{n} {word}es")
-    } else {
-        format!("{n} {word}s")
-    }
+    asoguard_core::wording::plural(n, word)
 }
 
 /// A report for printers' tests: one file per distinct path, with a note of each kind given

@@ -21,7 +21,7 @@ use super::{Context, Counts, display_path, plural};
 /// (with `--show-fixes`) and the summary line (unless `--quiet`).
 pub fn render(report: &RunReport, context: &Context) -> String {
     let mut out = if context.statistics {
-        statistics(report)
+        statistics(report, context)
     } else {
         findings(report, context)
     };
@@ -59,30 +59,55 @@ fn findings(report: &RunReport, context: &Context) -> String {
     out
 }
 
-/// `--statistics`: one line per rule with findings: count, code, fixability marker, name.
-fn statistics(report: &RunReport) -> String {
+/// The `--statistics` markers: every, some or none of a rule's findings fixable by the run's
+/// `--fix` (with `--unsafe-fixes` when given), as ruff marks fixable rules; the legend under
+/// the table explains the markers it uses.
+const MARKERS: [(&str, &str); 3] = [
+    ("[*]", "fixable with"),
+    ("[-]", "some fixable with"),
+    ("[ ]", "none fixable with"),
+];
+
+/// `--statistics`: one line per rule with findings: count, code, fixability marker, name;
+/// then a legend line for each marker used.
+fn statistics(report: &RunReport, context: &Context) -> String {
+    let unsafe_fixes = context.options.unsafe_fixes;
     let mut counts: BTreeMap<Rule, (usize, usize)> = BTreeMap::new();
     for (_, d) in report.diagnostics() {
         let entry = counts.entry(d.rule).or_default();
         entry.0 += 1;
-        if d.fix.is_some() {
+        let applies = d.fix.as_ref().is_some_and(|fix| {
+            unsafe_fixes || fix.applicability == asoguard_core::fix::Applicability::Safe
+        });
+        if applies {
             entry.1 += 1;
         }
     }
     let mut out = String::new();
+    let mut used = [false; MARKERS.len()];
     for (rule, (count, fixable)) in counts {
-        let marker = if fixable == count {
-            "[*]"
+        let which = if fixable == count {
+            0
         } else if fixable > 0 {
-            "[-]"
+            1
         } else {
-            "[ ]"
+            2
         };
+        used[which] = true;
         out.push_str(&format!(
-            "{count:>6}  {:<7} {marker} {}\n",
+            "{count:>6}  {:<7} {} {}\n",
             rule.code(),
+            MARKERS[which].0,
             rule.name()
         ));
+    }
+    let fix = if unsafe_fixes {
+        "`--fix --unsafe-fixes`"
+    } else {
+        "`--fix`"
+    };
+    for ((marker, meaning), _) in MARKERS.iter().zip(used).filter(|(_, used)| *used) {
+        out.push_str(&format!("{marker} {meaning} {fix}\n"));
     }
     out
 }
@@ -167,8 +192,9 @@ fn schema_summary(report: &RunReport) -> String {
     );
     if schema.unchecked > 0 {
         line.push_str(&format!(
-            "; {} not schema-checked (no CRD given for their kind)",
-            plural(schema.unchecked, "ASO resource")
+            "; {} not schema-checked (no CRD given for {} kind)",
+            plural(schema.unchecked, "ASO resource"),
+            asoguard_core::wording::agree(schema.unchecked, "its", "their")
         ));
     }
     line.push_str(".\n");
