@@ -18,8 +18,7 @@ use super::identity::{Identity, identity, normalized_spec, object_key};
 use super::kustomize::{self, RefKind};
 use super::rewrite::{self, Loaded, Status, Step};
 use super::{FileChange, Plan, TransformError, count, label, verify};
-use crate::index::{FileFacts, Index, IndexedFile};
-use crate::span::LineIndex;
+use crate::index::Index;
 
 /// What a copy sheds besides [`LIVE_METADATA`] (which ASO011 reports too): fields of a live
 /// object that tie it to the old cluster (owner and deletion state).
@@ -95,6 +94,8 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
     }
 
     let mut plan = Plan::default();
+    // The repository as `check` renders it: who deploys the source, and names as applied.
+    let index = super::repository_index(settings);
     let src_files = rewrite::load(
         files_under(&options.from, &from, settings, &mut plan)?,
         settings,
@@ -443,7 +444,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
         .iter()
         .map(|f| f.target.fs_path.to_path_buf())
         .collect();
-    let deployers = outside_deployers(settings, &from);
+    let deployers = outside_deployers(&index, &from);
     let config_path = mark_clusters(
         &mut plan,
         settings,
@@ -1331,17 +1332,7 @@ fn mark_clusters(
 /// The files of contexts outside the source (ArgoCD Applications, Flux Kustomizations,
 /// kustomizations) that deploy ASO resources of the source, as `check` renders the repository;
 /// with each, an ASO resource from outside the source that it deploys too, if any.
-fn outside_deployers(settings: &Settings, from: &Path) -> BTreeMap<PathBuf, Option<String>> {
-    let (targets, _) = discover::discover(std::slice::from_ref(&settings.root), settings, false);
-    let files: Vec<IndexedFile> = targets
-        .into_iter()
-        .filter_map(|target| {
-            let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
-            let facts = FileFacts::of(&yaml::parse(&yaml::Arena::new(), &text), &target.fs_path);
-            Some(IndexedFile::new(&target, facts, || LineIndex::new(&text)))
-        })
-        .collect();
-    let index = Index::build(files, settings);
+fn outside_deployers(index: &Index, from: &Path) -> BTreeMap<PathBuf, Option<String>> {
     let mut out: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
     let located = |instance: &crate::index::Instance| {
         let context = &index.files[index.contexts[instance.context].file].fs_path;

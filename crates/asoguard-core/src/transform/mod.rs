@@ -23,6 +23,7 @@
 //!     kinds: vec![],
 //!     critical_only: true,
 //!     only_unset: false,
+//!     include_skip: false,
 //!     force: false,
 //! };
 //! let plan = policy::plan(&options, &settings)?;
@@ -354,6 +355,26 @@ fn undo(done: Vec<Written>) -> Vec<(PathBuf, String)> {
         undo_dirs(&written.created_dirs);
     }
     failures
+}
+
+/// The repository under `settings.root` as `check` renders it: every YAML file `check` would
+/// find there, summarised and rendered into contexts and instances. A file that cannot be read
+/// adds nothing; one that does not parse adds what its parse gave.
+pub(crate) fn repository_index(settings: &crate::config::Settings) -> crate::index::Index {
+    use crate::index::{FileFacts, Index, IndexedFile};
+    let (targets, _) = discover::discover(std::slice::from_ref(&settings.root), settings, false);
+    let files: Vec<IndexedFile> = targets
+        .into_iter()
+        .filter_map(|target| {
+            let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
+            let arena = crate::yaml::Arena::new();
+            let facts = FileFacts::of(&crate::yaml::parse(&arena, &text), &target.fs_path);
+            Some(IndexedFile::new(&target, facts, || {
+                crate::span::LineIndex::new(&text)
+            }))
+        })
+        .collect();
+    Index::build(files, settings)
 }
 
 /// `n thing` or `n things`.
