@@ -395,6 +395,21 @@ fn label(manifest: &crate::manifest::Manifest) -> String {
     )
 }
 
+/// The label of an instance in messages: ``Kind `name` ``, the name as its context applies it
+/// (after Kustomize's prefix and suffix, with Flux variables substituted).
+fn applied_label(index: &crate::index::Index, instance: &crate::index::Instance) -> String {
+    let object = index.object(instance);
+    format!(
+        "{} `{}`",
+        object.kind,
+        instance
+            .name
+            .as_deref()
+            .or(object.name.as_deref())
+            .unwrap_or("?")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
