@@ -69,10 +69,17 @@ pub fn identity_as_applied(
             None => format!(
                 "its {what} `{raw}` holds a `${{...}}` substitution, known only when Flux renders it"
             ),
-            Some(_) => format!(
-                "its {what} `{raw}` holds a `${{...}}` substitution whose value the Flux Kustomization applying it does not give in the repository (it stays `{}`)",
-                apply(raw)
-            ),
+            Some(_) => {
+                let partly = apply(raw);
+                format!(
+                    "its {what} `{raw}` holds a `${{...}}` substitution whose value is not in the repository (it comes from a Secret or a ConfigMap asoguard does not find, or is undefined){}",
+                    if partly == raw {
+                        String::new()
+                    } else {
+                        format!(": it is known only as `{partly}`")
+                    }
+                )
+            }
         }
     };
     let kind = manifest.kind.ok_or("it has no `kind`")?;
@@ -279,7 +286,7 @@ mod tests {
         let error = identity_as_applied(&m, None, Some(&partial)).unwrap_err();
         assert!(
             error.contains("owner `armId:/subscriptions/${sub}`")
-                && error.contains("does not give"),
+                && error.contains("not in the repository"),
             "{error}"
         );
         assert!(
