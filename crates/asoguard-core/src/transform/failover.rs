@@ -490,7 +490,7 @@ fn applied_elsewhere(
                 (
                     format!("active cluster `{other}`"),
                     format!(
-                        "in .asoguard.yaml, put {} in the paths of cluster `{name}` and out of those of `{other}` (the first cluster whose paths match a file takes it), or demote `{other}`",
+                        "in .asoguard.yaml, put {} in the paths of cluster `{name}` and out of those of `{other}`, or demote `{other}`",
                         index.describe(context.file)
                     ),
                 )
