@@ -162,7 +162,8 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
     let (promoted, demoted) = if plan.conflicts.is_empty() {
         let new_settings = verify::with_config(settings, &config_path, &config_after)
             .map_err(|e| TransformError::at(&config_path, e))?;
-        let seeds = invalid_values(&mut plan, settings, &index, sides, &loaded);
+        let mut seeds = invalid_values(&mut plan, settings, &index, sides, &loaded);
+        shared_policies(&index, sides, &loaded, &mut seeds);
         let counts = follow_roles(
             &mut plan,
             (settings, &new_settings),
@@ -511,6 +512,119 @@ fn applied_elsewhere(
         );
     }
     out
+}
+
+/// The demoted cluster's resources whose policy is decided in a file outside the two clusters
+/// (a base's `commonAnnotations` or patch, shared with other clusters): `check`'s fix for them
+/// belongs in that file, which the failover must not change. When they are rendered by a Flux
+/// Kustomization or an overlay kustomization of the demoted cluster, `skip` goes there instead
+/// (`spec.commonMetadata.annotations`, `commonAnnotations`), which overrides what the base
+/// sets for this cluster alone; failing back takes it off again.
+fn shared_policies(index: &Index, sides: Sides, loaded: &[rewrite::Loaded], seeds: &mut Seeds) {
+    let Some(demote) = sides.demote else {
+        return;
+    };
+    let inside: HashMap<&Path, &rewrite::Loaded> = loaded
+        .iter()
+        .filter(|f| f.status == Status::Yaml)
+        .map(|f| (&*f.target.fs_path, f))
+        .collect();
+    // By the file and document of the context, the resources it would cover.
+    let mut wanted: BTreeMap<(PathBuf, usize), (bool, usize)> = BTreeMap::new();
+    for instance in index.instances.iter().filter(|i| i.aso) {
+        let context = &index.contexts[instance.context];
+        if context.cluster != Some(demote) {
+            continue;
+        }
+        let (policy, origin) = index.effective(instance);
+        let Some(origin) = origin.filter(|_| policy != Policy::Skip) else {
+            continue;
+        };
+        let decided_outside = matches!(
+            origin.kind,
+            OriginKind::Common | OriginKind::Flux | OriginKind::PatchFile | OriginKind::JsonPatch
+        ) && !inside.contains_key(&*index.files[origin.file].fs_path);
+        let context_file = &index.files[context.file].fs_path;
+        if !decided_outside || !inside.contains_key(&**context_file) {
+            continue;
+        }
+        let flux = match context.kind {
+            crate::index::ContextKind::Flux => true,
+            crate::index::ContextKind::Kustomization => false,
+            _ => continue,
+        };
+        let doc = context.doc.unwrap_or(0);
+        wanted
+            .entry((context_file.to_path_buf(), doc))
+            .or_insert((flux, 0))
+            .1 += 1;
+    }
+    let mut by_file: BTreeMap<PathBuf, Vec<(usize, bool, usize)>> = BTreeMap::new();
+    for ((path, doc), (flux, n)) in wanted {
+        by_file.entry(path).or_default().push((doc, flux, n));
+    }
+    for (path, docs) in by_file {
+        let Some(file) = inside.get(path.as_path()) else {
+            continue;
+        };
+        let current = seeds
+            .texts
+            .get(&path)
+            .cloned()
+            .unwrap_or_else(|| file.text.clone());
+        let skip = Policy::Skip.as_str();
+        let result = rewrite::rewrite(&current, |doc, text, root| {
+            let Some(&(_, flux, n)) = docs.iter().find(|(d, _, _)| *d == doc) else {
+                return Step::Done;
+            };
+            let (path, what): (&[&str], String) = if flux {
+                let name = root
+                    .get("metadata")
+                    .and_then(|m| m.get_str("name"))
+                    .unwrap_or("?");
+                (
+                    &["spec", "commonMetadata", "annotations"],
+                    format!("Flux Kustomization `{name}`: spec.commonMetadata"),
+                )
+            } else {
+                (
+                    &["commonAnnotations"],
+                    "kustomization: commonAnnotations".to_string(),
+                )
+            };
+            let existing = path
+                .iter()
+                .try_fold(root, |at, key| at.get(key))
+                .and_then(|m| m.get_str(crate::manifest::RECONCILE_POLICY));
+            if existing == Some(skip) {
+                return Step::Done;
+            }
+            match yaml::edit::set_entry_at(
+                text,
+                root,
+                path,
+                crate::manifest::RECONCILE_POLICY,
+                skip,
+            ) {
+                Some(edit) => Step::Edit(
+                    vec![edit],
+                    Some(format!(
+                        "{what} reconcile-policy skip, over the policy a base shared with other clusters sets ({})",
+                        count(n, "ASO resource")
+                    )),
+                ),
+                None => Step::Stuck(format!(
+                    "{what} is not a mapping: cannot set reconcile-policy"
+                )),
+            }
+        });
+        // An edit that cannot be made leaves the fix to `check`, whose conflict names the file.
+        if let Ok((after, actions)) = result {
+            seeds.demoted += actions.len();
+            seeds.texts.insert(path.clone(), after);
+            seeds.actions.entry(path).or_default().extend(actions);
+        }
+    }
 }
 
 /// Refuse a demotion that changes no manifest while the demoted cluster applies ASO resources
