@@ -201,8 +201,8 @@ pub fn apply(plan: &Plan) -> Result<usize, ApplyError> {
         return Err(ApplyError {
             path: conflict.path.clone(),
             message: format!(
-                "the plan has {} conflict(s); the first: {}",
-                plan.conflicts.len(),
+                "the plan has {}; the first: {}",
+                count(plan.conflicts.len(), "conflict"),
                 conflict.message
             ),
             restore_failures: Vec::new(),
