@@ -443,7 +443,9 @@ fn expectations() -> Vec<(&'static str, Check)> {
                 "{config}"
             );
             assert!(
-                config.contains("  prod:\n    paths: [\"clusters/prod/**\"]\n    role: active\n"),
+                config.contains(
+                    "  prod:\n    paths: [\"apps/prod.yaml\", \"clusters/prod/**\"]\n    role: active\n"
+                ),
                 "{config}"
             );
             // The proposal means what the shipped config meant: the same findings.
@@ -463,11 +465,15 @@ fn expectations() -> Vec<(&'static str, Check)> {
             "asoguard policy set detach-on-delete clusters/prod --critical-only",
             |o| {
                 assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
-                o.assert_stdout("Wrote 3 files (0 new).");
+                o.assert_stdout("Wrote 2 files (0 new).");
+                o.assert_stdout("1 ASO resource keeps `skip`, left as it is");
+                assert_eq!(
+                    policy_of(&o.text("clusters/prod/storage.yaml"), "StorageAccount").as_deref(),
+                    Some("skip")
+                );
                 for (file, kind) in [
                     ("clusters/prod/postgres.yaml", "FlexibleServer"),
                     ("clusters/prod/postgres.yaml", "FlexibleServersDatabase"),
-                    ("clusters/prod/storage.yaml", "StorageAccount"),
                     ("clusters/prod/vault.yaml", "Vault"),
                     ("clusters/prod/resource-group.yaml", "ResourceGroup"),
                 ] {
@@ -477,10 +483,16 @@ fn expectations() -> Vec<(&'static str, Check)> {
                         "{kind} in {file}"
                     );
                 }
-                // Only the ArgoCD hazard is left.
+                // The ArgoCD hazard and the skip left for a person to judge.
                 assert_eq!(
                     o.findings(),
-                    [("apps/prod.yaml".to_string(), "ASO002".to_string())]
+                    [
+                        ("apps/prod.yaml".to_string(), "ASO002".to_string()),
+                        (
+                            "clusters/prod/storage.yaml".to_string(),
+                            "ASO001".to_string()
+                        )
+                    ]
                 );
             },
         ),
@@ -497,7 +509,7 @@ fn expectations() -> Vec<(&'static str, Check)> {
         ),
         ("asoguard failover --promote dr --demote prod", |o| {
             assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
-            o.assert_stdout("3 changes give its resources `skip`");
+            o.assert_stdout("4 changes give its resources `skip`");
             o.assert_stdout("1 change takes `skip` off its resources");
             let config = o.text(".asoguard.yaml");
             assert!(
@@ -517,6 +529,8 @@ fn expectations() -> Vec<(&'static str, Check)> {
                 ("clusters/prod/postgres.yaml", "FlexibleServersDatabase"),
                 ("clusters/prod/resource-group.yaml", "ResourceGroup"),
                 ("clusters/prod/storage.yaml", "StorageAccount"),
+                // A misspelled policy is read as `manage`: demoted too, as the README says.
+                ("clusters/prod/vault.yaml", "Vault"),
             ] {
                 assert_eq!(
                     policy_of(&o.text(file), kind).as_deref(),
@@ -524,11 +538,6 @@ fn expectations() -> Vec<(&'static str, Check)> {
                     "{kind} in {file}"
                 );
             }
-            // The misspelled policy is left for `check --fix`, as the README says.
-            assert_eq!(
-                policy_of(&o.text("clusters/prod/vault.yaml"), "Vault").as_deref(),
-                Some("Detach-On-Delete")
-            );
             // No `skip` in an active cluster, nothing managed in a passive one, no two owners.
             let codes = o.codes();
             for guarded in ["ASO001", "ASO005", "ASO006"] {

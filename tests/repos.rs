@@ -303,3 +303,129 @@ fn active_active_points_at_the_other_cluster() {
         ]
     );
 }
+
+/// `asoguard init` in `dir` (its own `.asoguard.yaml` removed first): the written config.
+fn init(dir: &Path) -> String {
+    let _ = fs::remove_file(dir.join(".asoguard.yaml"));
+    let output = Command::cargo_bin("asoguard")
+        .unwrap()
+        .current_dir(dir)
+        .arg("init")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    fs::read_to_string(dir.join(".asoguard.yaml")).unwrap()
+}
+
+/// The config text with cluster `name`'s role set to `role`.
+fn with_role(config: &str, name: &str, role: &str) -> String {
+    let start = config
+        .find(&format!("\n  {name}:\n"))
+        .unwrap_or_else(|| panic!("no cluster `{name}` in:\n{config}"));
+    let at = start + config[start..].find("    role: ").unwrap() + "    role: ".len();
+    let end = at + config[at..].find('\n').unwrap();
+    format!("{}{role}{}", &config[..at], &config[end..])
+}
+
+/// What `init` proposes makes `check` judge each repository as its hand-written config does:
+/// the proposed paths place what every Flux Kustomization, ArgoCD Application and overlay
+/// renders in the cluster it targets, and passive clusters are those whose resources all carry
+/// `skip`. Where a hand-written config makes a cluster passive that has no `skip` yet (the
+/// fixtures that show ASO005), setting that role on the proposal gives the same findings:
+/// the role of a proposed cluster decides how what it renders is judged.
+#[test]
+fn init_proposals_judge_as_the_hand_written_configs() {
+    let mut repos: Vec<PathBuf> = fs::read_dir(repos_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    repos.sort();
+    repos.push(repos_dir().join("../demo"));
+    // Roles the proposal cannot read from the manifests: passive clusters without `skip`, an
+    // active one with `skip` everywhere (both findings the fixtures are about).
+    let intended: &[(&str, &[(&str, &str)])] = &[
+        ("flux-applier-outside-clusters", &[("ppe", "passive")]),
+        (
+            "kustomize-overlays",
+            &[("dr", "passive"), ("staging", "active")],
+        ),
+        ("passive-overlay-shared-base", &[("dr", "passive")]),
+    ];
+    let mut failures = Vec::new();
+    for repo in repos {
+        let name = repo.file_name().unwrap().to_string_lossy().into_owned();
+        let tmp = tempfile::tempdir().unwrap();
+        let copy = tmp.path().join("repo");
+        copy_dir(&repo, &copy);
+        fs::create_dir_all(copy.join(".git")).unwrap();
+        for file in ["expected.txt", "fixed.txt"] {
+            let _ = fs::remove_file(copy.join(file));
+        }
+        let by_hand = findings(&copy, &[]);
+        let mut proposed = init(&copy);
+        let roles = intended
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[][..], |(_, r)| r);
+        if !roles.is_empty() {
+            assert_ne!(
+                findings(&copy, &[]),
+                by_hand,
+                "{name}: the roles to set should change the findings"
+            );
+        }
+        for (cluster, role) in roles {
+            proposed = with_role(&proposed, cluster, role);
+        }
+        fs::write(copy.join(".asoguard.yaml"), &proposed).unwrap();
+        let from_init = findings(&copy, &[]);
+        if from_init != by_hand {
+            failures.push(format!(
+                "{name}: findings differ\n  by hand:\n    {}\n  from init:\n    {}\n  config:\n{proposed}",
+                by_hand.join("\n    "),
+                from_init.join("\n    ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// What `init` prints for the demo and a Flux repository: clusters named as users name them,
+/// paths that cover what their appliers render, resources counted as applied.
+#[test]
+fn init_output_names_clusters_from_their_appliers() {
+    for (fixture, expected) in [
+        (
+            "../demo",
+            "  prod                 active   apps/prod.yaml, clusters/prod/** (5 ASO resources, 1 with skip)\n  dr                   passive  clusters/dr/** (1 ASO resource, 1 with skip)\n",
+        ),
+        (
+            "flux-postbuild-substitute",
+            "  dev                  active   clusters/dev/** (7 ASO resources, 0 with skip)\n  dr                   passive  clusters/dr/** (7 ASO resources, 7 with skip)\n  prod                 active   clusters/prod/** (7 ASO resources, 0 with skip)\n  staging              active   clusters/staging/** (7 ASO resources, 0 with skip)\n  apps/base is in no cluster's paths: dev, dr, prod and staging all render it\n",
+        ),
+        (
+            "flux",
+            "  prod                 active   clusters/prod/**, infrastructure/azure/**, infrastructure/legacy/** (3 ASO resources, 0 with skip)\n",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let copy = tmp.path().join("repo");
+        copy_dir(&repos_dir().join(fixture), &copy);
+        fs::create_dir_all(copy.join(".git")).unwrap();
+        let _ = fs::remove_file(copy.join(".asoguard.yaml"));
+        let output = Command::cargo_bin("asoguard")
+            .unwrap()
+            .current_dir(&copy)
+            .arg("init")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(expected), "{fixture}:\n{stdout}");
+    }
+}

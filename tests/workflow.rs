@@ -789,7 +789,7 @@ fn init_without_a_layout_writes_a_valid_template() {
     sb.write("rg.yaml", RG_FIXED);
     let (code, stdout, _) = sb.run(&["init"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("no cluster directories found"), "{stdout}");
+    assert!(stdout.contains("no clusters found"), "{stdout}");
     assert!(sb.read_string(".asoguard.yaml").contains("\n# clusters:\n"));
     let (code, stdout, stderr) = sb.run(&["check", "."]);
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");

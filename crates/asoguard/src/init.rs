@@ -1,5 +1,6 @@
-//! `asoguard init`: write a commented starter `.asoguard.yaml` proposed from the repository's
-//! layout (the proposal itself is `asoguard_core::init`).
+//! `asoguard init`: write a commented starter `.asoguard.yaml` proposed from what applies the
+//! repository (Flux Kustomizations, ArgoCD Applications) and its layout (the proposal itself
+//! is `asoguard_core::init`).
 
 use std::path::PathBuf;
 
@@ -47,7 +48,7 @@ pub fn run(args: InitArgs) -> u8 {
     let mut out = String::new();
     if starter.clusters.is_empty() {
         out.push_str(&format!(
-            "Wrote {shown}: no cluster directories found (clusters/*/, envs/*/, environments/*/, overlays/*/); every key is there, commented out.\n"
+            "Wrote {shown}: no clusters found (no Flux Kustomization or ArgoCD Application, and no clusters/*/, envs/*/, environments/*/ or overlays/*/ directory); every key is there, commented out.\n"
         ));
     } else {
         out.push_str(&format!(
@@ -60,12 +61,29 @@ pub fn run(args: InitArgs) -> u8 {
                 Role::Passive => "passive",
             };
             out.push_str(&format!(
-                "  {:<20} {:<8} {}/** ({}, {} with skip)\n",
+                "  {:<20} {:<8} {} ({}, {} with skip)\n",
                 cluster.name,
                 role,
-                cluster.dir,
+                cluster.paths.join(", "),
                 crate::printers::plural(cluster.aso_resources, "ASO resource"),
                 cluster.skipped
+            ));
+        }
+        for dir in &starter.shared {
+            let clusters = match dir.clusters.as_slice() {
+                [init @ .., last] if !init.is_empty() => {
+                    format!("{} and {last}", init.join(", "))
+                }
+                all => all.join(""),
+            };
+            let all = if dir.clusters.len() == 2 {
+                "both"
+            } else {
+                "all"
+            };
+            out.push_str(&format!(
+                "  {} is in no cluster's paths: {clusters} {all} render it\n",
+                dir.dir
             ));
         }
     }

@@ -78,6 +78,12 @@ pub struct PolicySetArgs {
     /// Only resources that set no reconcile-policy of their own.
     #[arg(long)]
     pub only_unset: bool,
+    /// Also change resources that carry `skip` (their own, or their Namespace's). Without it,
+    /// `manage`, `detach-on-delete` and `unset` leave every `skip` as it is: it often marks a
+    /// resource another tool owns that ASO only reads. Even one resource matched by `--kind`
+    /// is a bulk change.
+    #[arg(long)]
+    pub include_skip: bool,
     /// Allow changes that `asoguard check` will report (ASO001, ASO005, ASO006), such as `skip`
     /// in an active cluster or removing it in a passive one.
     #[arg(long)]
@@ -148,6 +154,7 @@ pub fn run_policy(command: PolicyCommand) -> u8 {
         kinds,
         critical_only: args.critical_only,
         only_unset: args.only_unset,
+        include_skip: args.include_skip,
         force: args.force,
     };
     finish(

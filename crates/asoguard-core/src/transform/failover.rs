@@ -8,22 +8,23 @@
 //! policy is changed where it is written: a resource's own annotation, an overlay's patch or
 //! `commonAnnotations`, a Namespace. Only files of the two clusters are changed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Role, Settings};
 use crate::discover::{self, Target};
 use crate::engine::{self, RunOptions};
 use crate::fix::{Applicability, Fix, apply_fixes};
-use crate::manifest::Manifest;
+use crate::index::{FileId, Index, Instance, OriginKind, facts::Extra};
+use crate::manifest::Policy;
 use crate::rules::Rule;
 use crate::yaml;
 
 use super::config_edit::{self, role_str};
-use super::identity::{Identity, identity};
-use super::rewrite::{self, Status};
+use super::identity::{self, Identity};
+use super::rewrite::{self, Status, Step};
 use super::verify;
-use super::{FileChange, Plan, TransformError, count, label};
+use super::{FileChange, Plan, TransformError, applied_label, count};
 
 /// The most rounds of fixes; each round re-checks the repository.
 const MAX_ROUNDS: usize = 20;
@@ -110,67 +111,24 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
     plan.scope.push(config_path.clone());
     unread_manifests(&mut plan, settings, &walk_root, &sides, options);
     let loaded = rewrite::load(sides, settings)?;
-    let mut promoted_ids: HashMap<Identity, PathBuf> = HashMap::new();
     for file in &loaded {
-        let path = &file.target.display;
-        if file.status != Status::Yaml {
-            if file.text.contains(".azure.com/") {
-                plan.conflict(
-                    path,
-                    "SOPS-encrypted or templated file with ASO resources: its reconcile-policy cannot be edited; change it by hand, or exclude the file",
-                );
-            }
-            continue;
-        }
-        let promoted = settings
-            .cluster_of(&file.target.fs_path)
-            .is_some_and(|c| c.name == options.promote);
-        if promoted {
-            let arena = yaml::Arena::new();
-            let stream = yaml::parse(&arena, &file.text);
-            for document in &stream.documents {
-                let manifest = document.root.as_ref().and_then(Manifest::from_root);
-                if let Some(id) = manifest
-                    .filter(Manifest::is_aso)
-                    .and_then(|m| identity(&m, None).ok())
-                {
-                    promoted_ids.insert(id, path.to_path_buf());
-                }
-            }
+        if file.status != Status::Yaml && file.text.contains(".azure.com/") {
+            plan.conflict(
+                &file.target.display,
+                "SOPS-encrypted or templated file with ASO resources: its reconcile-policy cannot be edited; change it by hand, or exclude the file",
+            );
         }
     }
-
-    // Another active cluster that holds the same resources would keep reconciling them: name it,
-    // so the hint says what to demote.
-    for (target, cluster) in others {
-        let Ok(text) = discover::read_text(&target.fs_path, settings.max_file_size) else {
-            continue;
-        };
-        let arena = yaml::Arena::new();
-        let stream = yaml::parse(&arena, &text);
-        for document in &stream.documents {
-            let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) else {
-                continue;
-            };
-            if !manifest.is_aso() || rewrite::policy_raw(&manifest) == Some("skip") {
-                continue;
-            }
-            let Ok(id) = identity(&manifest, None) else {
-                continue;
-            };
-            if let Some(promoted_at) = promoted_ids.get(&id) {
-                plan.conflict(
-                    &target.display,
-                    format!(
-                        "{} ({id}) is also in {} and reconciled by active cluster `{cluster}`: promoting `{}` alone would have two ASO instances reconcile it; pass --demote {cluster}",
-                        label(&manifest),
-                        promoted_at.display(),
-                        options.promote
-                    ),
-                );
-            }
-        }
-    }
+    // The repository as `check` renders it today: what each cluster applies, with names as
+    // applied (Flux variables substituted).
+    let index = super::repository_index(settings);
+    let position = |name: &str| settings.clusters.iter().position(|c| c.name == name);
+    let sides = Sides {
+        promote: position(&options.promote),
+        demote: options.demote.as_deref().and_then(position),
+    };
+    let elsewhere = applied_elsewhere(&mut plan, settings, &index, sides);
+    another_active_cluster(&mut plan, settings, &index, sides, options, &elsewhere);
 
     // Flip the roles in the config.
     let mut config_after = config_text.clone();
@@ -204,7 +162,17 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
     let (promoted, demoted) = if plan.conflicts.is_empty() {
         let new_settings = verify::with_config(settings, &config_path, &config_after)
             .map_err(|e| TransformError::at(&config_path, e))?;
-        follow_roles(&mut plan, settings, &new_settings, &loaded)
+        let mut seeds = invalid_values(&mut plan, settings, &index, sides, &loaded);
+        shared_policies(&index, sides, &loaded, &mut seeds);
+        let counts = follow_roles(
+            &mut plan,
+            (settings, &new_settings),
+            (&index, sides),
+            &loaded,
+            seeds,
+        );
+        changed_nothing(&mut plan, settings, &index, sides, counts.1);
+        counts
     } else {
         (0, 0)
     };
@@ -217,11 +185,13 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
     });
     verify::verify(&mut plan, settings, Some(&config_path));
 
+    if !plan.conflicts.is_empty() {
+        return Ok(plan.finish());
+    }
     if let Some(demote) = &options.demote {
         plan.checklist.push(format!(
-            "Sync cluster `{demote}` first: {} {} its resources `skip`, so its ASO stops writing to Azure before `{}` takes over (if that cluster is down, it picks up `skip` when it returns).",
-            count(demoted, "change"),
-            crate::wording::agree(demoted, "gives", "give"),
+            "Sync cluster `{demote}` first: {} its resources `skip`, so its ASO stops writing to Azure before `{}` takes over (if that cluster is down, it picks up `skip` when it returns).",
+            verb(demoted, "give"),
             options.promote
         ));
     } else {
@@ -230,10 +200,9 @@ pub fn plan(options: &FailoverOptions, settings: &Settings) -> Result<Plan, Tran
         );
     }
     plan.checklist.push(format!(
-        "Then sync cluster `{}`: {} {} `skip` off its resources (critical kinds keep `detach-on-delete`), and its ASO reconciles them.",
+        "Then sync cluster `{}`: {} `skip` off its resources (critical kinds keep `detach-on-delete`), and its ASO reconciles them.",
         options.promote,
-        count(promoted, "change"),
-        crate::wording::agree(promoted, "takes", "take"),
+        verb(promoted, "take"),
     ));
     plan.checklist.push(format!(
         "Check that the promoted resources turn Ready (`kubectl get <kind> -A` in cluster `{}`).",
@@ -283,15 +252,477 @@ fn unread_manifests(
     }
 }
 
-/// Apply, to the files of the two clusters, the fixes `check` proposes under the new roles for
-/// findings the old roles did not have (safe ones, and ASO001's, which promoting asks for), round after round until none is left.
-/// Returns how many ASO001 fixes (promotions) and ASO005 fixes (demotions) were applied. A
-/// fix that belongs in a file outside the two clusters is a conflict.
-fn follow_roles(
+/// The two clusters of a failover, as indexes into `Settings::clusters`.
+#[derive(Clone, Copy, Debug)]
+struct Sides {
+    promote: Option<usize>,
+    demote: Option<usize>,
+}
+
+/// `1 change gives`, `2 changes give`: a count of changes and a verb that agrees with it.
+fn verb(n: usize, verb: &str) -> String {
+    let singular = format!("{verb}s");
+    format!(
+        "{} {}",
+        crate::wording::plural(n, "change"),
+        crate::wording::agree(n, &singular, verb)
+    )
+}
+
+/// A few labels of instances, for a message: the first three with their files, and how many
+/// more.
+fn some_labels(index: &Index, instances: &[&Instance]) -> String {
+    let mut out: Vec<String> = instances
+        .iter()
+        .take(3)
+        .map(|i| format!("{} in {}", applied_label(index, i), index.describe(i.file)))
+        .collect();
+    if instances.len() > 3 {
+        out.push(format!("{} more", instances.len() - 3));
+    }
+    out.join(", ")
+}
+
+/// Conflicts for ASO resources that the promoted cluster applies and another active cluster
+/// (neither of the two) reconciles too: promoting would have two operators reconcile them.
+/// Compared as applied (Flux variables substituted, namespaces as rendered).
+fn another_active_cluster(
     plan: &mut Plan,
     settings: &Settings,
-    new_settings: &Settings,
+    index: &Index,
+    sides: Sides,
+    options: &FailoverOptions,
+    elsewhere: &HashSet<(FileId, usize)>,
+) {
+    let Some(promote) = sides.promote else {
+        return;
+    };
+    let mut promoted: HashMap<Identity, FileId> = HashMap::new();
+    for instance in index.instances.iter().filter(|i| i.aso) {
+        if index.contexts[instance.context].cluster == Some(promote) {
+            if let Some(id) = identity::of_instance(index, instance) {
+                promoted.entry(id).or_insert(instance.file);
+            }
+        }
+    }
+    for instance in index.instances.iter().filter(|i| i.aso) {
+        let context = &index.contexts[instance.context];
+        let Some(cluster) = context.cluster else {
+            continue;
+        };
+        if Some(cluster) == sides.promote
+            || Some(cluster) == sides.demote
+            || context.role != Role::Active
+            || index.effective(instance).0 == Policy::Skip
+            || elsewhere.contains(&(instance.file, instance.object))
+        {
+            continue;
+        }
+        let Some(id) = identity::of_instance(index, instance) else {
+            continue;
+        };
+        if let Some(&at) = promoted.get(&id) {
+            let name = &settings.clusters[cluster].name;
+            plan.conflict(
+                &verify::display(&index.files[instance.file].fs_path),
+                format!(
+                    "{} ({id}) is also in {} and reconciled by active cluster `{name}`: promoting `{}` alone would have two ASO instances reconcile it; pass --demote {name}",
+                    applied_label(index, instance),
+                    index.describe(at),
+                    options.promote
+                ),
+            );
+        }
+    }
+}
+
+/// Edits made before `check`'s fixes: new texts and their actions by absolute path, and how
+/// many resources they demote.
+#[derive(Default)]
+struct Seeds {
+    texts: BTreeMap<PathBuf, String>,
+    actions: BTreeMap<PathBuf, Vec<String>>,
+    demoted: usize,
+}
+
+/// The demoted cluster's resources whose own reconcile-policy is not a value ASO knows
+/// (`Detach-On-Delete`, `Skip`, empty): ASO reconciles them as `manage`, and ASO005 leaves them
+/// to ASO004, so `check`'s fixes would not demote them. They get `skip` too: the value already
+/// means nothing to ASO, and `skip` is what the failover is for (it never deletes either, so a
+/// meant `detach-on-delete` loses nothing while the cluster stands by). Refusing would stop an
+/// emergency failover on a typo. One in a file outside the two clusters, or applied by another
+/// cluster too (its value would change there as well), is a conflict naming it.
+fn invalid_values(
+    plan: &mut Plan,
+    settings: &Settings,
+    index: &Index,
+    sides: Sides,
     loaded: &[rewrite::Loaded],
+) -> Seeds {
+    let mut seeds = Seeds::default();
+    let Some(demote) = sides.demote else {
+        return seeds;
+    };
+    let demote_name = &settings.clusters[demote].name;
+    let originals: HashMap<&Path, &rewrite::Loaded> = loaded
+        .iter()
+        .filter(|f| f.status == Status::Yaml)
+        .map(|f| (&*f.target.fs_path, f))
+        .collect();
+    let mut wanted: BTreeMap<PathBuf, BTreeMap<usize, (String, String)>> = BTreeMap::new();
+    for instance in index.instances.iter().filter(|i| i.aso) {
+        if index.contexts[instance.context].cluster != Some(demote) {
+            continue;
+        }
+        let Some((value, origin)) = &instance.policy else {
+            continue;
+        };
+        if origin.kind != OriginKind::Own || Policy::parse(value).is_some() {
+            continue;
+        }
+        let label = applied_label(index, instance);
+        let fs_path = &index.files[origin.file].fs_path;
+        let shown = verify::display(fs_path);
+        let was = rewrite::describe(Some(value));
+        let other = index
+            .instances_of(origin.file, origin.doc)
+            .map(|i| index.contexts[i.context].cluster)
+            .find(|c| *c != Some(demote));
+        if let Some(other) = other {
+            let other = other.map_or_else(
+                || "an applier in no cluster".to_string(),
+                |c| format!("cluster `{}`", settings.clusters[c].name),
+            );
+            plan.conflict(
+                &shown,
+                format!(
+                    "{label} has reconcile-policy `{was}`, which ASO reconciles as `manage`, and {other} applies it too: giving it `skip` to demote `{demote_name}` would change it there as well; fix the value first (ASO004), or give each cluster its own copy"
+                ),
+            );
+            continue;
+        }
+        if !originals.contains_key(&**fs_path) {
+            plan.conflict(
+                &shown,
+                format!(
+                    "{label} has reconcile-policy `{was}`, which ASO reconciles as `manage`, in a file outside both clusters: the failover cannot give it `skip`, so `{demote_name}` would keep writing to it; fix the value first (ASO004), or give the cluster its own copy"
+                ),
+            );
+            continue;
+        }
+        wanted
+            .entry(fs_path.to_path_buf())
+            .or_default()
+            .insert(origin.doc, (label, was));
+    }
+    for (path, docs) in wanted {
+        let file = originals[path.as_path()];
+        let skip = Some(Policy::Skip.as_str());
+        match rewrite::rewrite(&file.text, |doc, text, root| match docs.get(&doc) {
+            Some((label, was)) => match rewrite::policy_step(text, root, skip) {
+                Step::Edit(edits, _) => Step::Edit(
+                    edits,
+                    Some(format!(
+                        "{label}: reconcile-policy skip (was `{was}`, not a value ASO knows: it reconciled as `manage`)"
+                    )),
+                ),
+                other => other,
+            },
+            None => Step::Done,
+        }) {
+            Ok((after, actions)) => {
+                seeds.demoted += actions.len();
+                seeds.texts.insert(path.clone(), after);
+                seeds.actions.insert(path, actions);
+            }
+            Err(message) => plan.conflict(&file.target.display, message),
+        }
+    }
+    seeds
+}
+
+/// Conflicts for ASO resources under the demoted cluster's paths that are not `skip` and that
+/// an applier in another active cluster (or in none) applies: `check` judges what an applier
+/// renders by the applier's cluster, so demoting changes nothing for them and they would stay
+/// reconciled. Returns them, as (file, object), so that no other conflict blames them.
+fn applied_elsewhere(
+    plan: &mut Plan,
+    settings: &Settings,
+    index: &Index,
+    sides: Sides,
+) -> HashSet<(FileId, usize)> {
+    let mut out = HashSet::new();
+    let Some(demote) = sides.demote else {
+        return out;
+    };
+    let name = &settings.clusters[demote].name;
+    let mut by_context: BTreeMap<usize, Vec<&Instance>> = BTreeMap::new();
+    for instance in index.instances.iter().filter(|i| i.aso) {
+        let context = &index.contexts[instance.context];
+        if context.cluster == Some(demote)
+            || context.cluster == sides.promote
+            || context.role != Role::Active
+            || index.effective(instance).0 == Policy::Skip
+        {
+            continue;
+        }
+        let under_demoted = settings
+            .cluster_of(&index.files[instance.file].fs_path)
+            .is_some_and(|c| &c.name == name);
+        if under_demoted {
+            by_context
+                .entry(instance.context)
+                .or_default()
+                .push(instance);
+            out.insert((instance.file, instance.object));
+        }
+    }
+    for (context, instances) in by_context {
+        let context = &index.contexts[context];
+        let (cluster, fix) = match context.cluster {
+            None => (
+                "no cluster (so it counts as active)".to_string(),
+                format!(
+                    "add {} to the paths of cluster `{name}` in .asoguard.yaml",
+                    index.describe(context.file)
+                ),
+            ),
+            Some(c) => {
+                let other = &settings.clusters[c].name;
+                (
+                    format!("active cluster `{other}`"),
+                    format!(
+                        "in .asoguard.yaml, put {} in the paths of cluster `{name}` and out of those of `{other}`, or demote `{other}`",
+                        index.describe(context.file)
+                    ),
+                )
+            }
+        };
+        let one = instances.len() == 1;
+        plan.conflict(
+            &verify::display(&index.files[context.file].fs_path),
+            format!(
+                "{} under cluster `{name}`'s paths ({}) {} applied by {}, which is in {cluster}: `check` judges what an applier renders by the applier's cluster, so demoting `{name}` changes nothing for {} and {} would stay reconciled; {fix}",
+                count(instances.len(), "ASO resource"),
+                some_labels(index, &instances),
+                if one { "is" } else { "are" },
+                index.describe_context(context),
+                if one { "it" } else { "them" },
+                if one { "it" } else { "they" },
+            ),
+        );
+    }
+    out
+}
+
+/// The demoted cluster's resources whose policy is decided in a file outside the two clusters
+/// (a base's `commonAnnotations` or patch, shared with other clusters): `check`'s fix for them
+/// belongs in that file, which the failover must not change. When they are rendered by a Flux
+/// Kustomization or an overlay kustomization of the demoted cluster, `skip` goes there instead
+/// (`spec.commonMetadata.annotations`, `commonAnnotations`), which overrides what the base
+/// sets for this cluster alone; failing back takes it off again.
+fn shared_policies(index: &Index, sides: Sides, loaded: &[rewrite::Loaded], seeds: &mut Seeds) {
+    let Some(demote) = sides.demote else {
+        return;
+    };
+    let inside: HashMap<&Path, &rewrite::Loaded> = loaded
+        .iter()
+        .filter(|f| f.status == Status::Yaml)
+        .map(|f| (&*f.target.fs_path, f))
+        .collect();
+    // By the file and document of the context, the resources it would cover.
+    let mut wanted: BTreeMap<(PathBuf, usize), (bool, usize)> = BTreeMap::new();
+    for instance in index.instances.iter().filter(|i| i.aso) {
+        let context = &index.contexts[instance.context];
+        if context.cluster != Some(demote) {
+            continue;
+        }
+        let (policy, origin) = index.effective(instance);
+        let Some(origin) = origin.filter(|_| policy != Policy::Skip) else {
+            continue;
+        };
+        let decided_outside = matches!(
+            origin.kind,
+            OriginKind::Common | OriginKind::Flux | OriginKind::PatchFile | OriginKind::JsonPatch
+        ) && !inside.contains_key(&*index.files[origin.file].fs_path);
+        let context_file = &index.files[context.file].fs_path;
+        if !decided_outside || !inside.contains_key(&**context_file) {
+            continue;
+        }
+        let flux = match context.kind {
+            crate::index::ContextKind::Flux => true,
+            crate::index::ContextKind::Kustomization => false,
+            _ => continue,
+        };
+        let doc = context.doc.unwrap_or(0);
+        wanted
+            .entry((context_file.to_path_buf(), doc))
+            .or_insert((flux, 0))
+            .1 += 1;
+    }
+    let mut by_file: BTreeMap<PathBuf, Vec<(usize, bool, usize)>> = BTreeMap::new();
+    for ((path, doc), (flux, n)) in wanted {
+        by_file.entry(path).or_default().push((doc, flux, n));
+    }
+    for (path, docs) in by_file {
+        let Some(file) = inside.get(path.as_path()) else {
+            continue;
+        };
+        let current = seeds
+            .texts
+            .get(&path)
+            .cloned()
+            .unwrap_or_else(|| file.text.clone());
+        let skip = Policy::Skip.as_str();
+        let result = rewrite::rewrite(&current, |doc, text, root| {
+            let Some(&(_, flux, n)) = docs.iter().find(|(d, _, _)| *d == doc) else {
+                return Step::Done;
+            };
+            let (path, what): (&[&str], String) = if flux {
+                let name = root
+                    .get("metadata")
+                    .and_then(|m| m.get_str("name"))
+                    .unwrap_or("?");
+                (
+                    &["spec", "commonMetadata", "annotations"],
+                    format!("Flux Kustomization `{name}`: spec.commonMetadata"),
+                )
+            } else {
+                (
+                    &["commonAnnotations"],
+                    "kustomization: commonAnnotations".to_string(),
+                )
+            };
+            let existing = path
+                .iter()
+                .try_fold(root, |at, key| at.get(key))
+                .and_then(|m| m.get_str(crate::manifest::RECONCILE_POLICY));
+            if existing == Some(skip) {
+                return Step::Done;
+            }
+            match yaml::edit::set_entry_at(
+                text,
+                root,
+                path,
+                crate::manifest::RECONCILE_POLICY,
+                skip,
+            ) {
+                Some(edit) => Step::Edit(
+                    vec![edit],
+                    Some(format!(
+                        "{what} reconcile-policy skip, over the policy a base shared with other clusters sets ({})",
+                        count(n, "ASO resource")
+                    )),
+                ),
+                None => Step::Stuck(format!(
+                    "{what} is not a mapping: cannot set reconcile-policy"
+                )),
+            }
+        });
+        // An edit that cannot be made leaves the fix to `check`, whose conflict names the file.
+        if let Ok((after, actions)) = result {
+            seeds.demoted += actions.len();
+            seeds.texts.insert(path.clone(), after);
+            seeds.actions.entry(path).or_default().extend(actions);
+        }
+    }
+}
+
+/// Refuse a demotion that changes no manifest while the demoted cluster applies ASO resources
+/// that are not `skip` (instances of the index whose context is in the cluster): the roles
+/// would flip in the config and its ASO would go on writing to Azure.
+fn changed_nothing(
+    plan: &mut Plan,
+    settings: &Settings,
+    index: &Index,
+    sides: Sides,
+    demoted: usize,
+) {
+    let Some(demote) = sides.demote.filter(|_| demoted == 0) else {
+        return;
+    };
+    let name = &settings.clusters[demote].name;
+    let live: Vec<&Instance> = index
+        .instances
+        .iter()
+        .filter(|i| {
+            i.aso
+                && index.contexts[i.context].cluster == Some(demote)
+                && index.effective(i).0 != Policy::Skip
+        })
+        .collect();
+    if live.is_empty() {
+        return;
+    }
+    let one = live.len() == 1;
+    let path = settings
+        .config_path
+        .clone()
+        .unwrap_or_else(|| settings.root.clone());
+    plan.conflict(
+        &verify::display(&path),
+        format!(
+            "demoting `{name}` would change no manifest, yet it applies {} that {} not `skip` ({}): its ASO would keep writing to Azure after the failover; run `asoguard check` with `{name}` marked passive to see where {} policy is set",
+            count(live.len(), "ASO resource"),
+            if one { "is" } else { "are" },
+            some_labels(index, &live),
+            if one { "its" } else { "their" },
+        ),
+    );
+}
+
+/// What fixes in document `doc` of the file at `fs_path` are about, for the plan's actions:
+/// an ASO resource by its name as applied (in cluster `prefer` when it is applied by more
+/// than one), a Flux Kustomization or ArgoCD Application by its name; `None` for a document
+/// that is not an object (a kustomization).
+fn doc_label(index: &Index, fs_path: &Path, doc: usize, prefer: Option<usize>) -> Option<String> {
+    let id = index.file_id(fs_path)?;
+    let object = index.files[id]
+        .facts
+        .objects
+        .iter()
+        .find(|o| o.doc == doc)?;
+    let name = object.name.as_deref().unwrap_or("?");
+    if object.aso {
+        let preferred = index
+            .instances_of(id, doc)
+            .find(|i| index.contexts[i.context].cluster == prefer);
+        return Some(
+            match preferred.or_else(|| index.instances_of(id, doc).next()) {
+                Some(instance) => applied_label(index, instance),
+                None => format!("{} `{name}`", object.kind),
+            },
+        );
+    }
+    Some(match &object.extra {
+        Extra::Flux(_) => format!("Flux Kustomization `{name}`"),
+        Extra::Argo(_) => format!("ArgoCD {} `{name}`", object.kind),
+        Extra::None => format!("{} `{name}`", object.kind),
+    })
+}
+
+/// The index of the document of `text` that holds byte `offset`.
+fn doc_at(text: &str, offset: usize) -> usize {
+    let arena = yaml::Arena::new();
+    let stream = yaml::parse(&arena, text);
+    stream
+        .documents
+        .iter()
+        .rposition(|d| d.span.start <= offset)
+        .unwrap_or(0)
+}
+
+/// Apply, to the files of the two clusters, the fixes `check` proposes under the new roles for
+/// findings the old roles did not have (safe ones, and ASO001's, which promoting asks for),
+/// round after round until none is left, starting from the texts `seeds` gives. Returns how
+/// many promotions (ASO001 fixes) and demotions (ASO005 fixes and `seeds`) were made. A fix
+/// that belongs in a file outside the two clusters is a conflict.
+fn follow_roles(
+    plan: &mut Plan,
+    (settings, new_settings): (&Settings, &Settings),
+    (index, sides): (&Index, Sides),
+    loaded: &[rewrite::Loaded],
+    seeds: Seeds,
 ) -> (usize, usize) {
     let originals: BTreeMap<PathBuf, &rewrite::Loaded> = loaded
         .iter()
@@ -300,9 +731,9 @@ fn follow_roles(
         .collect();
     let before = verify::findings(verify::inputs(settings, &BTreeMap::new()), settings);
     let guarded = verify::guarded(new_settings);
-    let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
-    let mut actions: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
-    let (mut promoted, mut demoted) = (0, 0);
+    let mut texts: BTreeMap<PathBuf, String> = seeds.texts;
+    let mut actions: BTreeMap<PathBuf, Vec<String>> = seeds.actions;
+    let (mut promoted, mut demoted) = (0, seeds.demoted);
     let mut outside: BTreeMap<PathBuf, String> = BTreeMap::new();
     for _ in 0..MAX_ROUNDS {
         let report = engine::check_inputs(
@@ -325,17 +756,19 @@ fn follow_roles(
             if before.contains_key(&key) {
                 continue;
             }
-            if !originals.contains_key(&key.0) {
+            let Some(original) = originals.get(&key.0) else {
                 outside.insert(key.0.clone(), d.message.clone());
                 continue;
-            }
-            let what = d.object.as_ref().map_or_else(String::new, |o| {
-                format!(
-                    "{} `{}`: ",
-                    o.kind.as_deref().unwrap_or("object"),
-                    o.name.as_deref().unwrap_or("?")
-                )
-            });
+            };
+            let current = texts.get(&key.0).unwrap_or(&original.text);
+            let prefer = match d.rule {
+                Rule::SkipInActive => sides.promote,
+                _ => sides.demote,
+            };
+            let what = match doc_label(index, &key.0, doc_at(current, d.span.start), prefer) {
+                Some(label) => format!("{label}: "),
+                None => String::new(),
+            };
             fixes.entry(key.0).or_default().push((d.rule, what, fix));
         }
         if fixes.is_empty() {

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::index::substitute::{Substitution, is_unresolved};
+use crate::index::{Index, Instance};
 use crate::manifest::Manifest;
 use crate::yaml::json;
 
@@ -46,6 +48,40 @@ fn substituted(value: &str) -> bool {
 /// not a plain string or holds a `${...}` substitution, an owner with neither `name` nor
 /// `armId`.
 pub fn identity(manifest: &Manifest, namespace: Option<&str>) -> Result<Identity, String> {
+    identity_as_applied(manifest, namespace, None)
+}
+
+/// The identity of `manifest` as a Flux Kustomization applies it: `substitution` (its
+/// `postBuild` variables) replaced in the name, `spec.azureName`, owner and namespace before
+/// they are read, so `${cluster_name}-rg` is `prod-rg` where the value is known. A `${...}`
+/// still left (its value comes from outside the repository, or it is undefined) is an unknown
+/// identity, as in [`identity`].
+pub fn identity_as_applied(
+    manifest: &Manifest,
+    namespace: Option<&str>,
+    substitution: Option<&Substitution>,
+) -> Result<Identity, String> {
+    let apply = |text: &str| -> String {
+        substitution.map_or_else(|| text.to_string(), |s| s.apply(text).into_owned())
+    };
+    let unknown = |what: &str, raw: &str| -> String {
+        match substitution {
+            None => format!(
+                "its {what} `{raw}` holds a `${{...}}` substitution, known only when Flux renders it"
+            ),
+            Some(_) => {
+                let partly = apply(raw);
+                format!(
+                    "its {what} `{raw}` holds a `${{...}}` substitution whose value is not in the repository (it comes from a Secret or a ConfigMap asoguard does not find, or is undefined){}",
+                    if partly == raw {
+                        String::new()
+                    } else {
+                        format!(": it is known only as `{partly}`")
+                    }
+                )
+            }
+        }
+    };
     let kind = manifest.kind.ok_or("it has no `kind`")?;
     let metadata = manifest.root.get("metadata");
     let name = match manifest.name {
@@ -69,11 +105,10 @@ pub fn identity(manifest: &Manifest, namespace: Option<&str>) -> Result<Identity
         ),
         _ => None,
     };
-    let name = azure_name.unwrap_or(name);
-    if substituted(name) {
-        return Err(format!(
-            "its name `{name}` holds a `${{...}}` substitution, known only when Flux renders it"
-        ));
+    let raw_name = azure_name.unwrap_or(name);
+    let name = apply(raw_name);
+    if substituted(&name) {
+        return Err(unknown("name", raw_name));
     }
     let owner = match spec.and_then(|s| s.get("owner")) {
         None => String::new(),
@@ -84,32 +119,57 @@ pub fn identity(manifest: &Manifest, namespace: Option<&str>) -> Result<Identity
                     .and_then(|v| v.as_str())
                     .filter(|v| !v.is_empty())
             };
-            let owner = match (field("armId"), field("name")) {
+            let raw_owner = match (field("armId"), field("name")) {
                 (Some(arm), _) => format!("armId:{arm}"),
                 (None, Some(name)) => format!("name:{name}"),
                 (None, None) => {
                     return Err("`spec.owner` has neither a `name` nor an `armId`".into());
                 }
             };
+            let owner = apply(&raw_owner);
             if substituted(&owner) {
-                return Err(format!(
-                    "its owner `{owner}` holds a `${{...}}` substitution, known only when Flux renders it"
-                ));
+                return Err(unknown("owner", &raw_owner));
             }
             owner
         }
     };
-    let namespace = namespace.or(manifest.namespace).unwrap_or("");
-    if substituted(namespace) {
-        return Err(format!(
-            "its namespace `{namespace}` holds a `${{...}}` substitution, known only when Flux renders it"
-        ));
+    let raw_namespace = namespace.or(manifest.namespace).unwrap_or("");
+    let namespace = apply(raw_namespace);
+    if substituted(&namespace) {
+        return Err(unknown("namespace", raw_namespace));
     }
     Ok(Identity {
         group: manifest.group().to_string(),
         kind: kind.to_string(),
-        namespace: namespace.to_string(),
-        name: name.to_string(),
+        namespace,
+        name,
+        owner,
+    })
+}
+
+/// The identity of the Azure resource an instance of the index stands for, as its context
+/// applies it: Flux `postBuild` variables substituted in its name, `spec.azureName`, owner and
+/// namespace, and the namespace a kustomization or Flux Kustomization gives it. `None` when a
+/// part is unknown (a `${...}` left unresolved, no name): an unknown identity is never equal to
+/// another. The owner is its `spec.owner.name` (`armId` owners are not in the index).
+pub fn of_instance(index: &Index, instance: &Instance) -> Option<Identity> {
+    let object = index.object(instance);
+    let name = match index.azure_name(instance) {
+        Some(name) => name.into_owned(),
+        None => instance.name.as_deref()?.to_string(),
+    };
+    let owner = index
+        .owner(instance)
+        .map_or_else(String::new, |o| format!("name:{o}"));
+    let namespace = instance.namespace.as_deref().unwrap_or("").to_string();
+    if name.is_empty() || [&name, &owner, &namespace].iter().any(|t| is_unresolved(t)) {
+        return None;
+    }
+    Some(Identity {
+        group: object.group.to_string(),
+        kind: object.kind.to_string(),
+        namespace,
+        name,
         owner,
     })
 }
@@ -198,6 +258,42 @@ mod tests {
             let error = of(text, None).unwrap_err();
             assert!(error.contains(why), "{error}");
         }
+    }
+
+    #[test]
+    fn identity_as_flux_applies_it() {
+        let text = "apiVersion: resources.azure.com/v1\nkind: ResourceGroup\nmetadata: {name: \"${cluster_name}-rg\", namespace: \"${ns:=shop}\"}\nspec: {owner: {armId: \"/subscriptions/${sub}\"}}\n";
+        let arena = crate::yaml::Arena::new();
+        let stream = parse(&arena, text);
+        let m = Manifest::from_root(stream.documents[0].root.as_ref().unwrap()).unwrap();
+        let vars = |pairs: &[(&str, &str)]| {
+            Substitution::new(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                true,
+            )
+        };
+        let known = vars(&[("cluster_name", "prod"), ("sub", "0000")]);
+        assert_eq!(
+            identity_as_applied(&m, None, Some(&known))
+                .unwrap()
+                .to_string(),
+            "resources.azure.com/ResourceGroup shop/prod-rg (owner armId:/subscriptions/0000)"
+        );
+        let partial = vars(&[("cluster_name", "prod")]);
+        let error = identity_as_applied(&m, None, Some(&partial)).unwrap_err();
+        assert!(
+            error.contains("owner `armId:/subscriptions/${sub}`")
+                && error.contains("not in the repository"),
+            "{error}"
+        );
+        assert!(
+            identity(&m, None)
+                .unwrap_err()
+                .contains("known only when Flux")
+        );
     }
 
     #[test]

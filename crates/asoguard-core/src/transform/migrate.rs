@@ -14,12 +14,13 @@ use crate::manifest::{ASO_FINALIZER, LIVE_METADATA, Manifest, OPERATOR_ANNOTATIO
 use crate::yaml::{self, Node, edit, json};
 
 use super::config_edit::{self, role_str};
-use super::identity::{Identity, identity, normalized_spec, object_key};
+use super::identity::{Identity, identity, identity_as_applied, normalized_spec, object_key};
 use super::kustomize::{self, RefKind};
 use super::rewrite::{self, Loaded, Status, Step};
 use super::{FileChange, Plan, TransformError, count, label, verify};
-use crate::index::{FileFacts, Index, IndexedFile};
-use crate::span::LineIndex;
+use crate::index::Index;
+use crate::index::substitute::Substitution;
+use std::sync::Arc;
 
 /// What a copy sheds besides [`LIVE_METADATA`] (which ASO011 reports too): fields of a live
 /// object that tie it to the old cluster (owner and deletion state).
@@ -95,6 +96,8 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
     }
 
     let mut plan = Plan::default();
+    // The repository as `check` renders it: who deploys the source, and names as applied.
+    let index = super::repository_index(settings);
     let src_files = rewrite::load(
         files_under(&options.from, &from, settings, &mut plan)?,
         settings,
@@ -132,7 +135,8 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
         let file_rel = rel(file, &to);
         let arena = yaml::Arena::new();
         let stream = yaml::parse(&arena, &file.text);
-        for manifest in manifests(&stream) {
+        let documents = manifests_or_none(&stream).into_iter().enumerate();
+        for (doc, manifest) in documents.filter_map(|(doc, m)| Some((doc, m?))) {
             if let Some(value) =
                 rewrite::policy_raw(&manifest).filter(|v| *v != "skip" && !v.is_empty())
             {
@@ -149,7 +153,11 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
             if !manifest.is_aso() || dst_patches.contains(&*file.target.fs_path) {
                 continue;
             }
-            if let (Ok(id), Ok(spec)) = (identity(&manifest, None), normalized_spec(&manifest)) {
+            let applied = applied(&index, &file.target.fs_path, doc);
+            if let (Ok(id), Ok(spec)) = (
+                applied_identity(&manifest, None, &applied),
+                normalized_spec(&manifest),
+            ) {
                 dst_ids.insert(
                     id,
                     DstResource {
@@ -192,22 +200,29 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
         }
         let arena = yaml::Arena::new();
         let stream = yaml::parse(&arena, &file.text);
-        for manifest in manifests_or_none(&stream) {
+        for (doc, manifest) in manifests_or_none(&stream).into_iter().enumerate() {
             let Some(manifest) = manifest else {
                 src_plan.push(SrcDoc::default());
                 dst_plan.push(DstDoc::default());
                 continue;
             };
+            let applied = applied(&index, &file.target.fs_path, doc);
+            let shown = applied_label(&manifest, &applied);
             let raw = rewrite::policy_raw(&manifest);
             let critical = manifest.is_aso()
                 && manifest
                     .kind
                     .is_some_and(|k| settings.is_critical(manifest.group(), k));
-            let mut src_doc = SrcDoc::default();
+            let mut src_doc = SrcDoc {
+                label: shown.clone(),
+                ..SrcDoc::default()
+            };
             let mut dst_doc = DstDoc {
+                label: shown.clone(),
                 is_object: manifest.kind.is_some() && manifest.api_version.is_some(),
                 ..DstDoc::default()
             };
+            let what = shown.unwrap_or_else(|| label(&manifest));
             let rewritten_ns = manifest.namespace.map(|n| ns.unwrap_or(n));
             let key = object_key(&manifest).map(|(g, k, n, name)| {
                 (
@@ -230,8 +245,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                     plan.conflict(
                         path,
                         format!(
-                            "{} is in a SOPS-encrypted file: an edit would break its MAC, so it cannot get `skip`; decrypt it or migrate it by hand",
-                            label(&manifest)
+                            "{what} is in a SOPS-encrypted file: an edit would break its MAC, so it cannot get `skip`; decrypt it or migrate it by hand"
                         ),
                     );
                 }
@@ -253,7 +267,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                 if !is_patch {
                     ids.check(
                         &mut plan,
-                        &manifest,
+                        (&manifest, &what, &applied),
                         rewritten_ns,
                         (path, &file_rel),
                         &options.to.join(&file_rel),
@@ -344,7 +358,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
             let doc = docs.get(index).cloned().unwrap_or_default();
             if let Some(want) = doc.policy {
                 if let step @ (Step::Edit(..) | Step::Stuck(_)) =
-                    rewrite::policy_step(text, root, want)
+                    rewrite::policy_step_as(text, root, want, doc.label.as_deref())
                 {
                     return step;
                 }
@@ -363,6 +377,12 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
             }),
             Err(message) => plan.conflict(path, message),
         }
+    }
+
+    // A step 1 that changes nothing while the source is applied without `skip` would leave
+    // its ASO writing to Azure: refuse, saying where the policy comes from.
+    if plan.changes.is_empty() {
+        source_unchanged(&mut plan, &index, &from, &options.from);
     }
 
     // Step 3: the copies.
@@ -443,7 +463,7 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
         .iter()
         .map(|f| f.target.fs_path.to_path_buf())
         .collect();
-    let deployers = outside_deployers(settings, &from);
+    let deployers = outside_deployers(&index, &from);
     let config_path = mark_clusters(
         &mut plan,
         settings,
@@ -487,6 +507,8 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
 /// What a source document needs in step 1.
 #[derive(Clone, Debug, Default)]
 struct SrcDoc {
+    /// The object as messages name it, by its name as applied (Flux variables substituted).
+    label: Option<String>,
     /// Its own policy: `Some(Some("skip"))`.
     policy: Option<Option<&'static str>>,
     /// A kustomization's `commonAnnotations` policy.
@@ -496,6 +518,8 @@ struct SrcDoc {
 /// What a copied document needs.
 #[derive(Clone, Debug, Default)]
 struct DstDoc {
+    /// The object as messages name it, by its name as applied (Flux variables substituted).
+    label: Option<String>,
     /// Whether it is a Kubernetes object (apiVersion and kind), whose live state is stripped.
     is_object: bool,
     /// Its own policy (`Some(None)`: removed).
@@ -619,6 +643,153 @@ fn kustomization_doc(
     }
 }
 
+/// A conflict when ASO resources the source holds or deploys (instances of the index whose
+/// object or context file is under it) are applied with a policy other than `skip`, while
+/// step 1 changes no file of the source: it would set nothing, and the source cluster's ASO
+/// would keep writing to Azure.
+fn source_unchanged(plan: &mut Plan, index: &Index, from: &Path, shown: &Path) {
+    let live: Vec<&crate::index::Instance> = index
+        .instances
+        .iter()
+        .filter(|i| {
+            i.aso
+                && (index.files[i.file].fs_path.starts_with(from)
+                    || index.files[index.contexts[i.context].file]
+                        .fs_path
+                        .starts_with(from))
+                && index.effective(i).0 != Policy::Skip
+        })
+        .collect();
+    if live.is_empty() {
+        return;
+    }
+    let mut named: Vec<String> = live
+        .iter()
+        .take(3)
+        .map(|i| {
+            format!(
+                "{} in {}, {}",
+                super::applied_label(index, i),
+                index.describe(i.file),
+                policy_source(index, i)
+            )
+        })
+        .collect();
+    if live.len() > 3 {
+        named.push(format!("{} more", live.len() - 3));
+    }
+    let one = live.len() == 1;
+    plan.conflict(
+        shown,
+        format!(
+            "step 1 would change no file of the source, yet it holds or deploys {} that {} applied without `skip` ({}): its ASO would keep writing to Azure while the destination takes over; set `skip` where the policy is decided, then run the migration again",
+            count(live.len(), "ASO resource"),
+            if one { "is" } else { "are" },
+            named.join("; ")
+        ),
+    );
+}
+
+/// Where an instance's effective reconcile-policy comes from, for messages.
+fn policy_source(index: &Index, instance: &crate::index::Instance) -> String {
+    use crate::index::OriginKind;
+    let (policy, origin) = index.effective(instance);
+    let Some(origin) = origin else {
+        return "with no policy (ASO's default `manage`)".into();
+    };
+    let value = instance
+        .policy
+        .as_ref()
+        .filter(|(_, o)| *o == origin)
+        .map_or_else(|| policy.as_str().to_string(), |(v, _)| v.to_string());
+    let file = index.describe(origin.file);
+    let place = match origin.kind {
+        OriginKind::Own => "by its own annotation".to_string(),
+        OriginKind::PatchFile => format!("by a patch in {file}"),
+        OriginKind::JsonPatch => format!("by a JSON patch in {file}"),
+        OriginKind::InlinePatch => format!("by an inline patch in {file}"),
+        OriginKind::Common => format!("by commonAnnotations in {file}"),
+        OriginKind::Flux => format!("by spec.commonMetadata in {file}"),
+        OriginKind::ArgoNamespace => format!("by the managed namespace's metadata in {file}"),
+        OriginKind::Namespace => format!("by its Namespace in {file}"),
+    };
+    format!("`{value}` set {place}")
+}
+
+/// How one context applies an object: the Flux `postBuild` variables it substitutes (`None`:
+/// none), and the context as messages name it.
+type Applied = (Option<Arc<Substitution>>, String);
+
+/// The different ways the contexts of the index apply the object of document `doc` of the
+/// file at `fs_path`, one per distinct substitution; empty when nothing applies it, or when the
+/// object turns substitution off.
+fn applied(index: &Index, fs_path: &Path, doc: usize) -> Vec<Applied> {
+    let Some(id) = index.file_id(fs_path) else {
+        return Vec::new();
+    };
+    let disabled = index.files[id]
+        .facts
+        .objects
+        .iter()
+        .find(|o| o.doc == doc)
+        .is_some_and(|o| o.substitute_disabled);
+    let mut out: Vec<Applied> = Vec::new();
+    for instance in index.instances_of(id, doc) {
+        let context = &index.contexts[instance.context];
+        let substitution = context.substitution.clone().filter(|_| !disabled);
+        if !out.iter().any(|(s, _)| *s == substitution) {
+            out.push((substitution, index.describe_context(context)));
+        }
+    }
+    out
+}
+
+/// The label of an object by its name as its one way of being applied gives it (Flux
+/// variables substituted); `None` when that is the name as written, or when it is applied in
+/// several ways.
+fn applied_label(manifest: &Manifest, applied: &[Applied]) -> Option<String> {
+    let [(Some(substitution), _)] = applied else {
+        return None;
+    };
+    let name = manifest.name_str()?;
+    let applied_name = substitution.apply(name);
+    (applied_name != name)
+        .then(|| format!("{} `{applied_name}`", manifest.kind.unwrap_or("object")))
+}
+
+/// The Azure identity of a source or destination object as the contexts that apply it give
+/// it: with their Flux variables substituted. `Err` when it is unknown (see
+/// [`identity_as_applied`]; a name nothing applies is read as written), or when the contexts
+/// that apply it make it different Azure resources.
+fn applied_identity(
+    manifest: &Manifest,
+    namespace: Option<&str>,
+    applied: &[Applied],
+) -> Result<Identity, String> {
+    if applied.is_empty() {
+        return identity(manifest, namespace);
+    }
+    let mut found: Vec<(Identity, &str)> = Vec::new();
+    for (substitution, who) in applied {
+        let id = identity_as_applied(manifest, namespace, substitution.as_deref())
+            .map_err(|why| format!("{why}, as applied by {who}"))?;
+        if !found.iter().any(|(other, _)| *other == id) {
+            found.push((id, who));
+        }
+    }
+    match found.as_slice() {
+        [(id, _)] => Ok(id.clone()),
+        _ => Err(format!(
+            "it is applied as different Azure resources ({}); migrate what each applier renders on its own",
+            found
+                .iter()
+                .map(|(id, who)| format!("{id} by {who}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 /// The Azure resources of both sides, by identity.
 #[derive(Default)]
 struct Identities {
@@ -634,14 +805,13 @@ impl Identities {
     fn check(
         &mut self,
         plan: &mut Plan,
-        manifest: &Manifest,
+        (manifest, what, applied): (&Manifest, &str, &[Applied]),
         namespace: Option<&str>,
         (path, file_rel): (&Path, &Path),
         copy: &Path,
     ) {
         let (src_ids, dst_ids) = (&mut self.src, &self.dst);
-        let what = label(manifest);
-        let id = match identity(manifest, namespace) {
+        let id = match applied_identity(manifest, namespace, applied) {
             Ok(id) => id,
             Err(why) => {
                 plan.conflict(
@@ -705,8 +875,9 @@ fn copy_text(
         let Some(doc) = docs.get(index) else {
             return Step::Done;
         };
+        let label = doc.label.as_deref();
         if doc.is_object {
-            if let Some(step) = strip_step(text, root) {
+            if let Some(step) = strip_step(text, root, label) {
                 return step;
             }
         }
@@ -715,26 +886,26 @@ fn copy_text(
             (&doc.namespace, metadata.and_then(|m| m.get("namespace")))
         {
             if node.as_str() != Some(want.as_str()) {
-                return replace(text, node, want, root, "metadata.namespace");
+                return replace(text, node, want, (root, label), "metadata.namespace");
             }
         }
         if let (Some(want), Some(node)) =
             (&doc.rename_namespace, metadata.and_then(|m| m.get("name")))
         {
             if node.as_str() != Some(want.as_str()) {
-                return replace(text, node, want, root, "metadata.name");
+                return replace(text, node, want, (root, label), "metadata.name");
             }
         }
         if let Some(want) = &doc.policy {
             if let step @ (Step::Edit(..) | Step::Stuck(_)) =
-                rewrite::policy_step(text, root, want.as_deref())
+                rewrite::policy_step_as(text, root, want.as_deref(), label)
             {
                 return step;
             }
         }
         if let (Some(want), Some(node)) = (&doc.kustomize_namespace, root.get("namespace")) {
             if node.as_str() != Some(want.as_str()) {
-                return replace(text, node, want, root, "namespace");
+                return replace(text, node, want, (root, label), "namespace");
             }
         }
         if let Some(want) = &doc.common {
@@ -762,7 +933,7 @@ fn copy_text(
         for (node, want) in nodes.into_iter().zip(&doc.deploy_paths) {
             if let Some(want) = want {
                 if node.as_str() != Some(want.as_str()) {
-                    return replace(text, node, want, root, "deploys");
+                    return replace(text, node, want, (root, label), "deploys");
                 }
             }
         }
@@ -770,8 +941,14 @@ fn copy_text(
     })
 }
 
-fn replace(text: &str, node: &Node, value: &str, root: &Node, what: &str) -> Step {
-    let label = Manifest::from_root(root).map_or_else(|| "document".to_string(), |m| label(&m));
+fn replace(
+    text: &str,
+    node: &Node,
+    value: &str,
+    (root, label): (&Node, Option<&str>),
+    what: &str,
+) -> Step {
+    let label = doc_label(root, label);
     Step::Edit(
         vec![edit::replace_scalar(text, node, value)],
         Some(format!(
@@ -783,8 +960,8 @@ fn replace(text: &str, node: &Node, value: &str, root: &Node, what: &str) -> Ste
 
 /// The next piece of exported live state to strip from an object: `status`, the metadata the
 /// API server sets, operator-set annotations, ASO's finalizer.
-fn strip_step(text: &str, root: &Node) -> Option<Step> {
-    let label = Manifest::from_root(root).map_or_else(|| "document".to_string(), |m| label(&m));
+fn strip_step(text: &str, root: &Node, label: Option<&str>) -> Option<Step> {
+    let label = doc_label(root, label);
     let stuck = |what: &str| Step::Stuck(format!("{label}: cannot remove {what}"));
     let entries = root.entries()?;
     if let Some(index) = entries
@@ -858,6 +1035,17 @@ fn strip_step(text: &str, root: &Node) -> Option<Step> {
         ),
         None => stuck("ASO's finalizer"),
     })
+}
+
+/// A document as messages name it: `label` when given (an object's name as applied), else the
+/// object's kind and written name.
+fn doc_label(root: &Node, label: Option<&str>) -> String {
+    match label {
+        Some(label) => label.to_string(),
+        None => {
+            Manifest::from_root(root).map_or_else(|| "document".to_string(), |m| super::label(&m))
+        }
+    }
 }
 
 /// Copy a file byte for byte (SOPS-encrypted files, templates, generator inputs): a new file,
@@ -1334,25 +1522,7 @@ fn mark_clusters(
 /// The files of contexts outside the source (ArgoCD Applications, Flux Kustomizations,
 /// kustomizations) that deploy ASO resources of the source, as `check` renders the repository;
 /// with each, an ASO resource from outside the source that it deploys too, if any.
-fn outside_deployers(settings: &Settings, from: &Path) -> BTreeMap<PathBuf, Option<String>> {
-    let (targets, _) = discover::discover(std::slice::from_ref(&settings.root), settings, false);
-    let files: Vec<IndexedFile> = targets
-        .into_iter()
-        .filter_map(|target| {
-            let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
-            let arena = yaml::Arena::new();
-            let stream = yaml::parse(&arena, &text);
-            // A template is not what gets applied: it deploys nothing the index can see.
-            let facts = if crate::template::Template::of(&target.fs_path, &text, &stream).is_some()
-            {
-                FileFacts::default()
-            } else {
-                FileFacts::of(&stream, &target.fs_path)
-            };
-            Some(IndexedFile::new(&target, facts, || LineIndex::new(&text)))
-        })
-        .collect();
-    let index = Index::build(files, settings);
+fn outside_deployers(index: &Index, from: &Path) -> BTreeMap<PathBuf, Option<String>> {
     let mut out: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
     let located = |instance: &crate::index::Instance| {
         let context = &index.files[index.contexts[instance.context].file].fs_path;
@@ -1437,7 +1607,7 @@ mod tests {
 
     fn strip(text: &str) -> String {
         rewrite::rewrite(text, |_, text, root| {
-            strip_step(text, root).unwrap_or(Step::Done)
+            strip_step(text, root, None).unwrap_or(Step::Done)
         })
         .unwrap()
         .0

@@ -23,6 +23,7 @@
 //!     kinds: vec![],
 //!     critical_only: true,
 //!     only_unset: false,
+//!     include_skip: false,
 //!     force: false,
 //! };
 //! let plan = policy::plan(&options, &settings)?;
@@ -356,6 +357,13 @@ fn undo(done: Vec<Written>) -> Vec<(PathBuf, String)> {
     failures
 }
 
+/// The repository under `settings.root` as `check` renders it: every YAML file `check` would
+/// find there, summarised and rendered into contexts and instances (templates and unreadable
+/// files add nothing).
+pub(crate) fn repository_index(settings: &crate::config::Settings) -> crate::index::Index {
+    crate::engine::index_paths(std::slice::from_ref(&settings.root), settings).0
+}
+
 /// `n thing` or `n things` ([`crate::wording::plural`]).
 fn count(n: usize, thing: &str) -> String {
     crate::wording::plural(n, thing)
@@ -367,6 +375,21 @@ fn label(manifest: &crate::manifest::Manifest) -> String {
         "{} `{}`",
         manifest.kind.unwrap_or("object"),
         manifest.name_str().unwrap_or("?")
+    )
+}
+
+/// The label of an instance in messages: ``Kind `name` ``, the name as its context applies it
+/// (after Kustomize's prefix and suffix, with Flux variables substituted).
+fn applied_label(index: &crate::index::Index, instance: &crate::index::Instance) -> String {
+    let object = index.object(instance);
+    format!(
+        "{} `{}`",
+        object.kind,
+        instance
+            .name
+            .as_deref()
+            .or(object.name.as_deref())
+            .unwrap_or("?")
     )
 }
 

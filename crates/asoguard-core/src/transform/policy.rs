@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::catalog::{self, GroupKind};
 use crate::config::{Role, Settings, absolute};
 use crate::discover;
+use crate::index::OriginKind;
 use crate::manifest::{DeclaredPolicy, Manifest, Policy};
 use crate::yaml;
 
@@ -60,16 +61,26 @@ pub struct PolicyOptions {
     pub critical_only: bool,
     /// Only resources that declare no policy of their own.
     pub only_unset: bool,
+    /// Also change resources that carry `skip` (their own, or their Namespace's). Without it a
+    /// bulk change to `manage`, `detach-on-delete` or `unset` leaves every `skip` as it is: a
+    /// `skip` often marks a resource another tool owns (Terraform, the portal) that ASO only
+    /// reads, so that ASO-managed children can name it as their owner, and taking it away makes
+    /// ASO write to that resource. A `--kind` that matches one resource, or a path that names
+    /// one file, is still bulk: the selection names no resource, so what it matches depends on
+    /// the tree of the day.
+    pub include_skip: bool,
     /// Allow changes that `check` will report: `skip` in an active cluster (ASO001), `skip`
     /// taken out of a passive one (ASO005), or any other new ASO001/ASO005/ASO006 finding.
-    /// Without it such changes are refused (or, for a passive cluster's `skip`, left out).
+    /// Without it such changes are refused (or, for a passive cluster's `skip`, left out even
+    /// with `include_skip`).
     pub force: bool,
 }
 
 /// Plan `policy set`: every ASO resource under the paths that the filters select gets the
-/// value (or loses the annotation for `unset`). Files that are SOPS-encrypted or Helm templates
-/// are never edited (a note says so); any other file that cannot be read or parsed stops the
-/// plan.
+/// value (or loses the annotation for `unset`), except that a `skip` is kept unless
+/// [`PolicyOptions::include_skip`] (a note counts and names what was kept, and why). Files that
+/// are SOPS-encrypted or Helm templates are never edited (a note says so); any other file that
+/// cannot be read or parsed stops the plan.
 pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, TransformError> {
     let (targets, problems) = discover::discover(&options.paths, settings, false);
     if let Some(problem) = problems.first() {
@@ -87,7 +98,11 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
         }
     }
     let want = options.value.annotation();
+    let skip = Some(Policy::Skip.as_str());
+    // Only a change away from `skip` needs to know where a resource inherits it from.
+    let index = (want != skip && !options.include_skip).then(|| super::repository_index(settings));
     let mut kept_passive = 0;
+    let mut kept_skip: Vec<String> = Vec::new();
     for file in rewrite::load(targets, settings)? {
         let path = &file.target.display;
         if file.status != Status::Yaml {
@@ -115,8 +130,11 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
         };
         let arena = yaml::Arena::new();
         let stream = yaml::parse(&arena, &file.text);
+        let file_id = index
+            .as_ref()
+            .and_then(|index| Some((index, index.file_id(&file.target.fs_path)?)));
         let mut decisions: Vec<bool> = Vec::new();
-        for document in &stream.documents {
+        for (doc, document) in stream.documents.iter().enumerate() {
             let manifest = document.root.as_ref().and_then(Manifest::from_root);
             let Some(manifest) = manifest else {
                 decisions.push(false);
@@ -151,22 +169,46 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
                     None => has_entry,
                 };
             let mut changes = changes;
-            if changes && !options.force {
-                let skip = Some(Policy::Skip.as_str());
-                if want == skip && role == Role::Active {
-                    plan.conflict(
-                        path,
-                        format!(
-                            "{} is in {place}: `skip` there stops ASO from managing it (ASO001); move it with `asoguard migrate` or `asoguard failover`, mark the cluster passive, or pass --force",
-                            label(&manifest)
-                        ),
-                    );
-                } else if current == skip && want != skip && role == Role::Passive {
+            // A `skip` the change would take away: the resource's own, or its Namespace's when
+            // it sets none (an own value overrides the Namespace's).
+            let inherited_skip = current.is_none()
+                && file_id.is_some_and(|(index, id)| {
+                    index.instances_of(id, doc).any(|instance| {
+                        matches!(
+                            index.effective(instance),
+                            (Policy::Skip, Some(origin))
+                                if matches!(origin.kind, OriginKind::Namespace | OriginKind::ArgoNamespace)
+                        )
+                    })
+                });
+            if changes && want != skip && (current == skip || inherited_skip) {
+                if role == Role::Passive && !options.force {
                     // A standby keeps its `skip`: leave it, so a bulk change over the whole
                     // repository protects the active clusters without waking the passive one.
                     changes = false;
                     kept_passive += 1;
+                } else if !options.include_skip {
+                    changes = false;
+                    kept_skip.push(format!(
+                        "{}: {}{}",
+                        path.display(),
+                        label(&manifest),
+                        if inherited_skip {
+                            " (`skip` from its Namespace)"
+                        } else {
+                            ""
+                        }
+                    ));
                 }
+            }
+            if changes && !options.force && want == skip && role == Role::Active {
+                plan.conflict(
+                    path,
+                    format!(
+                        "{} is in {place}: `skip` there stops ASO from managing it (ASO001); move it with `asoguard migrate` or `asoguard failover`, mark the cluster passive, or pass --force",
+                        label(&manifest)
+                    ),
+                );
             }
             decisions.push(changes);
         }
@@ -190,10 +232,27 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
     if !options.force {
         super::verify::verify(&mut plan, settings, None);
     }
+    if !kept_skip.is_empty() {
+        let n = kept_skip.len();
+        plan.notes.push(format!(
+            "{} {} `skip`, left as {}: a bulk change never takes `skip` away, since it often marks a resource another tool owns (Terraform, the portal) that ASO only reads so that managed children can name it as owner, and removing it makes ASO write to that resource; pass --include-skip to change {} too:",
+            super::count(n, "ASO resource"),
+            if n == 1 { "keeps" } else { "keep" },
+            if n == 1 { "it is" } else { "they are" },
+            if n == 1 { "it" } else { "them" },
+        ));
+        plan.notes
+            .extend(kept_skip.into_iter().map(|k| format!("  {k}")));
+    }
     if kept_passive > 0 {
         plan.notes.push(format!(
-            "{} in passive clusters left with `skip` (removing it there is ASO005); promote a cluster with `asoguard failover`, or pass --force",
-            super::count(kept_passive, "ASO resource")
+            "{} in passive clusters left with `skip` (removing it there is ASO005); promote a cluster with `asoguard failover`, or pass {}",
+            super::count(kept_passive, "ASO resource"),
+            if options.include_skip {
+                "--force"
+            } else {
+                "--include-skip --force"
+            }
         ));
     }
     Ok(plan.finish())
@@ -224,6 +283,7 @@ mod tests {
             kinds: vec![],
             critical_only: false,
             only_unset: false,
+            include_skip: false,
             force: false,
         }
     }
@@ -312,7 +372,65 @@ mod tests {
             "{:?}",
             kept.notes
         );
+        // --force alone still keeps it: taking `skip` away is asked for with --include-skip.
         opts.force = true;
+        let forced = plan(&opts, &settings).unwrap();
+        assert!(forced.changes.is_empty(), "{:?}", forced.changes);
+        assert!(forced.notes[0].contains("1 ASO resource keeps `skip`"));
+        opts.include_skip = true;
         assert_eq!(plan(&opts, &settings).unwrap().changes.len(), 1);
+        opts.force = false;
+        let kept = plan(&opts, &settings).unwrap();
+        assert!(kept.changes.is_empty());
+        assert!(
+            kept.notes[0].ends_with("or pass --force"),
+            "{:?}",
+            kept.notes
+        );
+    }
+
+    #[test]
+    fn bulk_changes_keep_skip_in_active_clusters_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let skip = "  annotations: {serviceoperator.azure.com/reconcile-policy: skip}\nspec:";
+        // A reference `skip` (Terraform's identity), one by kind, one from its Namespace.
+        fs::write(root.join("rg.yaml"), RG.replace("spec:", skip)).unwrap();
+        fs::write(root.join("st.yaml"), ST).unwrap();
+        fs::write(
+            root.join("ns.yaml"),
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ref\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip\n---\napiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: inherited\n  namespace: ref\n",
+        )
+        .unwrap();
+        fs::create_dir(root.join(".git")).unwrap();
+        let mut settings = Settings::resolve(Config::default(), root.clone(), None).unwrap();
+        settings.repository = true;
+        let mut opts = options("manage", &root);
+        let kept = plan(&opts, &settings).unwrap();
+        assert_eq!(kept.changes.len(), 0, "{:?}", kept.changes);
+        assert_eq!(
+            kept.notes[0].split(':').next(),
+            Some("2 ASO resources keep `skip`, left as they are"),
+            "{:?}",
+            kept.notes
+        );
+        assert_eq!(
+            kept.notes[1..],
+            [
+                format!(
+                    "  {}: ResourceGroup `inherited` (`skip` from its Namespace)",
+                    root.join("ns.yaml").display()
+                ),
+                format!("  {}: ResourceGroup `rg`", root.join("rg.yaml").display())
+            ]
+        );
+        // A --kind that matches the one resource is still bulk.
+        opts.kinds = vec![GroupKind::new("resources.azure.com", "ResourceGroup")];
+        let kept = plan(&opts, &settings).unwrap();
+        assert!(kept.changes.is_empty() && kept.notes[0].starts_with("2 ASO resources keep"));
+        opts.include_skip = true;
+        let plan = plan(&opts, &settings).unwrap();
+        assert_eq!(plan.changes.len(), 2, "{:?}", plan.notes);
+        assert!(plan.notes.is_empty(), "{:?}", plan.notes);
     }
 }

@@ -195,10 +195,21 @@ pub(crate) fn describe(raw: Option<&str>) -> String {
 
 /// The step that makes the object's own reconcile-policy `want` (`None`: no annotation).
 pub(crate) fn policy_step(text: &str, root: &Node, want: Option<&str>) -> Step {
+    policy_step_as(text, root, want, None)
+}
+
+/// [`policy_step`], the object named `label` in what the step says (its name as applied)
+/// rather than by the name it is written with.
+pub(crate) fn policy_step_as(
+    text: &str,
+    root: &Node,
+    want: Option<&str>,
+    label: Option<&str>,
+) -> Step {
     let Some(manifest) = Manifest::from_root(root) else {
         return Step::Done;
     };
-    let label = super::label(&manifest);
+    let label = label.map_or_else(|| super::label(&manifest), str::to_string);
     let entry = manifest.annotation(RECONCILE_POLICY);
     let current = policy_raw(&manifest);
     match want {
