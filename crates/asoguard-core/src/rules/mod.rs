@@ -540,10 +540,10 @@ pub fn check_document(
     if enabled(Rule::UnknownKind) {
         unknown_kind::check(cx, manifest, out);
     }
+    if enabled(Rule::UnservedVersion) {
+        unserved_version::check(cx, manifest, out);
+    }
     if let Some(store) = cx.settings.crds.as_deref() {
-        if enabled(Rule::UnservedVersion) {
-            unserved_version::check(cx, store, manifest, out);
-        }
         if enabled(Rule::SchemaViolation) {
             needs.schema_as_whole = schema_violation::check(cx, store, doc, manifest, out);
         }
