@@ -79,10 +79,9 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
     let Some(api) = manifest.api else {
         return;
     };
-    // A Flux substitution is known only when applied.
-    if api.version.contains("${") {
-        return;
-    }
+    // A Flux substitution is known only when applied. (Asked only of a version that is not
+    // served: this check runs on every object.)
+    let substituted = || api.version.contains("${");
     // The CRD of the release you run decides; else asoguard's catalog, for the kinds it knows
     // (ASO015 reports the others).
     if let Some(crd) = cx
@@ -92,7 +91,7 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
         .and_then(|store| store.for_manifest(manifest))
     {
         let defined = crd.version(api.version);
-        if defined.is_some_and(|v| v.served) {
+        if defined.is_some_and(|v| v.served) || substituted() {
             return;
         }
         let served = crd.served_versions();
@@ -128,7 +127,7 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
     let Some(kind) = manifest.aso_kind else {
         return;
     };
-    if kind.serves(api.version) {
+    if kind.serves(api.version) || substituted() {
         return;
     }
     let served = kind.versions();
