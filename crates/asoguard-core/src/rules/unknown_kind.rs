@@ -36,8 +36,9 @@ fix or transform (`--fix`, `asoguard policy set`) annotates them.
 
 ## Why is this bad
 The API server knows only the kinds whose CRDs are installed, so it rejects the object ("no
-matches for kind ..."): ArgoCD or Flux fail to apply it, and with it, for Flux, the rest of
-its Kustomization. Nothing reaches Azure. Such kinds are written by hand from Azure's own
+matches for kind ..."): ArgoCD or Flux fail to apply it, and Flux, which dry-runs a
+Kustomization's objects together before applying any, applies nothing of that Kustomization.
+Nothing reaches Azure. Such kinds are written by hand from Azure's own
 resource names (a blob container, a file share, a subnet) or by tools and assistants that
 guess; ASO names a child resource after its parents instead
 (`StorageAccountsBlobServicesContainer`, `VirtualNetworksSubnet`).
@@ -73,7 +74,8 @@ than the catalog's) is known once you give its CRD (`--crds`).
 ## Source
 ASO's supported resources and CRDs (`v2/api/<group>/<version>`, the release bundle
 `azureserviceoperator_customresourcedefinitions_v2.*.yaml`); Kubernetes documentation, "Custom
-Resources" (an object of a kind no CRD defines is rejected).
+Resources" (an object of a kind no CRD defines is rejected); Flux kustomize-controller's
+server-side apply (a failed dry-run applies nothing of the Kustomization).
 "#,
 };
 
@@ -136,8 +138,15 @@ enum Suggestion {
     },
 }
 
+/// ASO's longest kind has 48 characters: a kind far longer than that is no typo of one, and
+/// comparing it with every kind (Jaro-Winkler is quadratic) would cost a hostile file dearly.
+const MAX_SUGGESTED_LEN: usize = 128;
+
 /// The kind `kind` most likely meant in ASO group `group`, when there is a confident guess.
 fn suggest(group: &str, kind: &str) -> Option<Suggestion> {
+    if kind.len() > MAX_SUGGESTED_LEN {
+        return None;
+    }
     let candidates = || catalog::kinds_in(group).map(|k| k.kind);
     // The same name in another case.
     if let Some(same) = candidates().find(|c| c.eq_ignore_ascii_case(kind)) {
@@ -336,7 +345,8 @@ mod tests {
     /// The kinds met in a real repository, and the other paths of a suggestion.
     #[test]
     fn suggests_what_the_kind_meant() {
-        let cases: [(&str, &str, Option<Suggestion>); 14] = [
+        let long = "StorageAccount".repeat(10);
+        let cases: [(&str, &str, Option<Suggestion>); 15] = [
             (
                 "storage.azure.com",
                 "BlobContainer",
@@ -401,6 +411,8 @@ mod tests {
                 same(&["SqlDatabase", "MongodbDatabase"]),
             ),
             ("keyvault.azure.com", "KeyVault", same(&["Vault"])),
+            // Far longer than any kind: not compared.
+            ("storage.azure.com", &long, None),
             // Too many equally likely kinds: no guess.
             ("network.azure.com", "Record", None),
         ];

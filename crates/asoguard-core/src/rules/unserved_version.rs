@@ -180,6 +180,11 @@ fn is_storage(version: &str) -> bool {
 /// `; did you mean `v`?` for the served version `version` most likely meant (the same Azure API
 /// version under another prefix, else a typo), else nothing.
 fn suggestion(version: &str, served: &[&str]) -> String {
+    // ASO's versions are short; comparing a far longer one (edit distance is quadratic) would
+    // cost a hostile file dearly, and find nothing.
+    if version.len() > 64 {
+        return String::new();
+    }
     // A storage version is suggested only for a storage version.
     let served: Vec<&str> = served
         .iter()
@@ -289,6 +294,7 @@ mod tests {
         assert_eq!(hint("v1beta20210401"), "");
         assert_eq!(hint("v1"), "");
         assert_eq!(hint(""), "");
+        assert_eq!(hint(&"v1api20230101".repeat(8)), "");
         assert_eq!(api_date("v20230501preview"), Some("20230501preview"));
         assert_eq!(api_date("v1api2023"), None);
     }
