@@ -150,11 +150,26 @@ fn crds_flag_validates_and_counts_what_it_could_not() {
     );
 }
 
+/// Without CRDs, no schema is checked and nothing is counted; versions are judged by the
+/// catalog, which names its release.
 #[test]
-fn without_crds_nothing_changes() {
+fn without_crds_the_catalog_judges_versions() {
     let sb = Sandbox::new();
     let (_, report) = sb.json(&[]);
-    assert!(findings(&report).is_empty());
+    assert_eq!(
+        findings(&report),
+        [("ASO013".into(), "manifests/vault.yaml".into(), 1, 32)]
+    );
+    let message = report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["code"] == "ASO013"))
+        .and_then(|f| f["message"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("is not served by ASO v2.20 (asoguard's catalog)"),
+        "{message}"
+    );
     let summary = report["summary"].as_object().unwrap();
     assert!(!summary.contains_key("unchecked"), "the v1 shape is kept");
     assert!(!summary.contains_key("schemaChecked"));
@@ -192,13 +207,16 @@ fn config_crds_are_relative_to_the_root_and_the_flag_replaces_them() {
     assert_eq!(report["summary"]["files"], 3, "{stdout}");
 
     // `--crds` replaces the config's list: given only a CRD of another kind, nothing here is
-    // schema-checked.
+    // schema-checked, and the Vault's version is judged by the catalog.
     sb.write(
         "other/widget.yaml",
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget}\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n",
     );
     let (_, report) = sb.json(&["--crds", "other"]);
-    assert!(findings(&report).is_empty());
+    assert_eq!(
+        findings(&report),
+        [("ASO013".into(), "manifests/vault.yaml".into(), 1, 32)]
+    );
     assert_eq!(report["summary"]["schemaChecked"], 0);
     assert_eq!(report["summary"]["unchecked"], 3);
 }

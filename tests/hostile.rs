@@ -340,6 +340,32 @@ fn a_long_commented_out_block_is_read_and_a_flood_is_bounded() {
     assert_e001(&sb, "flood.yaml", "more than 16384 comments in a row", &[]);
 }
 
+/// A kind or version of hundreds of kilobytes is reported without being compared with every
+/// kind and version ASO has (both comparisons are quadratic).
+#[test]
+fn a_huge_kind_or_version_is_reported_without_a_suggestion() {
+    let sb = Sandbox::new();
+    let huge = "Blob".repeat(50_000);
+    sb.write(
+        "huge.yaml",
+        format!(
+            "apiVersion: storage.azure.com/v1api20230101\nkind: {huge}\nmetadata:\n  name: a\n---\n\
+             apiVersion: storage.azure.com/v{}\nkind: StorageAccount\nmetadata:\n  name: b\n",
+            "2".repeat(200_000)
+        ),
+    );
+    let (code, stdout, _) = run(sb.cmd().args(["check", "--format", "concise", "huge.yaml"]));
+    assert_eq!(code, 1);
+    // The findings hold the kind and the version: compare only where they are.
+    let found: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(" ASO015 ") || l.contains(" ASO013 "))
+        .filter_map(|l| l.split_once(" [").map(|(at, _)| at))
+        .collect();
+    assert_eq!(found, ["huge.yaml:2:7: ASO015", "huge.yaml:6:31: ASO013"]);
+    assert!(!stdout.contains("did you mean"));
+}
+
 #[test]
 fn unterminated_quote_at_end_of_file_is_located() {
     let sb = Sandbox::new();

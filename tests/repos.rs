@@ -429,3 +429,76 @@ fn init_output_names_clusters_from_their_appliers() {
         assert!(stdout.contains(expected), "{fixture}:\n{stdout}");
     }
 }
+
+/// Objects of kinds ASO never had are no ASO resources: neither `--fix` (unsafe fixes included:
+/// ASO010 protects the children of a protected parent) nor `policy set` annotates them, while
+/// the real resources beside them are annotated.
+#[test]
+fn unknown_kinds_are_left_as_written() {
+    let repo = repos_dir().join("unknown-kinds");
+    let azure = Path::new("apps/orders/azure");
+    // The documents of unknown kinds, in file order, as written.
+    let unknown_documents = |root: &Path| -> Vec<String> {
+        ["blob-containers.yaml", "file-shares.yaml", "network.yaml"]
+            .iter()
+            .flat_map(|file| {
+                let text = fs::read_to_string(root.join(azure).join(file)).unwrap();
+                text.split("\n---\n")
+                    .filter(|d| {
+                        [
+                            "kind: BlobContainer\n",
+                            "kind: FileShare\n",
+                            "kind: Subnet\n",
+                        ]
+                        .iter()
+                        .any(|k| d.contains(k))
+                    })
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let written = unknown_documents(&repo);
+    assert_eq!(
+        written.len(),
+        7,
+        "the repository holds 7 documents of unknown kinds"
+    );
+    for command in [
+        // Every rule, the opt-in ASO010 too (it protects a protected parent's children).
+        &["check", ".", "--fix", "--unsafe-fixes", "--select", "ALL"][..],
+        &["policy", "set", "detach-on-delete", "."][..],
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let copy = tmp.path().join("repo");
+        copy_dir(&repo, &copy);
+        fs::create_dir(copy.join(".git")).unwrap();
+        let output = Command::cargo_bin("asoguard")
+            .unwrap()
+            .current_dir(&copy)
+            .args(command)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{command:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for file in ["blob-containers.yaml", "file-shares.yaml"] {
+            assert_eq!(
+                fs::read(copy.join(azure).join(file)).unwrap(),
+                fs::read(repo.join(azure).join(file)).unwrap(),
+                "{command:?} changed {file}"
+            );
+        }
+        assert_eq!(unknown_documents(&copy), written, "{command:?}");
+        // The real resources beside them were annotated.
+        for file in ["storage.yaml", "network.yaml"] {
+            let text = fs::read_to_string(copy.join(azure).join(file)).unwrap();
+            assert!(
+                text.contains("serviceoperator.azure.com/reconcile-policy: detach-on-delete"),
+                "{command:?} left {file} as it was:\n{text}"
+            );
+        }
+    }
+}

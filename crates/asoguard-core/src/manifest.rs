@@ -125,6 +125,9 @@ pub struct Manifest<'d, 'a> {
     pub name: Option<&'d Node<'a>>,
     /// `metadata.namespace`.
     pub namespace: Option<&'d str>,
+    /// The ASO kind of its group and kind, when the catalog knows it: read once here, since
+    /// every rule asks whether an object is an ASO resource.
+    pub aso_kind: Option<&'static catalog::AsoKind>,
 }
 
 impl<'d, 'a> Manifest<'d, 'a> {
@@ -133,13 +136,18 @@ impl<'d, 'a> Manifest<'d, 'a> {
         root.entries()?;
         let api_version = root.get_str("apiVersion");
         let metadata = root.get("metadata");
+        let api = api_version.map(ApiVersion::parse);
+        let kind = root.get_str("kind");
         Some(Manifest {
             root,
             api_version,
-            api: api_version.map(ApiVersion::parse),
-            kind: root.get_str("kind"),
+            api,
+            kind,
             name: metadata.and_then(|m| m.get("name")),
             namespace: metadata.and_then(|m| m.get_str("namespace")),
+            aso_kind: api
+                .zip(kind)
+                .and_then(|(api, kind)| catalog::kind(api.group, kind)),
         })
     }
 
@@ -148,8 +156,16 @@ impl<'d, 'a> Manifest<'d, 'a> {
         self.api.map_or("", |a| a.group)
     }
 
-    /// Whether the object is an ASO v2 resource (its group is one of ASO's groups).
+    /// Whether the object is an ASO v2 resource: its group is one of ASO's and the catalog
+    /// knows its kind there. An object of a kind ASO never had (`storage.azure.com`
+    /// `BlobContainer`) is not one: the API server rejects it, ASO015 reports it, and no other
+    /// rule, fix or transform treats it as an ASO resource.
     pub fn is_aso(&self) -> bool {
+        self.aso_kind.is_some()
+    }
+
+    /// Whether the apiVersion's group is one of ASO's groups, whatever the kind.
+    pub fn in_aso_group(&self) -> bool {
         catalog::is_aso_group(self.group())
     }
 
@@ -198,9 +214,52 @@ mod tests {
         let m = Manifest::from_root(stream.documents[0].root.as_ref().unwrap()).unwrap();
         assert!(m.is_aso());
         assert!(m.is("resources.azure.com", "ResourceGroup"));
+        assert_eq!(m.aso_kind.map(|k| k.kind), Some("ResourceGroup"));
         assert_eq!(m.name_str(), Some("rg"));
         assert_eq!(m.namespace, Some("ns"));
         assert_eq!(m.declared_policy(), DeclaredPolicy::Invalid("Skip".into()));
+    }
+
+    /// Only kinds the catalog knows are ASO resources: a kind ASO never had in an ASO group, a
+    /// kind spelled in another case, a group outside ASO's list are not.
+    #[test]
+    fn aso_resources_are_known_kinds_of_aso_groups() {
+        let arena = crate::yaml::Arena::new();
+        let is_aso = |api: &str, kind: &str| {
+            let text = format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: x\n");
+            let stream = parse(&arena, &text);
+            let m = Manifest::from_root(stream.documents[0].root.as_ref().unwrap()).unwrap();
+            (m.is_aso(), m.in_aso_group())
+        };
+        assert_eq!(
+            is_aso(
+                "storage.azure.com/v1api20230101",
+                "StorageAccountsBlobServicesContainer"
+            ),
+            (true, true)
+        );
+        // Whatever the version: ASO013 judges versions.
+        assert_eq!(
+            is_aso("storage.azure.com/v1beta20190101", "StorageAccount"),
+            (true, true)
+        );
+        assert_eq!(
+            is_aso("storage.azure.com/v1api20230101", "BlobContainer"),
+            (false, true)
+        );
+        assert_eq!(
+            is_aso("resources.azure.com/v1api20200601", "resourcegroup"),
+            (false, true)
+        );
+        assert_eq!(
+            is_aso("example.azure.com/v1", "ResourceGroup"),
+            (false, false)
+        );
+        assert_eq!(
+            is_aso("azure.microsoft.com/v1alpha1", "ResourceGroup"),
+            (false, false)
+        );
+        assert_eq!(is_aso("v1", "ResourceGroup"), (false, false));
     }
 
     #[test]

@@ -52,9 +52,9 @@ use asoguard_core::{FixMode, RunOptions, check_inputs, check_paths, yaml};
 
 /// Every rule code with a fixture directory; `every_rule_has_fixtures` keeps it equal to the
 /// registry and to the directories on disk, and each code has its own test below.
-const CODES: [&str; 17] = [
+const CODES: [&str; 18] = [
     "ASO001", "ASO002", "ASO003", "ASO004", "ASO005", "ASO006", "ASO007", "ASO008", "ASO009",
-    "ASO010", "ASO011", "ASO012", "ASO013", "ASO014", "ASO100", "ASO101", "E001",
+    "ASO010", "ASO011", "ASO012", "ASO013", "ASO014", "ASO015", "ASO100", "ASO101", "E001",
 ];
 
 const INPUT_EXT: &str = ".yaml";
@@ -664,6 +664,11 @@ fn aso013_unserved_version() {
 #[test]
 fn aso014_reference_outside_root() {
     run_code("ASO014");
+}
+
+#[test]
+fn aso015_unknown_kind() {
+    run_code("ASO015");
 }
 
 #[test]

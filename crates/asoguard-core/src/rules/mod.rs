@@ -14,6 +14,7 @@ mod passive_not_skipped;
 mod reference_outside_root;
 mod schema_violation;
 mod skip_in_active;
+mod unknown_kind;
 mod unprotected_children;
 mod unserved_version;
 mod unused_suppression;
@@ -160,6 +161,8 @@ pub enum Rule {
     UnservedVersion,
     /// ASO014 `reference-outside-root`.
     ReferenceOutsideRoot,
+    /// ASO015 `unknown-kind`.
+    UnknownKind,
     /// ASO100 `unused-suppression`.
     UnusedSuppression,
     /// ASO101 `invalid-suppression`.
@@ -168,7 +171,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in code order.
-    pub const ALL: [Rule; 17] = [
+    pub const ALL: [Rule; 18] = [
         Rule::ParseError,
         Rule::SkipInActive,
         Rule::ArgocdReplace,
@@ -184,6 +187,7 @@ impl Rule {
         Rule::SchemaViolation,
         Rule::UnservedVersion,
         Rule::ReferenceOutsideRoot,
+        Rule::UnknownKind,
         Rule::UnusedSuppression,
         Rule::InvalidSuppression,
     ];
@@ -206,6 +210,7 @@ impl Rule {
             Rule::SchemaViolation => &schema_violation::META,
             Rule::UnservedVersion => &unserved_version::META,
             Rule::ReferenceOutsideRoot => &reference_outside_root::META,
+            Rule::UnknownKind => &unknown_kind::META,
             Rule::UnusedSuppression => &unused_suppression::META,
             Rule::InvalidSuppression => &invalid_suppression::META,
         }
@@ -535,10 +540,13 @@ pub fn check_document(
     if enabled(Rule::LiveStateInManifest) {
         live_state_in_manifest::check(cx, manifest, out);
     }
+    if enabled(Rule::UnknownKind) {
+        unknown_kind::check(cx, manifest, out);
+    }
+    if enabled(Rule::UnservedVersion) {
+        unserved_version::check(cx, manifest, out);
+    }
     if let Some(store) = cx.settings.crds.as_deref() {
-        if enabled(Rule::UnservedVersion) {
-            unserved_version::check(cx, store, manifest, out);
-        }
         if enabled(Rule::SchemaViolation) {
             needs.schema_as_whole = schema_violation::check(cx, store, doc, manifest, out);
         }

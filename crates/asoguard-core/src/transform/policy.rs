@@ -91,7 +91,7 @@ pub fn plan(options: &PolicyOptions, settings: &Settings) -> Result<Plan, Transf
         ..Plan::default()
     };
     for kind in &options.kinds {
-        if catalog::served_versions(&kind.group, &kind.kind).is_none() {
+        if !catalog::is_aso_kind(&kind.group, &kind.kind) {
             plan.notes.push(format!(
                 "--kind {kind}: not one of ASO's kinds, so it matches nothing"
             ));
