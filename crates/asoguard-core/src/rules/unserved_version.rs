@@ -29,8 +29,9 @@ What is served is decided by:
   release you run, or are about to run, decides, whatever the catalog says;
 - else asoguard's catalog of ASO's kinds and served versions, taken from ASO v2.20 (ASO's
   `main` branch between v2.20.0 and v2.21.0: every kind and version of v2.20.0, some of
-  v2.21.0). A version newer than the catalog is reported too, until you give the CRDs of your
-  release with `--crds`.
+  v2.21.0). A version dated after every version the catalog knows for the kind most likely
+  comes from a newer ASO release: it is reported as a warning, not an error, until you give
+  the CRDs of your release with `--crds`.
 
 ASO's `...storage` versions (`v1api20200601storage`) are served: every version an ASO CRD
 defines is, and one of them is where the API server stores the objects. They are not reported.
@@ -137,20 +138,35 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
         (true, 1) => " (and its `...storage` version)",
         (true, _) => " (and their `...storage` versions)",
     };
-    out.push(
-        Diagnostic::new(
-            Rule::UnservedVersion,
-            version_span(cx, manifest, api.version),
-            format!(
-                "{}{}",
-                what(
-                    api.version,
-                    kind.kind,
-                    &format!("is not served by ASO {CATALOG_RELEASE} (asoguard's catalog)")
-                ),
-                suggestion(api.version, served)
-            ),
+    // A version dated after every one the catalog knows for the kind most likely comes from a
+    // newer ASO release than the catalog's: a warning until `--crds` says which release runs.
+    let newer = api_date(api.version).is_some_and(|date| {
+        served
+            .iter()
+            .filter_map(|v| api_date(v))
+            .all(|known| date.get(..8) > known.get(..8))
+    });
+    let problem = if newer {
+        format!(
+            "is newer than ASO {CATALOG_RELEASE} (asoguard's catalog): if the ASO you run serves it, give its CRDs with `--crds`"
         )
+    } else {
+        format!("is not served by ASO {CATALOG_RELEASE} (asoguard's catalog)")
+    };
+    let mut diagnostic = Diagnostic::new(
+        Rule::UnservedVersion,
+        version_span(cx, manifest, api.version),
+        format!(
+            "{}{}",
+            what(api.version, kind.kind, &problem),
+            suggestion(api.version, served)
+        ),
+    );
+    if newer {
+        diagnostic = diagnostic.with_severity(Severity::Warning);
+    }
+    out.push(
+        diagnostic
         .with_help(format!(
             "ASO {CATALOG_RELEASE} serves {} as {}{storage}; `--crds` checks against the \
              release you run",
