@@ -167,13 +167,13 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
     }
     out.push(
         diagnostic
-        .with_help(format!(
-            "ASO {CATALOG_RELEASE} serves {} as {}{storage}; `--crds` checks against the \
+            .with_help(format!(
+                "ASO {CATALOG_RELEASE} serves {} as {}{storage}; `--crds` checks against the \
              release you run",
-            kind.kind,
-            quoted(&api_versions),
-        ))
-        .with_object(manifest),
+                kind.kind,
+                quoted(&api_versions),
+            ))
+            .with_object(manifest),
     );
 }
 
