@@ -212,11 +212,7 @@ impl<'i> Proposal<'i> {
     }
 
     fn object(&self, file: FileId, doc: usize) -> Option<&'i crate::index::ObjectFact> {
-        self.index.files[file]
-            .facts
-            .objects
-            .iter()
-            .find(|o| o.doc == doc)
+        self.index.object_at(file, doc)
     }
 
     /// One draft per applier target, with the files and directories it claims.

@@ -42,6 +42,15 @@ pub fn agree<'w>(n: usize, one: &'w str, many: &'w str) -> &'w str {
     if n == 1 { one } else { many }
 }
 
+/// Items in backticks, comma-separated: `` `a`, `b`, `c` ``.
+pub fn code_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

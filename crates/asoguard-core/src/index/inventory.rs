@@ -117,13 +117,7 @@ impl Inventory {
 fn entry(index: &Index, settings: &Settings, instance: &Instance) -> Entry {
     let object = index.object(instance);
     let context: &Context = &index.contexts[instance.context];
-    let applier_object = context.doc.and_then(|doc| {
-        index.files[context.file]
-            .facts
-            .objects
-            .iter()
-            .find(|o| o.doc == doc)
-    });
+    let applier_object = index.applier(context);
     let (policy, origin) = index.effective(instance);
     let location = |file: usize, offset: usize| Location {
         path: PathBuf::from(index.describe(file)),

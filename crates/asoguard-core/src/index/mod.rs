@@ -337,13 +337,7 @@ impl Index {
     /// clusters/prod/apps.yaml", "ArgoCD Application `web` in apps/web.yaml", or a top-level
     /// kustomization's file.
     pub fn describe_context(&self, context: &Context) -> String {
-        let object = context.doc.and_then(|doc| {
-            self.files[context.file]
-                .facts
-                .objects
-                .iter()
-                .find(|o| o.doc == doc)
-        });
+        let object = self.applier(context);
         match object {
             Some(o) => self.describe_applier(context.file, o),
             None => self.describe(context.file),
@@ -372,6 +366,16 @@ impl Index {
                 .binary_search_by(|f| (*f.fs_path).cmp(fs_path))
                 .ok(),
         }
+    }
+
+    /// The object of document `doc` of `file`, if that document is one.
+    pub fn object_at(&self, file: FileId, doc: usize) -> Option<&ObjectFact> {
+        self.files[file].facts.objects.iter().find(|o| o.doc == doc)
+    }
+
+    /// The Flux Kustomization or ArgoCD Application that defines a context, if one does.
+    pub fn applier(&self, context: &Context) -> Option<&ObjectFact> {
+        self.object_at(context.file, context.doc?)
     }
 
     /// The object an instance is of.
@@ -495,11 +499,7 @@ impl Index {
             return (Policy::Manage, None);
         };
         if let (ContextKind::Argo, Some(doc)) = (&context.kind, context.doc) {
-            let argo = self.files[context.file]
-                .facts
-                .objects
-                .iter()
-                .find(|o| o.doc == doc);
+            let argo = self.object_at(context.file, doc);
             if let Some(facts::Extra::Argo(app)) = argo.map(|o| &o.extra) {
                 let creates = app
                     .sync_options

@@ -153,12 +153,7 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
         let Some(first) = managed[context_id].first() else {
             continue;
         };
-        let Some(app) = index.files[context.file]
-            .facts
-            .objects
-            .iter()
-            .find(|o| o.doc == doc)
-        else {
+        let Some(app) = index.object_at(context.file, doc) else {
             continue;
         };
         let seen = Seen::of(index, first);

@@ -200,11 +200,8 @@ fn judge_each(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgeme
                 }
                 ContextKind::Flux => {
                     let doc = seen.context.doc.unwrap_or(0);
-                    let span = index.files[seen.context.file]
-                        .facts
-                        .objects
-                        .iter()
-                        .find(|o| o.doc == doc)
+                    let span = index
+                        .object_at(seen.context.file, doc)
                         .map_or_else(Default::default, |o| o.name_span);
                     let fix = Some((
                         "Add `skip` to this Flux Kustomization's spec.commonMetadata".to_string(),

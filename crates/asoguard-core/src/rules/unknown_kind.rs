@@ -7,6 +7,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::Manifest;
 use crate::rules::Rule;
 use crate::span::Span;
+use crate::wording::code_list;
 
 pub(super) const META: RuleMeta = RuleMeta {
     code: "ASO015",
@@ -286,7 +287,7 @@ fn same_word(a: &str, b: &str) -> bool {
 fn either(items: &[&str]) -> String {
     match items {
         [one] => format!("`{one}`"),
-        _ => format!("one of {}", quoted(items)),
+        _ => format!("one of {}", code_list(items)),
     }
 }
 
@@ -294,18 +295,10 @@ fn either(items: &[&str]) -> String {
 fn both(items: &[&str]) -> String {
     match items.split_last() {
         Some((last, rest)) if !rest.is_empty() => {
-            format!("{} and `{last}`", quoted(rest))
+            format!("{} and `{last}`", code_list(rest))
         }
-        _ => quoted(items),
+        _ => code_list(items),
     }
-}
-
-fn quoted(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|i| format!("`{i}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]

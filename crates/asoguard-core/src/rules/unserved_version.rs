@@ -8,6 +8,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::Manifest;
 use crate::rules::Rule;
 use crate::span::Span;
+use crate::wording::code_list;
 
 pub(super) const META: RuleMeta = RuleMeta {
     code: "ASO013",
@@ -107,7 +108,7 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
             format!(
                 "the CRD in {} serves {}",
                 crd.origin.display(),
-                quoted(&served)
+                code_list(&served)
             )
         };
         out.push(
@@ -171,7 +172,7 @@ pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
                 "ASO {CATALOG_RELEASE} serves {} as {}{storage}; `--crds` checks against the \
              release you run",
                 kind.kind,
-                quoted(&api_versions),
+                code_list(&api_versions),
             ))
             .with_object(manifest),
     );
@@ -261,14 +262,6 @@ fn api_date(version: &str) -> Option<&str> {
     (0..bytes.len())
         .find(|&i| bytes.len() - i >= 8 && bytes[i..i + 8].iter().all(u8::is_ascii_digit))
         .map(|i| &version[i..])
-}
-
-fn quoted(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|i| format!("`{i}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]

@@ -677,11 +677,7 @@ fn changed_nothing(
 /// that is not an object (a kustomization).
 fn doc_label(index: &Index, fs_path: &Path, doc: usize, prefer: Option<usize>) -> Option<String> {
     let id = index.file_id(fs_path)?;
-    let object = index.files[id]
-        .facts
-        .objects
-        .iter()
-        .find(|o| o.doc == doc)?;
+    let object = index.object_at(id, doc)?;
     let name = object.name.as_deref().unwrap_or("?");
     if object.aso {
         let preferred = index

@@ -727,11 +727,8 @@ fn applied(index: &Index, fs_path: &Path, doc: usize) -> Vec<Applied> {
     let Some(id) = index.file_id(fs_path) else {
         return Vec::new();
     };
-    let disabled = index.files[id]
-        .facts
-        .objects
-        .iter()
-        .find(|o| o.doc == doc)
+    let disabled = index
+        .object_at(id, doc)
         .is_some_and(|o| o.substitute_disabled);
     let mut out: Vec<Applied> = Vec::new();
     for instance in index.instances_of(id, doc) {
