@@ -168,11 +168,45 @@ pub struct Instance {
     pub name: Option<CompactString>,
     /// The reconcile-policy after every transform (`None`: unset), and where it comes from.
     pub policy: Option<(CompactString, Origin)>,
+    /// The ArgoCD `argocd.argoproj.io/sync-options` after every transform (`None`: unset), and
+    /// where it comes from (see [`Index::sync_options`]). Boxed: few objects have one.
+    pub sync_options: Option<Box<(CompactString, Origin)>>,
     /// The object is an ASO resource. Kept here, as `critical`, so the cross-file rules can
     /// pass over the instances they do not judge without reaching each object's facts.
     pub aso: bool,
     /// The object is of a critical kind (ASO resources only).
     pub critical: bool,
+}
+
+/// What `kustomize build` makes of one kustomization, as asoguard renders it
+/// ([`Index::kustomize_build`]).
+#[derive(Clone, Debug)]
+pub struct KustomizeBuild {
+    /// The objects the build emits, in build order, local-config objects left out. Only objects
+    /// the index keeps facts of: those in documents the prefilter ([`crate::relevance`]) finds
+    /// relevant (ASO resources, Namespaces, Kustomize, Flux and ArgoCD objects, anything that
+    /// names one of them).
+    pub objects: Vec<Built>,
+    /// Why kustomize refuses to build it, with its load restrictions on (the `build-fails`
+    /// note): then it emits nothing.
+    pub refused: Option<Note>,
+}
+
+/// An object as a kustomize build emits it.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The source file.
+    pub file: FileId,
+    /// Index into that file's `facts.objects`.
+    pub object: usize,
+    /// The namespace it lands in.
+    pub namespace: Option<CompactString>,
+    /// Its name.
+    pub name: Option<CompactString>,
+    /// Its reconcile-policy annotation (`None`: unset, null or empty) and where it is written.
+    pub policy: Option<(CompactString, Origin)>,
+    /// Its `argocd.argoproj.io/sync-options` annotation and where it is written.
+    pub sync_options: Option<(CompactString, Origin)>,
 }
 
 /// What an Application's sources reach.
@@ -398,6 +432,25 @@ impl Index {
     pub fn owner(&self, instance: &Instance) -> Option<std::borrow::Cow<'_, str>> {
         let owner = self.object(instance).owner.as_deref()?;
         Some(self.substituted(instance, owner))
+    }
+
+    /// The ArgoCD sync-options of an instance as applied (after every transform), and where the
+    /// value is written. Unlike the reconcile-policy, nothing inherits it: ArgoCD reads only the
+    /// object's own annotation.
+    pub fn sync_options<'i>(&self, instance: &'i Instance) -> Option<(&'i str, Origin)> {
+        instance
+            .sync_options
+            .as_deref()
+            .map(|(v, o)| (v.as_str(), *o))
+    }
+
+    /// Build the kustomization in `file` as `kustomize build` (or `kubectl kustomize`) would,
+    /// with its load restrictions: what it emits, or why it refuses to build it. `None` when
+    /// the file is not a kustomization. For comparing asoguard's rendering with kustomize's;
+    /// a run renders every context itself.
+    pub fn kustomize_build(&mut self, settings: &Settings, file: FileId) -> Option<KustomizeBuild> {
+        self.files.get(file)?.facts.kustomization.as_ref()?;
+        Some(render::kustomize_build(self, settings, file))
     }
 
     /// The instances of the object in document `doc` of `file`.
