@@ -89,6 +89,23 @@ pub enum OriginKind {
     Namespace,
 }
 
+impl OriginKind {
+    /// How reports name it: `own`, `patch`, `json-patch`, `inline-patch`,
+    /// `common-annotations`, `flux-common-metadata`, `argocd-managed-namespace`, `namespace`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginKind::Own => "own",
+            OriginKind::PatchFile => "patch",
+            OriginKind::JsonPatch => "json-patch",
+            OriginKind::InlinePatch => "inline-patch",
+            OriginKind::Common => "common-annotations",
+            OriginKind::Flux => "flux-common-metadata",
+            OriginKind::ArgoNamespace => "argocd-managed-namespace",
+            OriginKind::Namespace => "namespace",
+        }
+    }
+}
+
 /// The place an annotation value is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Origin {
