@@ -139,10 +139,8 @@ pub struct ObjectFact {
     pub name_span: Span,
     /// `metadata.namespace`.
     pub namespace: Option<CompactString>,
-    /// Its own reconcile-policy annotation.
+    /// Its own reconcile-policy annotation (its sync-options: [`FileFacts::sync_options`]).
     pub policy: Option<PolicyFact>,
-    /// Its own `argocd.argoproj.io/sync-options` annotation (boxed: few objects have one).
-    pub sync_options: Option<Box<PolicyFact>>,
     /// An ASO v2 resource.
     pub aso: bool,
     /// `spec.azureName`.
@@ -336,15 +334,16 @@ pub struct KustomizationFact {
     pub resources: Vec<Reference>,
     /// `components`.
     pub components: Vec<Reference>,
-    /// `patchesStrategicMerge` then `patches`, in the order kustomize applies them: before
-    /// `namespace`, `namePrefix`/`nameSuffix` and `commonAnnotations`.
+    /// `patchesStrategicMerge`, `patches` and `patchesJson6902`, in the order kustomize
+    /// applies them: those before [`KustomizationFact::late_patches`] before `namespace`,
+    /// `namePrefix`/`nameSuffix` and `commonAnnotations`, the `patchesJson6902` after them.
     pub patches: Vec<Patch>,
-    /// `patchesJson6902`, which kustomize applies after `commonAnnotations`.
-    pub late_patches: Vec<Patch>,
+    /// Where `patchesJson6902` starts in `patches`.
+    pub late_patches: usize,
     /// `commonAnnotations` reconcile-policy.
     pub common_policy: Option<PolicyFact>,
-    /// `commonAnnotations` ArgoCD sync-options.
-    pub common_sync_options: Option<PolicyFact>,
+    /// `commonAnnotations` ArgoCD sync-options (boxed: few kustomizations set them).
+    pub common_sync_options: Option<Box<PolicyFact>>,
     /// `commonAnnotations` marks every object local-config: the build emits none of them.
     pub common_local_config: bool,
     /// `replacements` given inline (a replacement file is not read).
@@ -419,10 +418,20 @@ pub struct FileFacts {
     pub objects: Vec<ObjectFact>,
     /// The kustomization, when the file is one.
     pub kustomization: Option<Box<KustomizationFact>>,
-    /// JSON6902 operations on the tracked annotations, when the file is a JSON6902 patch.
-    pub json_patch: Vec<JsonPatchOp>,
+    /// What few files have, boxed: the facts of every other file do without it.
+    pub rare: Option<Box<RareFacts>>,
     /// Whether the file holds at least one ASO resource.
     pub has_aso: bool,
+}
+
+/// Facts few files have (see [`FileFacts::rare`]).
+#[derive(Clone, Debug, Default)]
+pub struct RareFacts {
+    /// JSON6902 operations on the tracked annotations, when the file is a JSON6902 patch.
+    pub json_patch: Vec<JsonPatchOp>,
+    /// The objects' own `argocd.argoproj.io/sync-options` annotations: (index into
+    /// [`FileFacts::objects`], the annotation), in object order.
+    pub sync_options: Vec<(usize, PolicyFact)>,
 }
 
 /// Whether `path` names a kustomization file.
@@ -454,7 +463,10 @@ impl FileFacts {
                 continue;
             };
             if let Some(items) = root.items() {
-                facts.json_patch.extend(json_patch_ops(items));
+                let ops = json_patch_ops(items);
+                if !ops.is_empty() {
+                    facts.rare_mut().json_patch.extend(ops);
+                }
                 continue;
             }
             let Some(manifest) = Manifest::from_root(root) else {
@@ -467,6 +479,11 @@ impl FileFacts {
                 continue;
             }
             if let Some(object) = object(doc, root, &manifest) {
+                if let Some(fact) = PolicyFact::of_key(manifest.annotations(), ARGOCD_SYNC_OPTIONS)
+                {
+                    let index = facts.objects.len();
+                    facts.rare_mut().sync_options.push((index, fact));
+                }
                 facts.has_aso |= object.aso;
                 facts.objects.push(object);
             }
@@ -481,8 +498,25 @@ impl FileFacts {
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
             && self.kustomization.is_none()
-            && self.json_patch.is_empty()
+            && self.rare.is_none()
             && !self.has_aso
+    }
+
+    fn rare_mut(&mut self) -> &mut RareFacts {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// JSON6902 operations on the tracked annotations, when the file is a JSON6902 patch.
+    pub fn json_patch(&self) -> &[JsonPatchOp] {
+        self.rare.as_ref().map_or(&[], |r| &r.json_patch)
+    }
+
+    /// The own `argocd.argoproj.io/sync-options` annotation of object `object` (an index into
+    /// `objects`), if it has one.
+    pub fn sync_options(&self, object: usize) -> Option<&PolicyFact> {
+        let list = &self.rare.as_ref()?.sync_options;
+        let at = list.binary_search_by_key(&object, |(i, _)| *i).ok()?;
+        Some(&list[at].1)
     }
 
     /// These facts as an index entry holds them: behind a shared pointer, so an entry stays
@@ -525,7 +559,6 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
         name_span: crate::rules::object_span(manifest),
         namespace: manifest.namespace.map(CompactString::from),
         policy: PolicyFact::of(manifest.annotations()),
-        sync_options: PolicyFact::of_key(manifest.annotations(), ARGOCD_SYNC_OPTIONS).map(Box::new),
         azure_name: spec
             .and_then(|s| s.get_str("azureName"))
             .map(CompactString::from),
@@ -716,7 +749,8 @@ fn kustomization(root: &Node) -> KustomizationFact {
         resources: references(root, "resources"),
         components: references(root, "components"),
         common_policy: PolicyFact::of(root.get("commonAnnotations")),
-        common_sync_options: PolicyFact::of_key(root.get("commonAnnotations"), ARGOCD_SYNC_OPTIONS),
+        common_sync_options: PolicyFact::of_key(root.get("commonAnnotations"), ARGOCD_SYNC_OPTIONS)
+            .map(Box::new),
         namespace: root.get_str("namespace").map(str::to_string),
         name_prefix: root.get_str("namePrefix").map(str::to_string),
         name_suffix: root.get_str("nameSuffix").map(str::to_string),
@@ -791,6 +825,7 @@ fn kustomization(root: &Node) -> KustomizationFact {
             fact.patches.extend(inline_patch(inline, target, false));
         }
     }
+    fact.late_patches = fact.patches.len();
     for item in root
         .get("patchesJson6902")
         .and_then(Node::items)
@@ -799,7 +834,7 @@ fn kustomization(root: &Node) -> KustomizationFact {
     {
         let target = target(item.get("target"));
         if let Some(path) = item.get("path").and_then(|p| Some((p.as_str()?, p.span))) {
-            fact.late_patches.push(Patch::File {
+            fact.patches.push(Patch::File {
                 reference: Reference {
                     text: path.0.to_string(),
                     span: path.1,
@@ -808,8 +843,7 @@ fn kustomization(root: &Node) -> KustomizationFact {
                 legacy: false,
             });
         } else if let Some(inline) = item.get("patch") {
-            fact.late_patches
-                .extend(inline_patch(inline, target, false));
+            fact.patches.extend(inline_patch(inline, target, false));
         }
     }
     fact

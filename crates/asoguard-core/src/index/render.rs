@@ -445,7 +445,11 @@ impl Renderer<'_> {
             name: fact.name.clone(),
             history: Vec::new(),
             policy: fact.policy.as_ref().and_then(own),
-            sync_options: fact.sync_options.as_deref().and_then(own).map(Box::new),
+            sync_options: self.index.files[file]
+                .facts
+                .sync_options(object)
+                .and_then(own)
+                .map(Box::new),
             local: fact.local_config,
         }
     }
@@ -974,7 +978,10 @@ impl Renderer<'_> {
                 Leads::Remote | Leads::Outside | Leads::Missing { .. } => complete = false,
             }
         }
-        for patch in fact.patches.iter().chain(&fact.late_patches) {
+        let (early, late) = fact
+            .patches
+            .split_at(fact.late_patches.min(fact.patches.len()));
+        for patch in &fact.patches {
             if let Patch::File { reference, .. } = patch {
                 let path = normalize(&dir.join(&reference.text));
                 if path.starts_with(self.root()) && !path.starts_with(&dir) {
@@ -990,13 +997,13 @@ impl Renderer<'_> {
                 }
             }
         }
-        for patch in &fact.patches {
+        for patch in early {
             let unmatched = self.apply_patch(k, &dir, patch, &mut out);
             if complete {
                 failures.everywhere = failures.everywhere.or(unmatched);
             }
         }
-        if fact.patches.is_empty() && fact.late_patches.is_empty() {
+        if fact.patches.is_empty() {
             failures.everywhere = failures
                 .everywhere
                 .or_else(|| self.missing_replacement_field(k, fact, &out, &direct));
@@ -1037,7 +1044,7 @@ impl Renderer<'_> {
         }
         for (annotation, common) in [
             (Tracked::Policy, fact.common_policy.as_ref()),
-            (Tracked::SyncOptions, fact.common_sync_options.as_ref()),
+            (Tracked::SyncOptions, fact.common_sync_options.as_deref()),
         ] {
             if let Some(common) = common.filter(|c| c.value.is_some()) {
                 let origin = Origin {
@@ -1052,7 +1059,7 @@ impl Renderer<'_> {
                 }
             }
         }
-        for patch in &fact.late_patches {
+        for patch in late {
             let unmatched = self.apply_patch(k, &dir, patch, &mut out);
             if complete {
                 failures.everywhere = failures.everywhere.or(unmatched);
@@ -1234,7 +1241,7 @@ impl Renderer<'_> {
                 self.patch_files.insert(file);
                 let facts = self.index.files[file].facts.clone();
                 if let Some(target) = target {
-                    for op in &facts.json_patch {
+                    for op in facts.json_patch() {
                         let origin = Origin {
                             kind: OriginKind::JsonPatch,
                             file,
@@ -1245,12 +1252,12 @@ impl Renderer<'_> {
                         self.patch_matching(target, op.annotation, &op.effect, origin, out);
                     }
                 }
-                for object in &facts.objects {
+                for (i, object) in facts.objects.iter().enumerate() {
                     let own_target = identity(object);
                     let target = target.as_ref().unwrap_or(&own_target);
                     let facts = [
                         (Tracked::Policy, object.policy.as_ref()),
-                        (Tracked::SyncOptions, object.sync_options.as_deref()),
+                        (Tracked::SyncOptions, facts.sync_options(i)),
                     ];
                     for (annotation, fact) in facts {
                         let Some(fact) = fact else { continue };
