@@ -185,9 +185,6 @@ pub struct Instance {
     pub name: Option<CompactString>,
     /// The reconcile-policy after every transform (`None`: unset), and where it comes from.
     pub policy: Option<(CompactString, Origin)>,
-    /// The ArgoCD `argocd.argoproj.io/sync-options` after every transform (`None`: unset), and
-    /// where it comes from (see [`Index::sync_options`]). Boxed: few objects have one.
-    pub sync_options: Option<Box<(CompactString, Origin)>>,
     /// The object is an ASO resource. Kept here, as `critical`, so the cross-file rules can
     /// pass over the instances they do not judge without reaching each object's facts.
     pub aso: bool,
@@ -322,6 +319,10 @@ pub struct Index {
     pub instances: Vec<Instance>,
     /// Every instance as (file, document, instance), sorted: an object's instances are a range.
     by_source: Vec<(FileId, usize, usize)>,
+    /// The ArgoCD sync-options of the instances that have one, after every transform, and
+    /// where the value is written, by (context, file, object): few have one, so instances do
+    /// not carry room for it ([`Index::sync_options`]).
+    sync_options: FxHashMap<(usize, FileId, usize), (CompactString, Origin)>,
     app_reach: FxHashMap<(FileId, usize), Reach>,
     judgements: FxHashMap<FileId, Vec<Judgement>>,
     notes: FxHashMap<FileId, Vec<Note>>,
@@ -453,11 +454,14 @@ impl Index {
 
     /// The ArgoCD sync-options of an instance as applied (after every transform), and where the
     /// value is written. Unlike the reconcile-policy, nothing inherits it: ArgoCD reads only the
-    /// object's own annotation.
-    pub fn sync_options<'i>(&self, instance: &'i Instance) -> Option<(&'i str, Origin)> {
-        instance
-            .sync_options
-            .as_deref()
+    /// object's own annotation. (Kept by context and object: should one context render an
+    /// object twice, both instances have the value of the last.)
+    pub fn sync_options(&self, instance: &Instance) -> Option<(&str, Origin)> {
+        if self.sync_options.is_empty() {
+            return None;
+        }
+        self.sync_options
+            .get(&(instance.context, instance.file, instance.object))
             .map(|(v, o)| (v.as_str(), *o))
     }
 

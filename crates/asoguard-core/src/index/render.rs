@@ -477,6 +477,11 @@ impl Renderer<'_> {
             let object = &self.index.files[r.file].facts.objects[r.object];
             let aso = object.aso;
             let critical = aso && self.settings.is_critical(&object.group, &object.kind);
+            if let Some(sync_options) = r.sync_options {
+                self.index
+                    .sync_options
+                    .insert((context, r.file, r.object), *sync_options);
+            }
             self.index.instances.push(Instance {
                 file: r.file,
                 object: r.object,
@@ -484,7 +489,6 @@ impl Renderer<'_> {
                 namespace: r.namespace,
                 name: r.name,
                 policy: r.policy,
-                sync_options: r.sync_options,
                 aso,
                 critical,
             });
