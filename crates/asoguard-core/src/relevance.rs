@@ -6,7 +6,8 @@
 //! collection, so in valid YAML every document lies within one segment; a parser that finds
 //! otherwise stops with a syntax error first. A segment is relevant when its text holds one of
 //! the [`MARKERS`], one of which any document asoguard checks must contain (ASO groups,
-//! ArgoCD, Flux, Kustomize, `Namespace`, suppressions, SOPS). A double-quoted escape could
+//! ArgoCD, Flux, Kustomize, `Namespace`, suppressions, SOPS, JSON6902 operations on
+//! annotations). A double-quoted escape could
 //! spell a marker (`Name\x73pace`), so a segment holding a backslash is also searched with its
 //! escapes decoded. The test can only err towards "relevant".
 //!
@@ -42,7 +43,22 @@ pub const MARKERS: &[(&str, bool)] = &[
     ("kustomize.config.k8s.io", true),
     ("fluxcd.io", true),
     ("argoproj.io", true),
+    // A JSON6902 patch that replaces or removes a whole annotations map changes an object's
+    // reconcile-policy and sync-options without naming either.
+    // (Without its final `s`, so it never overlaps `sops`.)
+    ("/metadata/annotation", false),
 ];
+
+/// Whether every object of this API group and kind lies in a relevant document, whatever else
+/// it holds: its `apiVersion` or `kind` holds a marker (every ASO group ends in `.azure.com`;
+/// Flux, ArgoCD and Kustomize groups, `Namespace`). The index keeps facts of every such object,
+/// so asoguard can say that one does *not* exist; of any other kind, only of those that happen
+/// to name a marker.
+pub fn always_relevant(group: &str, kind: &str) -> bool {
+    MARKERS
+        .iter()
+        .any(|(marker, _)| group.contains(marker) || kind.contains(marker))
+}
 
 /// Index of the `asoguard` marker in [`MARKERS`]: a suppression comment can name the object
 /// that starts on the next segment's `---` line, so it makes that segment relevant too.

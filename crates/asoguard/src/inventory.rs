@@ -125,8 +125,17 @@ fn text(entries: &[&Entry]) -> String {
             ),
             None => "ASO's default".to_string(),
         };
+        let sync_options = e.sync_options.as_ref().map_or_else(String::new, |s| {
+            format!(
+                "  sync-options `{}` ({} at {}:{})",
+                s.value,
+                s.kind,
+                s.at.path.display(),
+                s.at.line
+            )
+        });
         out.push_str(&format!(
-            "  {} {namespace}{}  {} ({source})  {}:{}\n",
+            "  {} {namespace}{}  {} ({source}){sync_options}  {}:{}\n",
             e.kind,
             e.name.as_deref().unwrap_or("?"),
             e.policy.as_str(),
@@ -164,6 +173,10 @@ fn entry_json(e: &Entry) -> Value {
             "value": e.policy_source.value,
             "at": e.policy_source.at.as_ref().map(at),
         },
+        "syncOptions": e.sync_options.as_ref().map(|s| json!({
+            "value": s.value,
+            "source": {"kind": s.kind, "at": at(&s.at)},
+        })),
         "at": at(&e.written_at),
         "prune": e.prune,
     })

@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock};
 
 use compact_str::CompactString;
 
-use crate::manifest::{Manifest, RECONCILE_POLICY};
+use crate::manifest::{ARGOCD_SYNC_OPTIONS, Manifest, RECONCILE_POLICY};
 use crate::span::Span;
 use crate::yaml::{self, Node, Stream, Style};
 
@@ -33,8 +33,39 @@ fn marks_local_config(annotations: Option<&Node>) -> bool {
 pub const KUSTOMIZATION_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// A reconcile-policy annotation as written: its value (`None` for null, which a patch uses to
-/// remove it) and where its entry and value are.
+/// An annotation the index follows through rendering, from every place that can set it:
+/// the object itself, patches, `commonAnnotations`, Flux `commonMetadata`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tracked {
+    /// ASO's `serviceoperator.azure.com/reconcile-policy`.
+    Policy,
+    /// ArgoCD's `argocd.argoproj.io/sync-options`.
+    SyncOptions,
+}
+
+impl Tracked {
+    /// Both, in a fixed order.
+    pub const ALL: [Tracked; 2] = [Tracked::Policy, Tracked::SyncOptions];
+
+    /// The annotation's key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Tracked::Policy => RECONCILE_POLICY,
+            Tracked::SyncOptions => ARGOCD_SYNC_OPTIONS,
+        }
+    }
+
+    /// The JSON pointer of the annotation (`/` in the key escaped as `~1`).
+    fn pointer(self) -> &'static str {
+        match self {
+            Tracked::Policy => "/metadata/annotations/serviceoperator.azure.com~1reconcile-policy",
+            Tracked::SyncOptions => "/metadata/annotations/argocd.argoproj.io~1sync-options",
+        }
+    }
+}
+
+/// An annotation as written (a reconcile-policy, or another [`Tracked`] one): its value
+/// (`None` for null, which a patch uses to remove it) and where its entry and value are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyFact {
     /// The value; `None` when null or empty.
@@ -51,7 +82,12 @@ pub struct PolicyFact {
 impl PolicyFact {
     /// The reconcile-policy entry of an annotations mapping, if present.
     pub fn of(annotations: Option<&Node>) -> Option<Self> {
-        let entry = annotations?.entry(RECONCILE_POLICY)?;
+        Self::of_key(annotations, RECONCILE_POLICY)
+    }
+
+    /// The entry `key` of an annotations mapping, if present.
+    pub fn of_key(annotations: Option<&Node>, key: &str) -> Option<Self> {
+        let entry = annotations?.entry(key)?;
         Some(PolicyFact {
             value: entry
                 .value
@@ -62,6 +98,23 @@ impl PolicyFact {
             value_span: entry.value.span,
             style: entry.value.style(),
         })
+    }
+}
+
+impl PolicyFact {
+    /// What a strategic merge patch that writes this entry does to the annotation: sets its
+    /// value, or removes it when the value is null. Except under `patchesStrategicMerge`
+    /// (`legacy`): kustomize (v5) turns a null annotation value there into the text it is
+    /// written as, so the annotation is set to `null` or `~` (the spelling `Null` or `NULL`
+    /// is read as `null`: to ASO and ArgoCD both are the same unknown value). An empty value
+    /// is unset either way.
+    pub fn patch_effect(&self, legacy: bool) -> PatchEffect {
+        match &self.value {
+            Some(v) => PatchEffect::Set(v.clone()),
+            None if !legacy || self.value_span.is_empty() => PatchEffect::Remove,
+            None if self.value_span.len() == 1 => PatchEffect::Set(CompactString::const_new("~")),
+            None => PatchEffect::Set(CompactString::const_new("null")),
+        }
     }
 }
 
@@ -86,7 +139,7 @@ pub struct ObjectFact {
     pub name_span: Span,
     /// `metadata.namespace`.
     pub namespace: Option<CompactString>,
-    /// Its own reconcile-policy annotation.
+    /// Its own reconcile-policy annotation (its sync-options: [`FileFacts::sync_options`]).
     pub policy: Option<PolicyFact>,
     /// An ASO v2 resource.
     pub aso: bool,
@@ -129,6 +182,8 @@ pub struct FluxFact {
     pub force: Option<Span>,
     /// `spec.commonMetadata.annotations` reconcile-policy.
     pub common_policy: Option<PolicyFact>,
+    /// `spec.commonMetadata.annotations` ArgoCD sync-options.
+    pub common_sync_options: Option<PolicyFact>,
     /// `spec.targetNamespace`.
     pub target_namespace: Option<String>,
     /// `spec.postBuild`: what it substitutes; `None` when there is none (nothing is).
@@ -197,6 +252,8 @@ pub struct Reference {
 pub struct Target {
     /// API group (`None`: any).
     pub group: Option<CompactString>,
+    /// API version (`None`: any).
+    pub version: Option<CompactString>,
     /// Kind (`None`: any).
     pub kind: Option<CompactString>,
     /// Name (`None`: any).
@@ -205,9 +262,39 @@ pub struct Target {
     pub namespace: Option<CompactString>,
     /// A label or annotation selector, which asoguard cannot evaluate: assumed to match.
     pub selector: bool,
+    /// The patch's own identity, not a `target` selector (a strategic merge patch without
+    /// one): kustomize applies it to the one object that has, or had, exactly this name and
+    /// namespace (none meaning `default`), rather than to every object a selector matches.
+    pub identity: bool,
 }
 
-/// What a patch does to the reconcile-policy annotation.
+/// What a patch does to each [`Tracked`] annotation (`None`: leaves it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// On the reconcile-policy.
+    pub policy: Option<PatchEffect>,
+    /// On the ArgoCD sync-options.
+    pub sync_options: Option<PatchEffect>,
+}
+
+impl Effects {
+    /// The effect on `annotation`.
+    pub fn get(&self, annotation: Tracked) -> Option<&PatchEffect> {
+        match annotation {
+            Tracked::Policy => self.policy.as_ref(),
+            Tracked::SyncOptions => self.sync_options.as_ref(),
+        }
+    }
+
+    fn set(&mut self, annotation: Tracked, effect: PatchEffect) {
+        match annotation {
+            Tracked::Policy => self.policy = Some(effect),
+            Tracked::SyncOptions => self.sync_options = Some(effect),
+        }
+    }
+}
+
+/// What a patch does to a [`Tracked`] annotation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PatchEffect {
     /// Sets it to this value.
@@ -225,15 +312,18 @@ pub enum Patch {
         reference: Reference,
         /// The selector, for `patches` and `patchesJson6902`.
         target: Option<Target>,
+        /// Listed under `patchesStrategicMerge` (see [`PolicyFact::patch_effect`]).
+        legacy: bool,
     },
-    /// An inline patch and what it does to the policy (decided when the kustomization is read).
+    /// An inline patch and what it does to the tracked annotations (decided when the
+    /// kustomization is read).
     Inline {
         /// The `patch:` value's span.
         span: Span,
         /// The selector (from `target`, or from the patch's own identity).
         target: Target,
-        /// Its effect on the policy, if any.
-        effect: Option<PatchEffect>,
+        /// Its effects on the tracked annotations.
+        effects: Effects,
     },
 }
 
@@ -244,10 +334,16 @@ pub struct KustomizationFact {
     pub resources: Vec<Reference>,
     /// `components`.
     pub components: Vec<Reference>,
-    /// `patches`, `patchesStrategicMerge` and `patchesJson6902`, in that order.
+    /// `patchesStrategicMerge`, `patches` and `patchesJson6902`, in the order kustomize
+    /// applies them: those before [`KustomizationFact::late_patches`] before `namespace`,
+    /// `namePrefix`/`nameSuffix` and `commonAnnotations`, the `patchesJson6902` after them.
     pub patches: Vec<Patch>,
+    /// Where `patchesJson6902` starts in `patches`.
+    pub late_patches: usize,
     /// `commonAnnotations` reconcile-policy.
     pub common_policy: Option<PolicyFact>,
+    /// `commonAnnotations` ArgoCD sync-options (boxed: few kustomizations set them).
+    pub common_sync_options: Option<Box<PolicyFact>>,
     /// `commonAnnotations` marks every object local-config: the build emits none of them.
     pub common_local_config: bool,
     /// `replacements` given inline (a replacement file is not read).
@@ -304,9 +400,11 @@ pub struct Replacement {
     pub targets: Vec<ReplacementTarget>,
 }
 
-/// One operation of a JSON6902 patch that touches the reconcile-policy annotation.
+/// One operation of a JSON6902 patch that touches a [`Tracked`] annotation.
 #[derive(Clone, Debug)]
 pub struct JsonPatchOp {
+    /// The annotation.
+    pub annotation: Tracked,
     /// Its effect.
     pub effect: PatchEffect,
     /// The op's value (or the op itself for `remove`).
@@ -320,10 +418,20 @@ pub struct FileFacts {
     pub objects: Vec<ObjectFact>,
     /// The kustomization, when the file is one.
     pub kustomization: Option<Box<KustomizationFact>>,
-    /// JSON6902 operations on the reconcile-policy, when the file is a JSON6902 patch.
-    pub json_patch: Vec<JsonPatchOp>,
+    /// What few files have, boxed: the facts of every other file do without it.
+    pub rare: Option<Box<RareFacts>>,
     /// Whether the file holds at least one ASO resource.
     pub has_aso: bool,
+}
+
+/// Facts few files have (see [`FileFacts::rare`]).
+#[derive(Clone, Debug, Default)]
+pub struct RareFacts {
+    /// JSON6902 operations on the tracked annotations, when the file is a JSON6902 patch.
+    pub json_patch: Vec<JsonPatchOp>,
+    /// The objects' own `argocd.argoproj.io/sync-options` annotations: (index into
+    /// [`FileFacts::objects`], the annotation), in object order.
+    pub sync_options: Vec<(usize, PolicyFact)>,
 }
 
 /// Whether `path` names a kustomization file.
@@ -355,7 +463,10 @@ impl FileFacts {
                 continue;
             };
             if let Some(items) = root.items() {
-                facts.json_patch.extend(json_patch_ops(items));
+                let ops = json_patch_ops(items);
+                if !ops.is_empty() {
+                    facts.rare_mut().json_patch.extend(ops);
+                }
                 continue;
             }
             let Some(manifest) = Manifest::from_root(root) else {
@@ -368,6 +479,11 @@ impl FileFacts {
                 continue;
             }
             if let Some(object) = object(doc, root, &manifest) {
+                if let Some(fact) = PolicyFact::of_key(manifest.annotations(), ARGOCD_SYNC_OPTIONS)
+                {
+                    let index = facts.objects.len();
+                    facts.rare_mut().sync_options.push((index, fact));
+                }
                 facts.has_aso |= object.aso;
                 facts.objects.push(object);
             }
@@ -382,8 +498,25 @@ impl FileFacts {
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
             && self.kustomization.is_none()
-            && self.json_patch.is_empty()
+            && self.rare.is_none()
             && !self.has_aso
+    }
+
+    fn rare_mut(&mut self) -> &mut RareFacts {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// JSON6902 operations on the tracked annotations, when the file is a JSON6902 patch.
+    pub fn json_patch(&self) -> &[JsonPatchOp] {
+        self.rare.as_ref().map_or(&[], |r| &r.json_patch)
+    }
+
+    /// The own `argocd.argoproj.io/sync-options` annotation of object `object` (an index into
+    /// `objects`), if it has one.
+    pub fn sync_options(&self, object: usize) -> Option<&PolicyFact> {
+        let list = &self.rare.as_ref()?.sync_options;
+        let at = list.binary_search_by_key(&object, |(i, _)| *i).ok()?;
+        Some(&list[at].1)
     }
 
     /// These facts as an index entry holds them: behind a shared pointer, so an entry stays
@@ -468,6 +601,10 @@ fn flux(root: &Node) -> FluxFact {
         force: entry_span("force"),
         common_policy: PolicyFact::of(
             spec.and_then(|s| s.get_path(&["commonMetadata", "annotations"])),
+        ),
+        common_sync_options: PolicyFact::of_key(
+            spec.and_then(|s| s.get_path(&["commonMetadata", "annotations"])),
+            ARGOCD_SYNC_OPTIONS,
         ),
         target_namespace: spec
             .and_then(|s| s.get_str("targetNamespace"))
@@ -598,10 +735,12 @@ fn target(node: Option<&Node>) -> Option<Target> {
     let text = |k: &str| node.get_str(k).map(CompactString::from);
     Some(Target {
         group: text("group"),
+        version: text("version"),
         kind: text("kind"),
         name: text("name"),
         namespace: text("namespace"),
         selector: node.get("labelSelector").is_some() || node.get("annotationSelector").is_some(),
+        identity: false,
     })
 }
 
@@ -610,6 +749,8 @@ fn kustomization(root: &Node) -> KustomizationFact {
         resources: references(root, "resources"),
         components: references(root, "components"),
         common_policy: PolicyFact::of(root.get("commonAnnotations")),
+        common_sync_options: PolicyFact::of_key(root.get("commonAnnotations"), ARGOCD_SYNC_OPTIONS)
+            .map(Box::new),
         namespace: root.get_str("namespace").map(str::to_string),
         name_prefix: root.get_str("namePrefix").map(str::to_string),
         name_suffix: root.get_str("nameSuffix").map(str::to_string),
@@ -641,6 +782,28 @@ fn kustomization(root: &Node) -> KustomizationFact {
         }
     }
     for item in root
+        .get("patchesStrategicMerge")
+        .and_then(Node::items)
+        .into_iter()
+        .flatten()
+    {
+        match item.as_str() {
+            // An inline strategic merge patch is a YAML document in a string.
+            Some(text) if text.contains('\n') => {
+                fact.patches.extend(inline_patch(item, None, true));
+            }
+            Some(text) => fact.patches.push(Patch::File {
+                reference: Reference {
+                    text: text.to_string(),
+                    span: item.span,
+                },
+                target: None,
+                legacy: true,
+            }),
+            None => {}
+        }
+    }
+    for item in root
         .get("patches")
         .and_then(Node::items)
         .into_iter()
@@ -655,31 +818,14 @@ fn kustomization(root: &Node) -> KustomizationFact {
                         span: path.span,
                     },
                     target,
+                    legacy: false,
                 });
             }
         } else if let Some(inline) = item.get("patch") {
-            fact.patches.extend(inline_patch(inline, target));
+            fact.patches.extend(inline_patch(inline, target, false));
         }
     }
-    for item in root
-        .get("patchesStrategicMerge")
-        .and_then(Node::items)
-        .into_iter()
-        .flatten()
-    {
-        match item.as_str() {
-            // An inline strategic merge patch is a YAML document in a string.
-            Some(text) if text.contains('\n') => fact.patches.extend(inline_patch(item, None)),
-            Some(text) => fact.patches.push(Patch::File {
-                reference: Reference {
-                    text: text.to_string(),
-                    span: item.span,
-                },
-                target: None,
-            }),
-            None => {}
-        }
-    }
+    fact.late_patches = fact.patches.len();
     for item in root
         .get("patchesJson6902")
         .and_then(Node::items)
@@ -694,9 +840,10 @@ fn kustomization(root: &Node) -> KustomizationFact {
                     span: path.1,
                 },
                 target,
+                legacy: false,
             });
         } else if let Some(inline) = item.get("patch") {
-            fact.patches.extend(inline_patch(inline, target));
+            fact.patches.extend(inline_patch(inline, target, false));
         }
     }
     fact
@@ -750,51 +897,51 @@ fn replacement(item: &Node) -> Replacement {
 }
 
 /// Read an inline patch (a YAML string): a strategic merge patch document, or a JSON6902
-/// operation list.
-fn inline_patch(node: &Node, target: Option<Target>) -> Option<Patch> {
+/// operation list. `legacy`: listed under `patchesStrategicMerge`.
+fn inline_patch(node: &Node, target: Option<Target>, legacy: bool) -> Option<Patch> {
     let text = node.as_str()?;
     let arena = yaml::Arena::new();
     let stream = yaml::parse(&arena, text);
     let root = stream.documents.first()?.root.as_ref()?;
     if let Some(items) = root.items() {
-        let effect = json_patch_ops(items).last().map(|op| op.effect.clone());
+        let mut effects = Effects::default();
+        // The last operation on an annotation decides it.
+        for op in json_patch_ops(items) {
+            effects.set(op.annotation, op.effect);
+        }
         return Some(Patch::Inline {
             span: node.span,
             target: target.unwrap_or_default(),
-            effect,
+            effects,
         });
     }
     let manifest = Manifest::from_root(root)?;
     let target = target.unwrap_or_else(|| Target {
         group: Some(CompactString::from(manifest.group())),
+        version: manifest
+            .api_version
+            .and_then(|v| v.rsplit_once('/').map_or(Some(v), |(_, v)| Some(v)))
+            .map(CompactString::from),
         kind: manifest.kind.map(CompactString::from),
         name: manifest.name_str().map(CompactString::from),
         namespace: manifest.namespace.map(CompactString::from),
         selector: false,
+        identity: true,
     });
-    let effect = manifest
-        .annotations()
-        .and_then(|a| a.entry(RECONCILE_POLICY))
-        .map(|e| {
-            match e
-                .value
-                .as_str()
-                .filter(|v| !v.is_empty() && !e.value.is_null())
-            {
-                Some(v) => PatchEffect::Set(CompactString::from(v)),
-                None => PatchEffect::Remove,
-            }
-        });
+    let mut effects = Effects::default();
+    for annotation in Tracked::ALL {
+        if let Some(fact) = PolicyFact::of_key(manifest.annotations(), annotation.key()) {
+            effects.set(annotation, fact.patch_effect(legacy));
+        }
+    }
     Some(Patch::Inline {
         span: node.span,
         target,
-        effect,
+        effects,
     })
 }
 
-const POLICY_POINTER: &str = "/metadata/annotations/serviceoperator.azure.com~1reconcile-policy";
-
-/// The operations of a JSON6902 list that touch the reconcile-policy.
+/// The operations of a JSON6902 list that touch a tracked annotation, in order.
 fn json_patch_ops(items: &[Node]) -> Vec<JsonPatchOp> {
     let mut ops = Vec::new();
     for item in items {
@@ -802,26 +949,34 @@ fn json_patch_ops(items: &[Node]) -> Vec<JsonPatchOp> {
             continue;
         };
         let value = item.get("value");
-        let effect = match (op, path) {
-            ("remove", POLICY_POINTER) => Some(PatchEffect::Remove),
-            ("add" | "replace", POLICY_POINTER) => value
-                .and_then(Node::as_str)
-                .map(|v| PatchEffect::Set(CompactString::from(v))),
-            ("add" | "replace", "/metadata/annotations") => {
-                Some(match value.and_then(|v| v.get_str(RECONCILE_POLICY)) {
-                    Some(v) => PatchEffect::Set(CompactString::from(v)),
-                    None => PatchEffect::Remove,
-                })
-            }
-            ("remove", "/metadata/annotations") => Some(PatchEffect::Remove),
-            _ => None,
-        };
-        if let Some(effect) = effect {
-            let span = match (op, value) {
-                ("remove", _) | (_, None) => item.span,
-                (_, Some(v)) => v.get(RECONCILE_POLICY).map_or(v.span, |p| p.span),
+        for annotation in Tracked::ALL {
+            let key = annotation.key();
+            let effect = match op {
+                "remove" if path == annotation.pointer() || path == "/metadata/annotations" => {
+                    Some(PatchEffect::Remove)
+                }
+                "add" | "replace" if path == annotation.pointer() => value
+                    .and_then(Node::as_str)
+                    .map(|v| PatchEffect::Set(CompactString::from(v))),
+                "add" | "replace" if path == "/metadata/annotations" => {
+                    Some(match value.and_then(|v| v.get_str(key)) {
+                        Some(v) => PatchEffect::Set(CompactString::from(v)),
+                        None => PatchEffect::Remove,
+                    })
+                }
+                _ => None,
             };
-            ops.push(JsonPatchOp { effect, span });
+            if let Some(effect) = effect {
+                let span = match (op, value) {
+                    ("remove", _) | (_, None) => item.span,
+                    (_, Some(v)) => v.get(key).map_or(v.span, |p| p.span),
+                };
+                ops.push(JsonPatchOp {
+                    annotation,
+                    effect,
+                    span,
+                });
+            }
         }
     }
     ops

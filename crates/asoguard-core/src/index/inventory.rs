@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{Context, ContextKind, Index, Instance, OriginKind};
+use super::{Context, ContextKind, Index, Instance};
 use crate::config::{Role, Settings};
 use crate::manifest::Policy;
 
@@ -55,6 +55,17 @@ pub struct PolicySource {
     pub at: Option<Location>,
 }
 
+/// An annotation's value as applied, and where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Written {
+    /// The value.
+    pub value: String,
+    /// What sets it, named as in [`PolicySource::kind`] (never `default` or `namespace`).
+    pub kind: &'static str,
+    /// Where it is written.
+    pub at: Location,
+}
+
 /// One object as one applier applies it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
@@ -88,6 +99,9 @@ pub struct Entry {
     pub policy: Policy,
     /// Where that comes from.
     pub policy_source: PolicySource,
+    /// Its ArgoCD `argocd.argoproj.io/sync-options` as applied (after patches,
+    /// `commonAnnotations`, Flux `commonMetadata`), when it has one.
+    pub sync_options: Option<Written>,
     /// Where the object is written.
     pub written_at: Location,
     /// Its applier prunes (Flux `spec.prune: true`): removing it from Git deletes it.
@@ -130,16 +144,7 @@ fn entry(index: &Index, settings: &Settings, instance: &Instance) -> Entry {
             at: None,
         },
         Some(origin) => PolicySource {
-            kind: match origin.kind {
-                OriginKind::Own => "own",
-                OriginKind::PatchFile => "patch",
-                OriginKind::JsonPatch => "json-patch",
-                OriginKind::InlinePatch => "inline-patch",
-                OriginKind::Common => "common-annotations",
-                OriginKind::Flux => "flux-common-metadata",
-                OriginKind::ArgoNamespace => "argocd-managed-namespace",
-                OriginKind::Namespace => "namespace",
-            },
+            kind: origin.kind.as_str(),
             value: instance
                 .policy
                 .as_ref()
@@ -148,6 +153,11 @@ fn entry(index: &Index, settings: &Settings, instance: &Instance) -> Entry {
             at: Some(location(origin.file, origin.entry.start)),
         },
     };
+    let sync_options = index.sync_options(instance).map(|(value, origin)| Written {
+        value: value.to_string(),
+        kind: origin.kind.as_str(),
+        at: location(origin.file, origin.entry.start),
+    });
     Entry {
         cluster: context.cluster.map(|c| settings.clusters[c].name.clone()),
         role: context.role,
@@ -172,6 +182,7 @@ fn entry(index: &Index, settings: &Settings, instance: &Instance) -> Entry {
         critical: instance.critical,
         policy,
         policy_source,
+        sync_options,
         written_at: location(instance.file, object.name_span.start),
         prune: context.prune,
     }

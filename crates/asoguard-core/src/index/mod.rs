@@ -89,6 +89,23 @@ pub enum OriginKind {
     Namespace,
 }
 
+impl OriginKind {
+    /// How reports name it: `own`, `patch`, `json-patch`, `inline-patch`,
+    /// `common-annotations`, `flux-common-metadata`, `argocd-managed-namespace`, `namespace`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginKind::Own => "own",
+            OriginKind::PatchFile => "patch",
+            OriginKind::JsonPatch => "json-patch",
+            OriginKind::InlinePatch => "inline-patch",
+            OriginKind::Common => "common-annotations",
+            OriginKind::Flux => "flux-common-metadata",
+            OriginKind::ArgoNamespace => "argocd-managed-namespace",
+            OriginKind::Namespace => "namespace",
+        }
+    }
+}
+
 /// The place an annotation value is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Origin {
@@ -173,6 +190,37 @@ pub struct Instance {
     pub aso: bool,
     /// The object is of a critical kind (ASO resources only).
     pub critical: bool,
+}
+
+/// What `kustomize build` makes of one kustomization, as asoguard renders it
+/// ([`Index::kustomize_build`]).
+#[derive(Clone, Debug)]
+pub struct KustomizeBuild {
+    /// The objects the build emits, in build order, local-config objects left out. Only objects
+    /// the index keeps facts of: those in documents the prefilter ([`crate::relevance`]) finds
+    /// relevant (ASO resources, Namespaces, Kustomize, Flux and ArgoCD objects, anything that
+    /// names one of them).
+    pub objects: Vec<Built>,
+    /// Why kustomize refuses to build it, with its load restrictions on (the `build-fails`
+    /// note): then it emits nothing.
+    pub refused: Option<Note>,
+}
+
+/// An object as a kustomize build emits it.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The source file.
+    pub file: FileId,
+    /// Index into that file's `facts.objects`.
+    pub object: usize,
+    /// The namespace it lands in.
+    pub namespace: Option<CompactString>,
+    /// Its name.
+    pub name: Option<CompactString>,
+    /// Its reconcile-policy annotation (`None`: unset, null or empty) and where it is written.
+    pub policy: Option<(CompactString, Origin)>,
+    /// Its `argocd.argoproj.io/sync-options` annotation and where it is written.
+    pub sync_options: Option<(CompactString, Origin)>,
 }
 
 /// What an Application's sources reach.
@@ -271,6 +319,10 @@ pub struct Index {
     pub instances: Vec<Instance>,
     /// Every instance as (file, document, instance), sorted: an object's instances are a range.
     by_source: Vec<(FileId, usize, usize)>,
+    /// The ArgoCD sync-options of the instances that have one, after every transform, and
+    /// where the value is written, by (context, file, object): few have one, so instances do
+    /// not carry room for it ([`Index::sync_options`]).
+    sync_options: FxHashMap<(usize, FileId, usize), (CompactString, Origin)>,
     app_reach: FxHashMap<(FileId, usize), Reach>,
     judgements: FxHashMap<FileId, Vec<Judgement>>,
     notes: FxHashMap<FileId, Vec<Note>>,
@@ -402,6 +454,28 @@ impl Index {
     pub fn owner(&self, instance: &Instance) -> Option<std::borrow::Cow<'_, str>> {
         let owner = self.object(instance).owner.as_deref()?;
         Some(self.substituted(instance, owner))
+    }
+
+    /// The ArgoCD sync-options of an instance as applied (after every transform), and where the
+    /// value is written. Unlike the reconcile-policy, nothing inherits it: ArgoCD reads only the
+    /// object's own annotation. (Kept by context and object: should one context render an
+    /// object twice, both instances have the value of the last.)
+    pub fn sync_options(&self, instance: &Instance) -> Option<(&str, Origin)> {
+        if self.sync_options.is_empty() {
+            return None;
+        }
+        self.sync_options
+            .get(&(instance.context, instance.file, instance.object))
+            .map(|(v, o)| (v.as_str(), *o))
+    }
+
+    /// Build the kustomization in `file` as `kustomize build` (or `kubectl kustomize`) would,
+    /// with its load restrictions: what it emits, or why it refuses to build it. `None` when
+    /// the file is not a kustomization. For comparing asoguard's rendering with kustomize's;
+    /// a run renders every context itself.
+    pub fn kustomize_build(&mut self, settings: &Settings, file: FileId) -> Option<KustomizeBuild> {
+        self.files.get(file)?.facts.kustomization.as_ref()?;
+        Some(render::kustomize_build(self, settings, file))
     }
 
     /// The instances of the object in document `doc` of `file`.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use compact_str::CompactString;
 
-use super::facts::{Extra, ObjectFact, Patch, PatchEffect, PostBuild, Target};
+use super::facts::{Extra, ObjectFact, Patch, PatchEffect, PolicyFact, PostBuild, Target, Tracked};
 use super::substitute::Substitution;
 use super::{
     Context, ContextKind, FileId, Index, Instance, Judgement, Origin, OriginKind, Reach,
@@ -19,14 +19,64 @@ use crate::rules::Rule;
 
 /// An object as a build renders it, before it is placed in a context.
 #[derive(Clone, Debug)]
-struct Rendered {
-    file: FileId,
-    object: usize,
-    namespace: Option<CompactString>,
-    name: Option<CompactString>,
-    policy: Option<(CompactString, Origin)>,
+pub(super) struct Rendered {
+    pub(super) file: FileId,
+    pub(super) object: usize,
+    pub(super) namespace: Option<CompactString>,
+    pub(super) name: Option<CompactString>,
+    /// The names and namespaces it had between the ones its file gives it and the current
+    /// ones (empty unless two transforms renamed it): a strategic merge patch finds its
+    /// target by any of them, as kustomize does.
+    history: Vec<(Option<CompactString>, Option<CompactString>)>,
+    pub(super) policy: Option<(CompactString, Origin)>,
+    /// Boxed: few objects have one.
+    pub(super) sync_options: Option<Box<(CompactString, Origin)>>,
     /// Marked `config.kubernetes.io/local-config`: a kustomize build does not emit it.
-    local: bool,
+    pub(super) local: bool,
+}
+
+impl Rendered {
+    /// Set (or, with `None`, remove) a tracked annotation.
+    fn set(&mut self, annotation: Tracked, value: Option<(CompactString, Origin)>) {
+        match annotation {
+            Tracked::Policy => self.policy = value,
+            Tracked::SyncOptions => self.sync_options = value.map(Box::new),
+        }
+    }
+
+    /// A tracked annotation's value, if set.
+    fn value_mut(&mut self, annotation: Tracked) -> Option<&mut CompactString> {
+        match annotation {
+            Tracked::Policy => self.policy.as_mut().map(|(v, _)| v),
+            Tracked::SyncOptions => self.sync_options.as_mut().map(|b| &mut b.0),
+        }
+    }
+
+    /// Rename it (name and namespace), remembering the name and namespace it had when they are
+    /// neither its file's nor already remembered.
+    fn rename(
+        &mut self,
+        fact: &ObjectFact,
+        name: Option<CompactString>,
+        namespace: Option<CompactString>,
+    ) {
+        if name == self.name && namespace == self.namespace {
+            return;
+        }
+        let current = (self.name.take(), self.namespace.take());
+        if (current.0 != fact.name || current.1 != fact.namespace)
+            && !self.history.contains(&current)
+        {
+            self.history.push(current);
+        }
+        self.name = name;
+        self.namespace = namespace;
+    }
+}
+
+/// The value and origin of a tracked annotation as written in a place.
+fn written(fact: &PolicyFact, origin: Origin) -> Option<(CompactString, Origin)> {
+    fact.value.clone().map(|v| (v, origin))
 }
 
 /// Why a kustomization cannot be built, and where the cause is written.
@@ -104,6 +154,10 @@ struct Renderer<'x> {
     directories: std::cell::OnceCell<Vec<PathBuf>>,
     /// What keeps each built kustomization from building, its own and its bases'.
     failures: FxHashMap<FileId, Failures>,
+    /// Kustomizations whose build asoguard could not render whole (a remote base, a generator,
+    /// a missing or unreadable entry, a cycle), its own or a base's: what it emits is not
+    /// known to be all there is.
+    incomplete: FxHashSet<FileId>,
     /// Every object some build or directory reached, applied or not: what is left is applied
     /// as a plain file, or by nothing.
     reached: FxHashSet<(FileId, usize)>,
@@ -116,27 +170,65 @@ type ConfigMaps = FxHashMap<(String, Option<String>), Option<Vec<(String, String
 
 /// Render every context of the index.
 pub(super) fn render(index: &mut Index, settings: &Settings) {
-    let kustomization_of = index
-        .files
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.facts.kustomization.is_some())
-        .filter_map(|(i, f)| Some((f.fs_path.parent()?.as_os_str().to_owned(), i)))
-        .collect();
-    let references = resolve_references(index, &kustomization_of, &settings.root);
-    let mut renderer = Renderer {
-        index,
-        settings,
-        kustomization_of,
-        references,
-        built: FxHashMap::default(),
-        patch_files: FxHashSet::default(),
-        directories: std::cell::OnceCell::new(),
-        failures: FxHashMap::default(),
-        reached: FxHashSet::default(),
-        config_maps: FxHashMap::default(),
+    Renderer::new(index, settings).run();
+}
+
+/// Build kustomization `k` of a rendered index as `kustomize build` (and `kubectl kustomize`)
+/// would, load restrictions on: the objects it emits, or why it refuses to.
+pub(super) fn kustomize_build(
+    index: &mut Index,
+    settings: &Settings,
+    k: FileId,
+) -> super::KustomizeBuild {
+    let mut renderer = Renderer::new(index, settings);
+    let applier = Applier {
+        restricted: true,
+        kustomizes_plain: true,
+        name: "`kustomize build`".into(),
     };
-    renderer.run();
+    let (objects, refused) = match renderer.build_checked(k, &applier) {
+        Ok(rendered) => (rendered, None),
+        Err(note) => (Vec::new(), Some(note)),
+    };
+    let objects = objects
+        .into_iter()
+        .filter(|r| !r.local)
+        .map(|r| super::Built {
+            file: r.file,
+            object: r.object,
+            namespace: r.namespace,
+            name: r.name,
+            policy: r.policy,
+            sync_options: r.sync_options.map(|b| *b),
+        })
+        .collect();
+    super::KustomizeBuild { objects, refused }
+}
+
+impl<'x> Renderer<'x> {
+    fn new(index: &'x mut Index, settings: &'x Settings) -> Self {
+        let kustomization_of = index
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.facts.kustomization.is_some())
+            .filter_map(|(i, f)| Some((f.fs_path.parent()?.as_os_str().to_owned(), i)))
+            .collect();
+        let references = resolve_references(index, &kustomization_of, &settings.root);
+        Renderer {
+            index,
+            settings,
+            kustomization_of,
+            references,
+            built: FxHashMap::default(),
+            patch_files: FxHashSet::default(),
+            directories: std::cell::OnceCell::new(),
+            failures: FxHashMap::default(),
+            incomplete: FxHashSet::default(),
+            reached: FxHashSet::default(),
+            config_maps: FxHashMap::default(),
+        }
+    }
 }
 
 /// Resolve every kustomization's `resources` and `components` (in that order), in parallel.
@@ -336,7 +428,7 @@ impl Renderer<'_> {
     fn fresh(&mut self, file: FileId, object: usize) -> Rendered {
         self.reached.insert((file, object));
         let fact = &self.index.files[file].facts.objects[object];
-        let policy = fact.policy.as_ref().and_then(|p| {
+        let own = |p: &PolicyFact| {
             let origin = Origin {
                 kind: OriginKind::Own,
                 file,
@@ -344,14 +436,20 @@ impl Renderer<'_> {
                 entry: p.entry,
                 value: p.value_span,
             };
-            p.value.clone().map(|v| (v, origin))
-        });
+            written(p, origin)
+        };
         Rendered {
             file,
             object,
             namespace: fact.namespace.clone(),
             name: fact.name.clone(),
-            policy,
+            history: Vec::new(),
+            policy: fact.policy.as_ref().and_then(own),
+            sync_options: self.index.files[file]
+                .facts
+                .sync_options(object)
+                .and_then(own)
+                .map(Box::new),
             local: fact.local_config,
         }
     }
@@ -379,6 +477,11 @@ impl Renderer<'_> {
             let object = &self.index.files[r.file].facts.objects[r.object];
             let aso = object.aso;
             let critical = aso && self.settings.is_critical(&object.group, &object.kind);
+            if let Some(sync_options) = r.sync_options {
+                self.index
+                    .sync_options
+                    .insert((context, r.file, r.object), *sync_options);
+            }
             self.index.instances.push(Instance {
                 file: r.file,
                 object: r.object,
@@ -485,12 +588,16 @@ impl Renderer<'_> {
                     .post_build
                     .as_ref()
                     .map(|post| std::sync::Arc::new(self.substitution(post, fact)));
+                let common = [
+                    (Tracked::Policy, flux.common_policy.as_ref()),
+                    (Tracked::SyncOptions, flux.common_sync_options.as_ref()),
+                ];
                 for r in &mut rendered {
                     if let Some(ns) = &flux.target_namespace {
                         r.namespace = Some(CompactString::from(ns.as_str()));
                     }
-                    if let Some(common) = &flux.common_policy {
-                        if let Some(value) = &common.value {
+                    for (annotation, common) in common {
+                        if let Some(common) = common.filter(|c| c.value.is_some()) {
                             let origin = Origin {
                                 kind: OriginKind::Flux,
                                 file,
@@ -498,24 +605,26 @@ impl Renderer<'_> {
                                 entry: common.entry,
                                 value: common.value_span,
                             };
-                            r.policy = Some((value.clone(), origin));
+                            r.set(annotation, written(common, origin));
                         }
                     }
                     if let Some(substitution) = &substitution {
                         let object = &self.index.files[r.file].facts.objects[r.object];
                         if !object.substitute_disabled {
-                            let apply = |text: &mut Option<CompactString>| {
-                                if let Some(t) = text.as_mut() {
-                                    if let std::borrow::Cow::Owned(new) = substitution.apply(t) {
-                                        *t = CompactString::from(new);
-                                    }
+                            let apply = |text: &mut CompactString| {
+                                if let std::borrow::Cow::Owned(new) = substitution.apply(text) {
+                                    *text = CompactString::from(new);
                                 }
                             };
-                            apply(&mut r.name);
-                            apply(&mut r.namespace);
-                            if let Some((value, _)) = r.policy.as_mut() {
-                                if let std::borrow::Cow::Owned(new) = substitution.apply(value) {
-                                    *value = CompactString::from(new);
+                            if let Some(name) = r.name.as_mut() {
+                                apply(name);
+                            }
+                            if let Some(namespace) = r.namespace.as_mut() {
+                                apply(namespace);
+                            }
+                            for annotation in Tracked::ALL {
+                                if let Some(value) = r.value_mut(annotation) {
+                                    apply(value);
                                 }
                             }
                         }
@@ -719,13 +828,19 @@ impl Renderer<'_> {
     /// What `applier` applies of kustomization `k`: its build, or nothing (with a note where
     /// the cause is written) when that applier would refuse to build it.
     fn built_for(&mut self, k: FileId, applier: &Applier) -> Vec<Rendered> {
+        self.build_checked(k, applier).unwrap_or_default()
+    }
+
+    /// What `applier` makes of kustomization `k`: its build, or the note (filed where the cause
+    /// is written) that says why it refuses to build it.
+    fn build_checked(&mut self, k: FileId, applier: &Applier) -> Result<Vec<Rendered>, Note> {
         let rendered = self.build(k, &mut Vec::new());
         let failures = self.failures.get(&k).cloned().unwrap_or_default();
         let failure = failures
             .everywhere
             .or(failures.restricted.filter(|_| applier.restricted));
         let Some(failure) = failure else {
-            return rendered;
+            return Ok(rendered);
         };
         let built = if failure.file == k {
             "this kustomization".to_string()
@@ -737,25 +852,38 @@ impl Renderer<'_> {
         } else {
             ""
         };
-        self.index.note(
-            failure.file,
-            Note::new(
-                NoteKind::BuildFails,
-                format!(
-                    "{} cannot build {built}: {}, so it applies nothing of it{restricted}",
-                    applier.name, failure.why
-                ),
+        let note = Note::new(
+            NoteKind::BuildFails,
+            format!(
+                "{} cannot build {built}: {}, so it applies nothing of it{restricted}",
+                applier.name, failure.why
             ),
         );
-        Vec::new()
+        self.index.note(failure.file, note.clone());
+        Err(note)
     }
 
-    /// Build a kustomization: its resources (recursively), components, patches,
-    /// `commonAnnotations` and `namespace`.
+    /// Build a kustomization: its resources (recursively), components, patches, `namespace`,
+    /// `namePrefix`/`nameSuffix`, `commonAnnotations` and JSON6902 patches, in kustomize's
+    /// order.
     fn build(&mut self, k: FileId, stack: &mut Vec<FileId>) -> Vec<Rendered> {
         if let Some(done) = self.built.get(&k) {
             return done.clone();
         }
+        let out = self.build_onto(k, Vec::new(), stack);
+        self.built.insert(k, out.clone());
+        out
+    }
+
+    /// Build kustomization `k` onto `out`: what its parent accumulated when `k` is one of the
+    /// parent's components (a component's transforms apply to all of it, as kustomize's do),
+    /// nothing otherwise.
+    fn build_onto(
+        &mut self,
+        k: FileId,
+        mut out: Vec<Rendered>,
+        stack: &mut Vec<FileId>,
+    ) -> Vec<Rendered> {
         if stack.contains(&k) {
             self.index.note(
                 k,
@@ -764,13 +892,14 @@ impl Renderer<'_> {
                     "kustomization cycle: this kustomization includes itself",
                 ),
             );
-            return Vec::new();
+            self.incomplete.insert(k);
+            return out;
         }
         stack.push(k);
         let facts = self.index.files[k].facts.clone();
         let Some(fact) = facts.kustomization.as_deref() else {
             stack.pop();
-            return Vec::new();
+            return out;
         };
         for reason in &fact.unresolvable {
             self.index.note(
@@ -787,12 +916,17 @@ impl Renderer<'_> {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let resolved = self.references.get(&k).cloned().unwrap_or_default();
-        let mut out = Vec::new();
         let mut failures = Failures::default();
+        let mut complete = fact.unresolvable.is_empty();
         // Objects of files this kustomization lists itself, not of its bases: the replacement
         // targets whose fields can be known.
         let mut direct: FxHashSet<(FileId, usize)> = FxHashSet::default();
-        for (r, resolved) in fact.resources.iter().chain(&fact.components).zip(resolved) {
+        let entries = fact
+            .resources
+            .iter()
+            .map(|r| (r, false))
+            .chain(fact.components.iter().map(|r| (r, true)));
+        for ((r, component), resolved) in entries.zip(resolved) {
             let outside = |path: &Path| {
                 (!path.starts_with(&dir)).then(|| Failure {
                 file: k,
@@ -816,23 +950,41 @@ impl Renderer<'_> {
                 }
                 _ => {}
             }
-            let added = self.resource(k, r, resolved, stack);
-            if let Leads::File(file) = resolved.leads {
-                direct.extend(
-                    added
-                        .iter()
-                        .filter(|a| a.file == file)
-                        .map(|a| (a.file, a.object)),
-                );
-            }
-            if let Leads::Kustomization(sub) = resolved.leads {
-                if let Some(sub_failures) = self.failures.get(&sub) {
-                    failures.restricted = failures.restricted.or(sub_failures.restricted.clone());
-                    failures.everywhere = failures.everywhere.or(sub_failures.everywhere.clone());
+            match resolved.leads {
+                // A component transforms everything accumulated so far.
+                Leads::Kustomization(sub) if component => {
+                    out = self.build_onto(sub, std::mem::take(&mut out), stack);
+                }
+                _ => {
+                    let added = self.resource(k, r, resolved, stack);
+                    if let Leads::File(file) = resolved.leads {
+                        direct.extend(
+                            added
+                                .iter()
+                                .filter(|a| a.file == file)
+                                .map(|a| (a.file, a.object)),
+                        );
+                    }
+                    out.extend(added);
                 }
             }
-            out.extend(added);
+            match resolved.leads {
+                Leads::Kustomization(sub) => {
+                    if let Some(sub_failures) = self.failures.get(&sub) {
+                        failures.restricted =
+                            failures.restricted.or(sub_failures.restricted.clone());
+                        failures.everywhere =
+                            failures.everywhere.or(sub_failures.everywhere.clone());
+                    }
+                    complete &= !self.incomplete.contains(&sub);
+                }
+                Leads::File(_) => {}
+                Leads::Remote | Leads::Outside | Leads::Missing { .. } => complete = false,
+            }
         }
+        let (early, late) = fact
+            .patches
+            .split_at(fact.late_patches.min(fact.patches.len()));
         for patch in &fact.patches {
             if let Patch::File { reference, .. } = patch {
                 let path = normalize(&dir.join(&reference.text));
@@ -848,7 +1000,12 @@ impl Renderer<'_> {
                     });
                 }
             }
-            self.apply_patch(k, &dir, patch, &mut out);
+        }
+        for patch in early {
+            let unmatched = self.apply_patch(k, &dir, patch, &mut out);
+            if complete {
+                failures.everywhere = failures.everywhere.or(unmatched);
+            }
         }
         if fact.patches.is_empty() {
             failures.everywhere = failures
@@ -860,8 +1017,40 @@ impl Renderer<'_> {
                 r.local = true;
             }
         }
-        if let Some(common) = &fact.common_policy {
-            if let Some(value) = &common.value {
+        if let Some(ns) = &fact.namespace {
+            let ns = CompactString::from(ns.as_str());
+            for r in &mut out {
+                let object = &self.index.files[r.file].facts.objects[r.object];
+                // Kustomize names every Namespace object after the kustomization's namespace.
+                if is_namespace(object) {
+                    r.rename(object, Some(ns.clone()), None);
+                } else {
+                    r.rename(object, r.name.clone(), Some(ns.clone()));
+                }
+            }
+        }
+        if fact.name_prefix.is_some() || fact.name_suffix.is_some() {
+            for r in &mut out {
+                let object = &self.index.files[r.file].facts.objects[r.object];
+                // Kustomize never prefixes a Namespace's name.
+                if is_namespace(object) {
+                    continue;
+                }
+                if let Some(name) = &r.name {
+                    let name = compact_str::format_compact!(
+                        "{}{name}{}",
+                        fact.name_prefix.as_deref().unwrap_or(""),
+                        fact.name_suffix.as_deref().unwrap_or("")
+                    );
+                    r.rename(object, Some(name), r.namespace.clone());
+                }
+            }
+        }
+        for (annotation, common) in [
+            (Tracked::Policy, fact.common_policy.as_ref()),
+            (Tracked::SyncOptions, fact.common_sync_options.as_deref()),
+        ] {
+            if let Some(common) = common.filter(|c| c.value.is_some()) {
                 let origin = Origin {
                     kind: OriginKind::Common,
                     file: k,
@@ -870,34 +1059,23 @@ impl Renderer<'_> {
                     value: common.value_span,
                 };
                 for r in &mut out {
-                    r.policy = Some((value.clone(), origin));
+                    r.set(annotation, written(common, origin));
                 }
             }
         }
-        if fact.name_prefix.is_some() || fact.name_suffix.is_some() {
-            for r in &mut out {
-                if let Some(name) = &r.name {
-                    r.name = Some(compact_str::format_compact!(
-                        "{}{name}{}",
-                        fact.name_prefix.as_deref().unwrap_or(""),
-                        fact.name_suffix.as_deref().unwrap_or("")
-                    ));
-                }
-            }
-        }
-        if let Some(ns) = &fact.namespace {
-            for r in &mut out {
-                let object = &self.index.files[r.file].facts.objects[r.object];
-                if !(object.group.is_empty() && object.kind == "Namespace") {
-                    r.namespace = Some(CompactString::from(ns.as_str()));
-                }
+        for patch in late {
+            let unmatched = self.apply_patch(k, &dir, patch, &mut out);
+            if complete {
+                failures.everywhere = failures.everywhere.or(unmatched);
             }
         }
         stack.pop();
+        if !complete {
+            self.incomplete.insert(k);
+        }
         if failures.restricted.is_some() || failures.everywhere.is_some() {
             self.failures.insert(k, failures);
         }
-        self.built.insert(k, out.clone());
         out
     }
 
@@ -1007,14 +1185,24 @@ impl Renderer<'_> {
         }
     }
 
-    fn apply_patch(&mut self, k: FileId, dir: &Path, patch: &Patch, out: &mut [Rendered]) {
+    /// Apply a patch of kustomization `k` to `out`. Returns the failure of a strategic merge
+    /// patch that names, by its own identity, an object the build does not emit: kustomize
+    /// fails then. Only said of kinds the index knows every object of
+    /// ([`crate::relevance::always_relevant`]); the caller keeps it only when the build was
+    /// rendered whole.
+    fn apply_patch(
+        &mut self,
+        k: FileId,
+        dir: &Path,
+        patch: &Patch,
+        out: &mut [Rendered],
+    ) -> Option<Failure> {
         match patch {
             Patch::Inline {
                 span,
                 target,
-                effect,
+                effects,
             } => {
-                let Some(effect) = effect else { return };
                 let origin = Origin {
                     kind: OriginKind::InlinePatch,
                     file: k,
@@ -1022,9 +1210,18 @@ impl Renderer<'_> {
                     entry: *span,
                     value: *span,
                 };
-                self.patch_matching(target, effect, origin, out);
+                for annotation in Tracked::ALL {
+                    if let Some(effect) = effects.get(annotation) {
+                        self.patch_matching(target, annotation, effect, origin, out);
+                    }
+                }
+                self.unmatched(k, target, out, "an inline strategic merge patch")
             }
-            Patch::File { reference, target } => {
+            Patch::File {
+                reference,
+                target,
+                legacy,
+            } => {
                 let path = normalize(&dir.join(&reference.text));
                 let Some(file) = self
                     .index
@@ -1043,12 +1240,12 @@ impl Renderer<'_> {
                             related: Vec::new(),
                         });
                     }
-                    return;
+                    return None;
                 };
                 self.patch_files.insert(file);
                 let facts = self.index.files[file].facts.clone();
-                for op in &facts.json_patch {
-                    if let Some(target) = target {
+                if let Some(target) = target {
+                    for op in facts.json_patch() {
                         let origin = Origin {
                             kind: OriginKind::JsonPatch,
                             file,
@@ -1056,67 +1253,164 @@ impl Renderer<'_> {
                             entry: op.span,
                             value: op.span,
                         };
-                        self.patch_matching(target, &op.effect, origin, out);
+                        self.patch_matching(target, op.annotation, &op.effect, origin, out);
                     }
                 }
-                for object in &facts.objects {
-                    let own_target = Target {
-                        group: Some(object.group.clone()),
-                        kind: Some(object.kind.clone()),
-                        name: object.name.clone(),
-                        namespace: object.namespace.clone(),
-                        selector: false,
-                    };
-                    let Some(fact) = &object.policy else { continue };
-                    let effect = match &fact.value {
-                        Some(v) => PatchEffect::Set(v.clone()),
-                        None => PatchEffect::Remove,
-                    };
-                    let origin = Origin {
-                        kind: OriginKind::PatchFile,
-                        file,
-                        doc: object.doc,
-                        entry: fact.entry,
-                        value: fact.value_span,
-                    };
-                    self.patch_matching(
-                        target.as_ref().unwrap_or(&own_target),
-                        &effect,
-                        origin,
-                        out,
-                    );
+                for (i, object) in facts.objects.iter().enumerate() {
+                    let own_target = identity(object);
+                    let target = target.as_ref().unwrap_or(&own_target);
+                    let facts = [
+                        (Tracked::Policy, object.policy.as_ref()),
+                        (Tracked::SyncOptions, facts.sync_options(i)),
+                    ];
+                    for (annotation, fact) in facts {
+                        let Some(fact) = fact else { continue };
+                        let effect = fact.patch_effect(*legacy);
+                        let origin = Origin {
+                            kind: OriginKind::PatchFile,
+                            file,
+                            doc: object.doc,
+                            entry: fact.entry,
+                            value: fact.value_span,
+                        };
+                        self.patch_matching(target, annotation, &effect, origin, out);
+                    }
                 }
+                let what = format!("strategic merge patch `{}`", reference.text);
+                if target.is_some() {
+                    return None;
+                }
+                facts
+                    .objects
+                    .iter()
+                    .find_map(|object| self.unmatched(k, &identity(object), out, &what))
             }
         }
     }
 
+    /// The failure of a strategic merge patch whose own identity (`target`) names no object
+    /// of `out`, when it names a kind the index knows every object of.
+    fn unmatched(
+        &self,
+        k: FileId,
+        target: &Target,
+        out: &[Rendered],
+        what: &str,
+    ) -> Option<Failure> {
+        let (Some(group), Some(kind)) = (&target.group, &target.kind) else {
+            return None;
+        };
+        if !target.identity || !crate::relevance::always_relevant(group, kind) {
+            return None;
+        }
+        let matched = out.iter().any(|r| {
+            let object = &self.index.files[r.file].facts.objects[r.object];
+            targets(target, object, r)
+        });
+        let namespace = target
+            .namespace
+            .as_deref()
+            .map_or_else(String::new, |ns| format!(" in namespace `{ns}`"));
+        (!matched).then(|| Failure {
+            file: k,
+            why: format!(
+                "{what} is for {kind} `{}`{namespace}, which the build does not hold, and kustomize fails on a strategic merge patch without its target",
+                target.name.as_deref().unwrap_or("?")
+            ),
+        })
+    }
+
+    /// Apply a patch's effect on one annotation to the objects its target matches.
     fn patch_matching(
         &self,
         target: &Target,
+        annotation: Tracked,
         effect: &PatchEffect,
         origin: Origin,
         out: &mut [Rendered],
     ) {
         for r in out.iter_mut() {
             let object = &self.index.files[r.file].facts.objects[r.object];
-            let matches = target.kind.as_deref().is_none_or(|k| k == object.kind)
-                && target.group.as_deref().is_none_or(|g| g == object.group)
-                && target
-                    .name
-                    .as_deref()
-                    .is_none_or(|n| name_matches(n, object.name.as_deref()))
-                && target
-                    .namespace
-                    .as_deref()
-                    .is_none_or(|ns| r.namespace.as_deref() == Some(ns));
-            if matches {
-                r.policy = match effect {
-                    PatchEffect::Set(v) => Some((v.clone(), origin)),
-                    PatchEffect::Remove => None,
-                };
+            if targets(target, object, r) {
+                r.set(
+                    annotation,
+                    match effect {
+                        PatchEffect::Set(v) => Some((v.clone(), origin)),
+                        PatchEffect::Remove => None,
+                    },
+                );
             }
         }
     }
+}
+
+/// The target of a strategic merge patch document without a `target`: its own identity.
+fn identity(object: &ObjectFact) -> Target {
+    Target {
+        group: Some(object.group.clone()),
+        version: object
+            .api_version_rest
+            .as_deref()
+            .map(|v| CompactString::from(v.trim_start_matches('/'))),
+        kind: Some(object.kind.clone()),
+        name: object.name.clone(),
+        namespace: object.namespace.clone(),
+        selector: false,
+        identity: true,
+    }
+}
+
+/// Whether an object is a core Namespace.
+fn is_namespace(object: &ObjectFact) -> bool {
+    object.group.is_empty() && object.kind == "Namespace"
+}
+
+/// A namespace as kustomize compares it: none is `default`.
+fn effective_namespace(namespace: Option<&str>) -> &str {
+    namespace.unwrap_or("default")
+}
+
+/// Whether a patch's target matches a rendered object, as kustomize decides it. Group, version
+/// and kind must match where the target names them. A `target` selector matches names (as
+/// patterns) and namespaces against the object's original or current ones; a strategic merge
+/// patch's own identity names exactly one of the names and namespaces the object had.
+fn targets(target: &Target, object: &ObjectFact, r: &Rendered) -> bool {
+    let version = object
+        .api_version_rest
+        .as_deref()
+        .map(|v| v.trim_start_matches('/'));
+    let gvk = target.kind.as_deref().is_none_or(|k| k == object.kind)
+        && target.group.as_deref().is_none_or(|g| g == object.group)
+        && target.version.as_deref().is_none_or(|v| version == Some(v));
+    if !gvk {
+        return false;
+    }
+    if target.identity {
+        let wanted = (
+            target.name.as_deref(),
+            effective_namespace(target.namespace.as_deref()),
+        );
+        let is = |name: Option<&CompactString>, namespace: Option<&CompactString>| {
+            (
+                name.map(CompactString::as_str),
+                effective_namespace(namespace.map(CompactString::as_str)),
+            ) == wanted
+        };
+        return is(object.name.as_ref(), object.namespace.as_ref())
+            || r.history.iter().any(|(n, ns)| is(n.as_ref(), ns.as_ref()))
+            || is(r.name.as_ref(), r.namespace.as_ref());
+    }
+    let names = [object.name.as_deref(), r.name.as_deref()];
+    let namespaces = [object.namespace.as_deref(), r.namespace.as_deref()];
+    target
+        .name
+        .as_deref()
+        .is_none_or(|n| names.iter().any(|name| name_matches(n, *name)))
+        && target.namespace.as_deref().is_none_or(|ns| {
+            namespaces
+                .iter()
+                .any(|namespace| effective_namespace(*namespace) == ns)
+        })
 }
 
 /// Whether a replacement selector selects a rendered object.

@@ -1,12 +1,16 @@
 //! ASO002 `argocd-replace`: ArgoCD's `Replace=true` sync option on ASO resources, or on an
 //! Application or ApplicationSet that deploys them.
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta};
+use rustc_hash::FxHashMap;
+
+use super::{FileContext, FixSafety, Fixability, RuleMeta, Seen};
+use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fix::Fix;
-use crate::index::Reach;
+use crate::fix::{Applicability, Fix};
+use crate::index::{FileId, FixPlan, Index, Instance, Judgement, Origin, OriginKind, Reach};
 use crate::manifest::{ARGOCD_SYNC_OPTIONS, Manifest};
 use crate::rules::Rule;
+use crate::span::Span;
 use crate::yaml::{Node, edit};
 
 const REPLACE: &str = "Replace=true";
@@ -23,7 +27,11 @@ pub(super) const META: RuleMeta = RuleMeta {
     doc: r#"## What it does
 Finds ArgoCD's `Replace=true` sync option where it reaches ASO resources:
 - in the `argocd.argoproj.io/sync-options` annotation of an ASO resource (a comma-separated
-  list; items are trimmed and matched exactly, as ArgoCD does);
+  list; items are trimmed and matched exactly, as ArgoCD does), whether the resource writes
+  it itself or it is written elsewhere and lands on the resource as rendered: a
+  kustomization's `commonAnnotations`, a patch (strategic merge, JSON6902, inline), a Flux
+  Kustomization's `spec.commonMetadata` (reported there, once per place, naming one of the
+  resources it reaches);
 - in `spec.syncPolicy.syncOptions` of an `Application`, or
   `spec.template.spec.syncPolicy.syncOptions` of an `ApplicationSet`, whose source path
   (`spec.source.path`, `spec.sources[].path`), relative to the repository root, is a directory
@@ -72,9 +80,12 @@ spec:
 ```
 
 ## Fix
-Safe. Removes the `Replace=true` item: from the annotation (and the annotation itself when
-nothing is left), or from the `syncOptions` list, block or flow style alike (and the
-`syncOptions` key when the list is left empty).
+Safe. Removes the `Replace=true` item where it is written: from the annotation (and the
+annotation itself when nothing is left: the resource's, or the `commonAnnotations`,
+`commonMetadata` or patch entry), or from the `syncOptions` list, block or flow style alike
+(and the `syncOptions` key when the list is left empty). A JSON6902 operation is edited when
+other options are left in its value, and otherwise reported for a person to remove; an
+inline patch is reported, not fixed.
 
 ## Fix safety
 Safe. Removing `Replace=true` only stops ArgoCD from replacing the object wholesale (and
@@ -207,4 +218,145 @@ fn check_annotation(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnos
         .with_fix(edits.map(|e| Fix::safe("Remove `Replace=true`", e)))
         .with_object(manifest),
     );
+}
+
+/// A sync option that lands on ASO resources as rendered, written somewhere other than the
+/// resource's own annotation (which the per-document check reports), once per place.
+pub(super) struct Landing<'i> {
+    /// One instance it lands on (the first).
+    pub instance: &'i Instance,
+    /// Where the annotation's value is written.
+    pub origin: Origin,
+    /// The annotation's value there.
+    pub value: &'i str,
+    /// How many instances it lands on.
+    pub count: usize,
+}
+
+/// Whether a comma-separated sync-options value holds `option` (items trimmed, matched
+/// exactly, as ArgoCD reads them).
+pub(super) fn has_option(value: &str, option: &str) -> bool {
+    value.split(',').any(|i| i.trim() == option)
+}
+
+/// Where sync option `option` is written that lands on ASO instances `keep` selects, other
+/// than an ASO document's own annotation (a resource's, or a strategic merge patch's that is
+/// an ASO document itself): the per-document checks report those, with their own fix.
+pub(super) fn landings<'i>(
+    index: &'i Index,
+    option: &str,
+    keep: impl Fn(&Instance) -> bool,
+) -> Vec<Landing<'i>> {
+    let mut by_place: FxHashMap<(FileId, Span), Landing<'i>> = FxHashMap::default();
+    for instance in index.instances.iter().filter(|i| i.aso) {
+        let Some((value, origin)) = index.sync_options(instance) else {
+            continue;
+        };
+        if !has_option(value, option) || !keep(instance) {
+            continue;
+        }
+        let own_document = match origin.kind {
+            OriginKind::Own => true,
+            OriginKind::PatchFile => index.files[origin.file]
+                .facts
+                .objects
+                .iter()
+                .find(|o| o.doc == origin.doc)
+                .is_some_and(|o| o.aso),
+            _ => false,
+        };
+        if own_document {
+            continue;
+        }
+        by_place
+            .entry((origin.file, origin.entry))
+            .or_insert(Landing {
+                instance,
+                origin,
+                value,
+                count: 0,
+            })
+            .count += 1;
+    }
+    let mut found: Vec<Landing> = by_place.into_values().collect();
+    found.sort_by_key(|l| (l.origin.file, l.origin.entry));
+    found
+}
+
+/// What sets a landing sync option, for messages: "commonAnnotations sets".
+pub(super) fn setter(kind: OriginKind) -> &'static str {
+    match kind {
+        OriginKind::Common => "commonAnnotations sets",
+        OriginKind::Flux => "spec.commonMetadata sets",
+        OriginKind::InlinePatch => "this inline patch sets",
+        _ => "this patch sets",
+    }
+}
+
+/// The plan that removes `option` from a sync-options value written at `origin` (value
+/// `value`): the other options stay, or the annotation entry goes when none is left. `None`
+/// where asoguard does not edit (an inline patch; a JSON6902 operation that would be left
+/// without a value).
+pub(super) fn remove_option_plan(origin: Origin, value: &str, option: &str) -> Option<FixPlan> {
+    let kept: Vec<&str> = value.split(',').filter(|i| i.trim() != option).collect();
+    if kept.iter().any(|i| !i.trim().is_empty()) {
+        if origin.kind == OriginKind::InlinePatch {
+            return None;
+        }
+        return Some(FixPlan::ReplaceValue {
+            span: origin.value,
+            value: kept.join(",").trim().to_string(),
+        });
+    }
+    let path = match origin.kind {
+        OriginKind::Common => vec!["commonAnnotations"],
+        OriginKind::Flux => vec!["spec", "commonMetadata", "annotations"],
+        OriginKind::PatchFile | OriginKind::Own => vec!["metadata", "annotations"],
+        _ => return None,
+    };
+    Some(FixPlan::RemoveEntryAt {
+        doc: origin.doc,
+        path,
+        key: ARGOCD_SYNC_OPTIONS.into(),
+    })
+}
+
+/// `Replace=true` that lands on ASO resources from a kustomization's `commonAnnotations`, a
+/// patch or a Flux Kustomization's `commonMetadata`: reported and fixed where it is written.
+pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+    for landing in landings(index, REPLACE, |_| true) {
+        let seen = Seen::of(index, landing.instance);
+        let others = match landing.count {
+            1 => String::new(),
+            n => format!(" and {} more ASO resource(s)", n - 1),
+        };
+        let origin = landing.origin;
+        let fix = remove_option_plan(origin, landing.value, REPLACE).map(|plan| {
+            (
+                "Remove `Replace=true`".to_string(),
+                Applicability::Safe,
+                plan,
+            )
+        });
+        out.push((
+            origin.file,
+            Judgement {
+                rule: Rule::ArgocdReplace,
+                span: origin.value,
+                message: format!(
+                    "{} ArgoCD sync option `Replace=true` on {}{others} in {}: replace strips the finalizer and annotations ASO adds",
+                    setter(origin.kind),
+                    seen.label(),
+                    seen.place(index, settings)
+                ),
+                help: Some(
+                    "remove `Replace=true`; ArgoCD's default apply keeps ASO's fields".into(),
+                ),
+                severity: None,
+                fix,
+                object: Some(seen.object_ref()),
+                related: Vec::new(),
+            },
+        ));
+    }
 }

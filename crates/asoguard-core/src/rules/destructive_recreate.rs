@@ -1,7 +1,7 @@
 //! ASO007 `destructive-recreate`: ArgoCD `Force=true` or Flux force over ASO resources that a
 //! delete would delete in Azure.
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta, Seen};
+use super::{FileContext, FixSafety, Fixability, RuleMeta, Seen, argocd_replace};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Fix};
 use crate::index::facts::{Extra, FLUX_FORCE};
@@ -23,8 +23,10 @@ pub(super) const META: RuleMeta = RuleMeta {
     doc: r#"## What it does
 Finds options that make GitOps delete and re-create objects, where they reach ASO resources
 whose effective policy is `manage` (neither `skip` nor `detach-on-delete`):
-- ArgoCD `Force=true` in an ASO resource's `argocd.argoproj.io/sync-options` annotation, or in
-  the `syncOptions` of an Application or ApplicationSet that applies ASO resources;
+- ArgoCD `Force=true` in an ASO resource's `argocd.argoproj.io/sync-options` annotation
+  (its own, or one a kustomization's `commonAnnotations`, a patch or a Flux Kustomization's
+  `spec.commonMetadata` gives it as rendered, reported where it is written), or in the
+  `syncOptions` of an Application or ApplicationSet that applies ASO resources;
 - Flux `spec.force: true` on a Kustomization that applies ASO resources, or the annotation
   `kustomize.toolkit.fluxcd.io/force: enabled` on an ASO resource.
 
@@ -54,7 +56,8 @@ spec:
 ```
 
 ## Fix
-Unsafe (needs `--unsafe-fixes`): removes the option. Removing it changes how the deployment
+Unsafe (needs `--unsafe-fixes`): removes the option where it is written (the `Force=true`
+item of the annotation, and the annotation entry when nothing else is left). Removing it changes how the deployment
 behaves for every object it applies, so asoguard never does it on its own; protecting the ASO
 resources with `detach-on-delete` also silences the finding.
 
@@ -138,7 +141,49 @@ pub(super) fn check(cx: &FileContext, doc: usize, manifest: &Manifest, out: &mut
     }
 }
 
+/// `Force=true` that lands on ASO resources applied with `manage`, from a kustomization's
+/// `commonAnnotations`, a patch or a Flux Kustomization's `commonMetadata`: reported and fixed
+/// where it is written.
+fn judge_landings(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
+    let managed = |i: &Instance| index.effective(i).0 == Policy::Manage;
+    for landing in argocd_replace::landings(index, FORCE, managed) {
+        let seen = Seen::of(index, landing.instance);
+        let others = match landing.count {
+            1 => String::new(),
+            n => format!(" and {} more ASO resource(s)", n - 1),
+        };
+        let origin = landing.origin;
+        let fix = argocd_replace::remove_option_plan(origin, landing.value, FORCE).map(|plan| {
+            (
+                "Remove `Force=true`".to_string(),
+                Applicability::Unsafe,
+                plan,
+            )
+        });
+        out.push((
+            origin.file,
+            Judgement {
+                rule: Rule::DestructiveRecreate,
+                span: origin.value,
+                message: format!(
+                    "{} ArgoCD sync option `Force=true` on {}{others}, applied with reconcile-policy `manage`: a forced recreate deletes the Azure resource",
+                    argocd_replace::setter(origin.kind),
+                    seen.label()
+                ),
+                help: Some(
+                    "remove `Force=true`, or protect the resources with `detach-on-delete`".into(),
+                ),
+                severity: None,
+                fix,
+                object: Some(seen.object_ref()),
+                related: Vec::new(),
+            },
+        ));
+    }
+}
+
 pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
+    judge_landings(index, out);
     // The ASO instances each context applies with `manage`, gathered once.
     let mut managed: Vec<Vec<&Instance>> = vec![Vec::new(); index.contexts.len()];
     // Only an Application or a Flux Kustomization (a context with a document) forces.

@@ -457,8 +457,9 @@ impl<'i> Seen<'i> {
 type Judge = fn(&Index, &Settings, &mut Vec<(FileId, Judgement)>);
 
 /// Every cross-file rule, in the order their judgements are filed.
-const JUDGES: [(Rule, Judge); 6] = [
+const JUDGES: [(Rule, Judge); 7] = [
     (Rule::SkipInActive, skip_in_active::judge),
+    (Rule::ArgocdReplace, argocd_replace::judge),
     (Rule::MissingDetachOnDelete, |index, _, out| {
         missing_detach_on_delete::judge(index, out)
     }),
