@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::catalog::{self, GroupKind};
-use crate::diagnostic::Severity;
-use crate::rules::Rule;
+pub use crate::files::{absolute, normalize};
+use crate::registry::{Rule, Severity};
+use crate::schema::{CrdError, CrdStore};
 use crate::span::LineIndex;
 use crate::yaml::{self, json};
 
@@ -735,7 +736,7 @@ pub struct Settings {
     pub crd_paths: Vec<PathBuf>,
     /// The CRDs ASO012 and ASO013 check against; `None` when none were given
     /// (see `Settings::load_crds`).
-    pub crds: Option<std::sync::Arc<crate::schema::CrdStore>>,
+    pub crds: Option<std::sync::Arc<CrdStore>>,
     /// Whether `root` is a real repository root (a config file or `.git` was found there):
     /// then cross-file facts come from the whole repository, not only the files linted.
     pub repository: bool,
@@ -1085,7 +1086,7 @@ pub fn load_with_config(
             let bytes = std::fs::read(path)
                 .map_err(|e| unreadable(format!("cannot read the config file: {e}")))?;
             let text =
-                crate::discover::text_from_bytes(bytes).map_err(|e| unreadable(e.to_string()))?;
+                crate::files::text_from_bytes(bytes).map_err(|e| unreadable(e.to_string()))?;
             parse_config(&text, path)?
         }
     };
@@ -1094,35 +1095,22 @@ pub fn load_with_config(
     Ok((config, settings))
 }
 
-/// `path` made absolute against the working directory and normalised lexically (`.` and `..`
-/// resolved without touching the file system, so symlinks are not followed).
-pub fn absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|cwd| cwd.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    };
-    normalize(&joined)
-}
-
-/// Resolve `.` and `..` components lexically.
-pub fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
+impl Settings {
+    /// Load the CRDs that ASO012 and ASO013 check against: `paths` when given (the CLI's
+    /// `--crds`, which replaces the config's list), else the config's `crds:`. With neither,
+    /// the rules stay idle and `crds` stays `None`.
+    pub fn load_crds(&mut self, paths: Option<&[PathBuf]>) -> Result<(), CrdError> {
+        let paths = match paths {
+            Some(paths) if !paths.is_empty() => paths.to_vec(),
+            _ => self.crd_paths.clone(),
+        };
+        self.crds = if paths.is_empty() {
+            None
+        } else {
+            Some(std::sync::Arc::new(CrdStore::load(&paths)?))
+        };
+        Ok(())
     }
-    out
 }
 
 #[cfg(test)]

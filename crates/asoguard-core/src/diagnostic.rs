@@ -4,27 +4,9 @@ use std::path::PathBuf;
 
 use crate::fix::Fix;
 use crate::manifest::Manifest;
-use crate::rules::Rule;
+use crate::registry::Rule;
+pub use crate::registry::Severity;
 use crate::span::Span;
-
-/// How serious a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// Worth a look; fails the run only with `--fail-level warning`.
-    Warning,
-    /// A hazard: fails the run.
-    Error,
-}
-
-impl Severity {
-    /// `error` or `warning`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
 
 /// The object a finding is about, as JSON and SARIF name it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::catalog;
 use crate::config::{self, Config, ConfigErrors, DEFAULT_EXCLUDE, Settings};
-use crate::rules::Rule;
+use crate::registry::Rule;
 
 /// Why the root is where it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -13,11 +13,14 @@ pub mod diagnostic;
 pub mod discover;
 pub mod effective;
 pub mod engine;
+pub mod files;
 pub mod fix;
 pub mod index;
 pub mod init;
 pub mod manifest;
+pub mod marker;
 pub mod note;
+pub mod registry;
 pub mod relevance;
 pub mod rules;
 pub mod schema;
@@ -29,10 +32,13 @@ pub mod transform;
 pub mod wording;
 pub mod yaml;
 
+#[cfg(test)]
+mod layers;
+
 pub use config::Settings;
 pub use diagnostic::{Diagnostic, Severity};
 pub use engine::{
     FileReport, FixMode, RunOptions, RunReport, check_inputs, check_paths, check_targets,
 };
-pub use rules::Rule;
+pub use registry::Rule;
 pub use span::{LineCol, SourceFile, Span};

@@ -2,6 +2,7 @@
 //! annotations, each with its span, and the reconcile policy it declares.
 
 use crate::catalog;
+use crate::span::Span;
 use crate::yaml::{Entry, Node};
 
 /// The annotation that decides what ASO does with an object's Azure resource.
@@ -172,6 +173,15 @@ impl<'d, 'a> Manifest<'d, 'a> {
     /// Whether the object is of `group` and `kind`.
     pub fn is(&self, group: &str, kind: &str) -> bool {
         self.group() == group && self.kind == Some(kind)
+    }
+
+    /// The span to report an object-level finding at: its name, else its kind, else the
+    /// document.
+    pub fn object_span(&self) -> Span {
+        self.name
+            .map(|n| n.span)
+            .or_else(|| self.root.get("kind").map(|k| k.span))
+            .unwrap_or(Span::empty(self.root.span.start))
     }
 
     /// The object's name, if it is a scalar.

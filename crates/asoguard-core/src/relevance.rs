@@ -5,9 +5,9 @@
 //! followed by a blank or the line's end). YAML forbids such a line inside any scalar or flow
 //! collection, so in valid YAML every document lies within one segment; a parser that finds
 //! otherwise stops with a syntax error first. A segment is relevant when its text holds one of
-//! the [`MARKERS`], one of which any document asoguard checks must contain (ASO groups,
-//! ArgoCD, Flux, Kustomize, `Namespace`, suppressions, SOPS, JSON6902 operations on
-//! annotations). A double-quoted escape could
+//! one of the markers ([`crate::marker`]) that the rules name in the registry, or `sops` (the
+//! engine notes encrypted files): ASO groups, ArgoCD, Flux, Kustomize, `Namespace`,
+//! suppressions, JSON6902 operations on annotations. A double-quoted escape could
 //! spell a marker (`Name\x73pace`), so a segment holding a backslash is also searched with its
 //! escapes decoded. The test can only err towards "relevant".
 //!
@@ -27,27 +27,41 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-/// Text that marks a segment relevant: (pattern, whether it may make the file an index source).
-pub const MARKERS: &[(&str, bool)] = &[
-    // Every ASO v2 group and the reconcile-policy annotation end in `.azure.com`.
-    (".azure.com", false),
-    // ASO v1's group.
-    ("azure.microsoft.com", false),
-    // Suppression comments and the `asoguard.io/ignore` annotation.
-    ("asoguard", false),
-    // SOPS-encrypted files are noted and skipped.
-    ("sops", false),
-    // Objects whose facts other files' checks read.
-    ("Namespace", true),
-    ("Kustomization", true),
-    ("kustomize.config.k8s.io", true),
-    ("fluxcd.io", true),
-    ("argoproj.io", true),
-    // A JSON6902 patch that replaces or removes a whole annotations map changes an object's
-    // reconcile-policy and sync-options without naming either.
-    // (Without its final `s`, so it never overlaps `sops`.)
-    ("/metadata/annotation", false),
-];
+use crate::marker::{Marker, Markers};
+use crate::registry::Rule;
+
+/// What the prefilter searches for, built once from the registry.
+struct Prefilter {
+    /// Every marker a rule needs, and SOPS.
+    markers: Vec<&'static Marker>,
+    /// All of them, searched for at once. No marker overlaps another (a test in
+    /// [`crate::marker`] checks it), so the non-overlapping leftmost matches find each marker
+    /// wherever it occurs.
+    search: AhoCorasick,
+    /// The position of the suppression marker in `markers`: a suppression comment can name the
+    /// object that starts on the next segment's `---` line, so it makes that segment relevant
+    /// too.
+    suppression: Option<usize>,
+}
+
+fn prefilter() -> &'static Prefilter {
+    static PREFILTER: OnceLock<Prefilter> = OnceLock::new();
+    PREFILTER.get_or_init(|| {
+        let needed = Rule::ALL
+            .iter()
+            .fold(Markers::SOPS, |set, rule| set.union(rule.meta().markers));
+        let markers: Vec<&'static Marker> = needed.iter().collect();
+        let suppression = Markers::SUPPRESSION.iter().next();
+        Prefilter {
+            search: AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(markers.iter().map(|m| m.text))
+                .expect("the markers are plain strings"),
+            suppression: markers.iter().position(|m| Some(*m) == suppression),
+            markers,
+        }
+    })
+}
 
 /// Whether every object of this API group and kind lies in a relevant document, whatever else
 /// it holds: its `apiVersion` or `kind` holds a marker (every ASO group ends in `.azure.com`;
@@ -55,30 +69,15 @@ pub const MARKERS: &[(&str, bool)] = &[
 /// so asoguard can say that one does *not* exist; of any other kind, only of those that happen
 /// to name a marker.
 pub fn always_relevant(group: &str, kind: &str) -> bool {
-    MARKERS
+    prefilter()
+        .markers
         .iter()
-        .any(|(marker, _)| group.contains(marker) || kind.contains(marker))
-}
-
-/// Index of the `asoguard` marker in [`MARKERS`]: a suppression comment can name the object
-/// that starts on the next segment's `---` line, so it makes that segment relevant too.
-const ASOGUARD_MARKER: usize = 2;
-
-/// Every marker, searched for at once. No marker overlaps another (a test checks it), so the
-/// non-overlapping leftmost matches find each marker wherever it occurs.
-fn markers() -> &'static AhoCorasick {
-    static MARKERS_AC: OnceLock<AhoCorasick> = OnceLock::new();
-    MARKERS_AC.get_or_init(|| {
-        AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(MARKERS.iter().map(|(p, _)| p))
-            .expect("the markers are plain strings")
-    })
+        .any(|marker| group.contains(marker.text) || kind.contains(marker.text))
 }
 
 /// Call `mark(pattern, offset)` for every marker occurrence in `text`.
 fn search(text: &str, mut mark: impl FnMut(usize, usize)) {
-    for found in markers().find_iter(text) {
+    for found in prefilter().search.find_iter(text) {
         mark(found.pattern().as_usize(), found.start());
     }
 }
@@ -130,10 +129,11 @@ impl Relevance {
         let mut relevant = vec![false; boundaries.len() + 1];
         let mut asoguard = vec![false; boundaries.len() + 1];
         let mut source = false;
+        let prefilter = prefilter();
         let mut mark = |segment: usize, pattern: usize| {
             relevant[segment] = true;
-            source |= MARKERS[pattern].1;
-            asoguard[segment] |= pattern == ASOGUARD_MARKER;
+            source |= prefilter.markers[pattern].index_source;
+            asoguard[segment] |= Some(pattern) == prefilter.suppression;
         };
         // One pass over the text; no marker holds a line break, so each lies in one segment.
         search(text, |pattern, at| {
@@ -344,19 +344,6 @@ mod tests {
         assert!(
             Relevance::of(Path::new("/r/kustomization.yaml"), "resources: []\n").names_asoguard
         );
-    }
-
-    #[test]
-    fn markers_do_not_overlap() {
-        for (a, _) in MARKERS {
-            for (b, _) in MARKERS.iter().filter(|(b, _)| b != a) {
-                assert!(!a.contains(b), "{a} holds {b}");
-                for k in 1..a.len().min(b.len()) {
-                    assert_ne!(&a[a.len() - k..], &b[..k], "{a} ends as {b} starts");
-                }
-            }
-            assert!(!a.contains('\n'));
-        }
     }
 
     #[test]

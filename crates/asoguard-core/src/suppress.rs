@@ -5,7 +5,7 @@
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::fix::{Edit, Fix};
 use crate::manifest::Manifest;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::span::{SourceFile, Span};
 use crate::yaml::{Comment, Stream, edit};
 

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use asoguard_core::rules::Rule;
+use asoguard_core::registry::Rule;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Lint, fix and transform GitOps repositories that manage Azure through Azure Service
@@ -122,7 +122,7 @@ fn print_rules(format: ListFormat) -> u8 {
                     meta.name,
                     asoguard_core::rules::severity_label(meta),
                     format!("fix:{}", meta.fix_label()),
-                    meta.summary
+                    rule.summary()
                 ));
             }
         }
@@ -138,7 +138,7 @@ fn print_rules(format: ListFormat) -> u8 {
                         "fixable": meta.fixable.as_str(),
                         "fix_safety": meta.safety.as_str(),
                         "default": meta.default_enabled,
-                        "summary": meta.summary,
+                        "summary": r.summary(),
                     })
                 })
                 .collect();
@@ -164,8 +164,8 @@ fn print_rule(name: &str) -> u8 {
         meta.code,
         meta.name,
         asoguard_core::rules::header_line(meta).replace("**", ""),
-        meta.summary,
-        meta.doc
+        rule.summary(),
+        rule.doc()
     ))
 }
 

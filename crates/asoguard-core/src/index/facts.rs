@@ -556,7 +556,7 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
             .api_version
             .map(|v| CompactString::from(&v[manifest.group().len()..])),
         name: manifest.name_str().map(CompactString::from),
-        name_span: crate::rules::object_span(manifest),
+        name_span: manifest.object_span(),
         namespace: manifest.namespace.map(CompactString::from),
         policy: PolicyFact::of(manifest.annotations()),
         azure_name: spec

@@ -22,7 +22,7 @@ use crate::discover::Target;
 use crate::fix::Applicability;
 use crate::manifest::{DeclaredPolicy, Policy};
 use crate::note::Note;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::span::{LineIndex, Span};
 
 /// A file's position in the index.
@@ -305,6 +305,28 @@ pub struct Judgement {
     pub related: Vec<Related>,
 }
 
+/// Which kind of kustomization entry points outside the repository root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutsideEntry {
+    /// A `resources` or `components` entry.
+    Resource,
+    /// A patch's `path`.
+    Patch,
+}
+
+/// A kustomization entry that points outside the repository root: asoguard never reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutsideRoot {
+    /// The kustomization.
+    pub file: FileId,
+    /// The entry's text, in the kustomization.
+    pub span: Span,
+    /// The entry as written.
+    pub text: String,
+    /// What kind of entry it is.
+    pub entry: OutsideEntry,
+}
+
 /// Cross-file facts of a run, and the judgements of cross-file rules.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
@@ -325,6 +347,8 @@ pub struct Index {
     sync_options: FxHashMap<(usize, FileId, usize), (CompactString, Origin)>,
     app_reach: FxHashMap<(FileId, usize), Reach>,
     judgements: FxHashMap<FileId, Vec<Judgement>>,
+    /// Kustomization entries that point outside the root, in the order rendering met them.
+    pub outside_root: Vec<OutsideRoot>,
     notes: FxHashMap<FileId, Vec<Note>>,
     run_notes: Vec<Note>,
     root: PathBuf,

@@ -10,12 +10,11 @@ use compact_str::CompactString;
 use super::facts::{Extra, ObjectFact, Patch, PatchEffect, PolicyFact, PostBuild, Target, Tracked};
 use super::substitute::Substitution;
 use super::{
-    Context, ContextKind, FileId, Index, Instance, Judgement, Origin, OriginKind, Reach,
-    cluster_index,
+    Context, ContextKind, FileId, Index, Instance, Origin, OriginKind, OutsideEntry, OutsideRoot,
+    Reach, cluster_index,
 };
 use crate::config::{Role, Settings, normalize};
 use crate::note::{Note, NoteKind};
-use crate::rules::Rule;
 
 /// An object as a build renders it, before it is placed in a context.
 #[derive(Clone, Debug)]
@@ -1143,22 +1142,12 @@ impl Renderer<'_> {
                 Vec::new()
             }
             Leads::Outside => {
-                let judgement = Judgement {
-                    rule: Rule::ReferenceOutsideRoot,
+                self.index.outside_root.push(OutsideRoot {
+                    file: k,
                     span: reference.span,
-                    message: format!(
-                        "`{text}` points outside the repository root: asoguard does not read it, so what it adds is not checked"
-                    ),
-                    help: Some(
-                        "keep bases inside the repository, or lint from a root that contains them"
-                            .into(),
-                    ),
-                    severity: None,
-                    fix: None,
-                    object: None,
-                    related: Vec::new(),
-                };
-                self.index.file_judgement(k, judgement);
+                    text: text.to_string(),
+                    entry: OutsideEntry::Resource,
+                });
                 Vec::new()
             }
             Leads::Kustomization(sub) => self.build(sub, stack),
@@ -1229,15 +1218,11 @@ impl Renderer<'_> {
                     .filter(|_| path.starts_with(self.root()))
                 else {
                     if !path.starts_with(self.root()) {
-                        self.index.file_judgement(k, Judgement {
-                            rule: Rule::ReferenceOutsideRoot,
+                        self.index.outside_root.push(OutsideRoot {
+                            file: k,
                             span: reference.span,
-                            message: format!("patch `{}` points outside the repository root: asoguard does not read it", reference.text),
-                            help: None,
-                            severity: None,
-                            fix: None,
-                            object: None,
-                            related: Vec::new(),
+                            text: reference.text.clone(),
+                            entry: OutsideEntry::Patch,
                         });
                     }
                     return None;
@@ -1652,13 +1637,13 @@ mod tests {
         ] {
             assert!(notes.contains(expected), "{expected:?} not in {notes:?}");
         }
-        let outside: Vec<&Judgement> = index
-            .judgements(app)
+        let outside: Vec<&OutsideRoot> = index
+            .outside_root
             .iter()
-            .filter(|j| j.rule == Rule::ReferenceOutsideRoot)
+            .filter(|o| o.file == app)
             .collect();
         assert_eq!(outside.len(), 1);
-        assert!(outside[0].message.contains("`../../outside`"));
+        assert_eq!(outside[0].text, "../../outside");
     }
 
     /// Kustomize field paths: keys, `[key=value]` and `[=value]` selectors, bracketed keys with

@@ -6,23 +6,16 @@ use rustc_hash::FxHashMap;
 
 use compact_str::CompactString;
 
-use super::{FixSafety, Fixability, RuleMeta, Seen};
+use super::{Checks, Seen};
 use crate::config::{Role, Settings};
-use crate::diagnostic::Severity;
 use crate::index::substitute::is_unresolved;
 use crate::index::{FileId, Index, Instance, Judgement};
 use crate::manifest::Policy;
-use crate::rules::Rule;
+use crate::registry::Rule;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO006",
-    name: "active-active",
-    severity: Severity::Error,
-    fixable: Fixability::Never,
-    safety: FixSafety::None,
-    default_enabled: true,
-    summary: "The same Azure resource is managed (not `skip`) in two active clusters",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "The same Azure resource is managed (not `skip`) in two active clusters";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds one Azure resource managed by ASO in two different active clusters (clusters are named
 in `.asoguard.yaml`). Two ASO resources are the same Azure resource when they have the same
 API group, kind, Azure name (`spec.azureName`, else `metadata.name` after Kustomize's
@@ -55,8 +48,16 @@ its copy `skip` (`asoguard failover` does both).
 
 ## Source
 ASO FAQ, "Can I run ASO in active-active mode?" and the migration guidance.
-"#,
-};
+"#;
+
+/// ActiveActive's checks, for the rule registry.
+pub(super) struct ActiveActive;
+
+impl Checks for ActiveActive {
+    fn judge(&self, index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+        judge(index, settings, out);
+    }
+}
 
 /// ASO instances by context, namespace and Kubernetes name (as written, and as applied), to
 /// follow owner references.

@@ -3,28 +3,22 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta, Seen};
+use super::{Checks, DocumentNeeds, FileContext, Seen};
 use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Fix};
 use crate::index::{FileId, FixPlan, Index, Instance, Judgement, Origin, OriginKind, Reach};
 use crate::manifest::{ARGOCD_SYNC_OPTIONS, Manifest};
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::span::Span;
 use crate::yaml::{Node, edit};
 
 const REPLACE: &str = "Replace=true";
 const ARGO_GROUP: &str = "argoproj.io";
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO002",
-    name: "argocd-replace",
-    severity: Severity::Error,
-    fixable: Fixability::Always,
-    safety: FixSafety::Safe,
-    default_enabled: true,
-    summary: "ArgoCD's `Replace=true` sync option would strip the finalizer and annotations ASO relies on",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "ArgoCD's `Replace=true` sync option would strip the finalizer and annotations ASO relies on";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds ArgoCD's `Replace=true` sync option where it reaches ASO resources:
 - in the `argocd.argoproj.io/sync-options` annotation of an ASO resource (a comma-separated
   list; items are trimmed and matched exactly, as ArgoCD does), whether the resource writes
@@ -94,8 +88,39 @@ stripping ASO's finalizer and annotations); it makes ASO write or delete nothing
 ## Source
 ASO FAQ ("avoid the ArgoCD sync option Replace=true"); gitops-engine
 `pkg/sync/resource/annotations.go` (sync-options parsing); ArgoCD sync options docs.
-"#,
-};
+"#;
+
+/// ArgocdReplace's checks, for the rule registry.
+pub(super) struct ArgocdReplace;
+
+impl Checks for ArgocdReplace {
+    fn check_document(
+        &self,
+        cx: &FileContext,
+        _: usize,
+        manifest: &Manifest,
+        out: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        DocumentNeeds::index_if(check(cx, manifest, out))
+    }
+
+    fn check_indexed_document(
+        &self,
+        cx: &FileContext,
+        doc: usize,
+        manifest: &Manifest,
+        needs: DocumentNeeds,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        if needs.index {
+            check_app(cx, doc, manifest, out);
+        }
+    }
+
+    fn judge(&self, index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+        judge(index, settings, out);
+    }
+}
 
 /// The check of an ASO object's own annotation; whether the document is an ArgoCD
 /// Application or ApplicationSet syncing with `Replace=true`, judged by [`check_app`] once the

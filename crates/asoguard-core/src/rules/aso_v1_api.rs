@@ -1,20 +1,14 @@
 //! ASO009 `aso-v1-api`: a resource of ASO v1's deprecated API group.
 
-use super::{FixSafety, Fixability, RuleMeta};
 use crate::catalog::ASO_V1_GROUP;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::manifest::Manifest;
-use crate::rules::Rule;
+use crate::registry::Rule;
+use super::{Checks, DocumentNeeds, FileContext};
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO009",
-    name: "aso-v1-api",
-    severity: Severity::Warning,
-    fixable: Fixability::Never,
-    safety: FixSafety::None,
-    default_enabled: true,
-    summary: "A resource of ASO v1's API group `azure.microsoft.com`, deprecated and no longer maintained",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A resource of ASO v1's API group `azure.microsoft.com`, deprecated and no longer maintained";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds objects whose apiVersion is in ASO v1's group `azure.microsoft.com`.
 
 ## Why is this bad
@@ -45,8 +39,23 @@ None: the v2 resource has a different schema; migrate it by hand following ASO's
 
 ## Source
 ASO documentation, "ASO v1" (deprecated) and the v1 to v2 migration guide.
-"#,
-};
+"#;
+
+/// AsoV1Api's checks, for the rule registry.
+pub(super) struct AsoV1Api;
+
+impl Checks for AsoV1Api {
+    fn check_document(
+        &self,
+        _: &FileContext,
+        _: usize,
+        manifest: &Manifest,
+        out: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        check(manifest, out);
+        DocumentNeeds::default()
+    }
+}
 
 pub(super) fn check(manifest: &Manifest, out: &mut Vec<Diagnostic>) {
     if manifest.group() != ASO_V1_GROUP {

@@ -1,26 +1,21 @@
 //! ASO007 `destructive-recreate`: ArgoCD `Force=true` or Flux force over ASO resources that a
 //! delete would delete in Azure.
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta, Seen, argocd_replace};
-use crate::diagnostic::{Diagnostic, Severity};
+use super::{Checks, DocumentNeeds, FileContext, Seen, argocd_replace};
+use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Fix};
 use crate::index::facts::{Extra, FLUX_FORCE};
 use crate::index::{FileId, FixPlan, Index, Instance, Judgement};
 use crate::manifest::{ARGOCD_SYNC_OPTIONS, Manifest, Policy};
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::yaml::{Entry, edit};
+use crate::config::Settings;
 
 const FORCE: &str = "Force=true";
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO007",
-    name: "destructive-recreate",
-    severity: Severity::Error,
-    fixable: Fixability::Always,
-    safety: FixSafety::Unsafe,
-    default_enabled: true,
-    summary: "ArgoCD `Force=true` or Flux force recreates ASO resources: an Azure DELETE, then a PUT",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "ArgoCD `Force=true` or Flux force recreates ASO resources: an Azure DELETE, then a PUT";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds options that make GitOps delete and re-create objects, where they reach ASO resources
 whose effective policy is `manage` (neither `skip` nor `detach-on-delete`):
 - ArgoCD `Force=true` in an ASO resource's `argocd.argoproj.io/sync-options` annotation
@@ -69,8 +64,39 @@ need it is a decision for a person.
 ## Source
 ArgoCD sync options (`Force=true`); Flux kustomize-controller (`spec.force`, the
 `kustomize.toolkit.fluxcd.io/force` annotation); ASO `guide/annotations.md` (reconcile-policy).
-"#,
-};
+"#;
+
+/// DestructiveRecreate's checks, for the rule registry.
+pub(super) struct DestructiveRecreate;
+
+impl Checks for DestructiveRecreate {
+    fn check_document(
+        &self,
+        _: &FileContext,
+        _: usize,
+        manifest: &Manifest,
+        _: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        DocumentNeeds::index_if(applies(manifest))
+    }
+
+    fn check_indexed_document(
+        &self,
+        cx: &FileContext,
+        doc: usize,
+        manifest: &Manifest,
+        needs: DocumentNeeds,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        if needs.index {
+            check(cx, doc, manifest, out);
+        }
+    }
+
+    fn judge(&self, index: &Index, _: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+        judge(index, out);
+    }
+}
 
 /// Whether any context applies this document with policy `manage`.
 fn managed(cx: &FileContext, doc: usize) -> bool {

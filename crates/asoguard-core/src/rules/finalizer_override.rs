@@ -1,21 +1,15 @@
 //! ASO008 `finalizer-override`: a manifest that sets `metadata.finalizers` on an ASO resource.
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta};
-use crate::diagnostic::{Diagnostic, Severity};
+use super::{Checks, DocumentNeeds, FileContext};
+use crate::diagnostic::Diagnostic;
 use crate::fix::Fix;
 use crate::manifest::Manifest;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::yaml::edit;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO008",
-    name: "finalizer-override",
-    severity: Severity::Warning,
-    fixable: Fixability::Always,
-    safety: FixSafety::Unsafe,
-    default_enabled: true,
-    summary: "A manifest sets `metadata.finalizers` on an ASO resource, dropping ASO's own finalizer when applied",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A manifest sets `metadata.finalizers` on an ASO resource, dropping ASO's own finalizer when applied";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds ASO resources whose manifest sets `metadata.finalizers`, even to an empty list.
 
 ## Why is this bad
@@ -51,8 +45,23 @@ for that controller; it may be intended.
 ## Source
 ASO `v2/internal/reconcilers` (the `serviceoperator.azure.com/finalizer` finalizer);
 Kubernetes finalizers documentation.
-"#,
-};
+"#;
+
+/// FinalizerOverride's checks, for the rule registry.
+pub(super) struct FinalizerOverride;
+
+impl Checks for FinalizerOverride {
+    fn check_document(
+        &self,
+        cx: &FileContext,
+        _: usize,
+        manifest: &Manifest,
+        out: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        check(cx, manifest, out);
+        DocumentNeeds::default()
+    }
+}
 
 pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
     if !manifest.is_aso() {

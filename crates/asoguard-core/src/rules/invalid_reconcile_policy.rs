@@ -1,22 +1,16 @@
 //! ASO004 `invalid-reconcile-policy`: a reconcile-policy value ASO does not know, which it
 //! silently treats as `manage`.
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta};
-use crate::diagnostic::{Diagnostic, Severity};
+use super::{Checks, DocumentNeeds, FileContext};
+use crate::diagnostic::Diagnostic;
 use crate::fix::Fix;
 use crate::manifest::{DeclaredPolicy, Manifest, Policy, RECONCILE_POLICY};
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::yaml::edit;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO004",
-    name: "invalid-reconcile-policy",
-    severity: Severity::Error,
-    fixable: Fixability::Sometimes,
-    safety: FixSafety::Mixed,
-    default_enabled: true,
-    summary: "A reconcile-policy value other than exactly `manage`, `skip` or `detach-on-delete`, which ASO treats as `manage`",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A reconcile-policy value other than exactly `manage`, `skip` or `detach-on-delete`, which ASO treats as `manage`";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds `serviceoperator.azure.com/reconcile-policy` values on ASO resources and Namespace
 objects that are not exactly `manage`, `skip` or `detach-on-delete`: `Skip`,
 `detach_on_delete`, `Detach-On-Delete`, `detach`, ` skip `, `manged`...
@@ -62,8 +56,35 @@ proven.
 ## Source
 ASO `v2/pkg/common/annotations/reconcile_policy.go` (ParseReconcilePolicy: exact, lower-case
 values; anything else is an error the reconciler logs and falls back to `manage`).
-"#,
-};
+"#;
+
+/// InvalidReconcilePolicy's checks, for the rule registry.
+pub(super) struct InvalidReconcilePolicy;
+
+impl Checks for InvalidReconcilePolicy {
+    fn check_document(
+        &self,
+        cx: &FileContext,
+        doc: usize,
+        manifest: &Manifest,
+        out: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        DocumentNeeds::index_if(check(cx, doc, manifest, false, out))
+    }
+
+    fn check_indexed_document(
+        &self,
+        cx: &FileContext,
+        doc: usize,
+        manifest: &Manifest,
+        needs: DocumentNeeds,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        if needs.index {
+            check(cx, doc, manifest, true, out);
+        }
+    }
+}
 
 /// Check the document's policy value. A value that means `skip` (`Skip`) is judged once the
 /// index says where the document is applied (`cx.index` is set): returns whether the check

@@ -1,18 +1,11 @@
 //! ASO101 `invalid-suppression`: a suppression that names a rule asoguard does not have.
 //! Reported by `suppress::apply`.
 
-use super::{FixSafety, Fixability, RuleMeta};
-use crate::diagnostic::Severity;
+use super::Checks;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO101",
-    name: "invalid-suppression",
-    severity: Severity::Error,
-    fixable: Fixability::Never,
-    safety: FixSafety::None,
-    default_enabled: true,
-    summary: "A suppression names a rule that does not exist",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A suppression names a rule that does not exist";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds suppression comments and `asoguard.io/ignore` annotations that name an unknown rule
 code or name, and suggests the closest real one.
 
@@ -36,5 +29,9 @@ None: asoguard cannot know which rule was meant. The message suggests the closes
 
 ## Source
 asoguard's suppression syntax (README, "Suppressions").
-"#,
-};
+"#;
+
+/// InvalidSuppression's checks, for the rule registry.
+pub(super) struct InvalidSuppression;
+
+impl Checks for InvalidSuppression {}

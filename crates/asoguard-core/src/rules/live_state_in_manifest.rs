@@ -1,23 +1,17 @@
 //! ASO011 `live-state-in-manifest`: cluster state exported with `kubectl get -o yaml` left in
 //! an ASO manifest.
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta};
-use crate::diagnostic::{Diagnostic, Severity};
+use super::{Checks, DocumentNeeds, FileContext};
+use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::manifest::{LIVE_METADATA, Manifest, OPERATOR_ANNOTATIONS};
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::span::Span;
 use crate::yaml::{Node, edit};
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO011",
-    name: "live-state-in-manifest",
-    severity: Severity::Warning,
-    fixable: Fixability::Always,
-    safety: FixSafety::Safe,
-    default_enabled: true,
-    summary: "An ASO manifest carries live cluster state (status, uid, resourceVersion, operator-set annotations)",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "An ASO manifest carries live cluster state (status, uid, resourceVersion, operator-set annotations)";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds ASO resources whose manifest carries what a cluster adds: `status`, `metadata.uid`,
 `resourceVersion`, `generation`, `creationTimestamp`, `managedFields`, `selfLink`, and the
 annotations ASO sets itself (`serviceoperator.azure.com/resource-id`, `poller-resume-token`,
@@ -57,8 +51,23 @@ manifest never meant them, and without them ASO writes and deletes nothing it di
 ## Source
 ASO `v2/pkg/common/annotations` (operator-set annotations); ASO FAQ on moving resources between
 clusters; Kubernetes object metadata (fields the API server sets).
-"#,
-};
+"#;
+
+/// LiveStateInManifest's checks, for the rule registry.
+pub(super) struct LiveStateInManifest;
+
+impl Checks for LiveStateInManifest {
+    fn check_document(
+        &self,
+        cx: &FileContext,
+        _: usize,
+        manifest: &Manifest,
+        out: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        check(cx, manifest, out);
+        DocumentNeeds::default()
+    }
+}
 
 pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
     if !manifest.is_aso() {

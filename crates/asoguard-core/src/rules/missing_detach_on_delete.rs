@@ -1,23 +1,18 @@
 //! ASO003 `missing-detach-on-delete`: a critical ASO resource that deleting in Kubernetes
 //! would delete in Azure.
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta, Seen};
+use super::{Checks, FileContext, Seen};
 use crate::config::Role;
-use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::index::{FileId, FixPlan, Index, Judgement, Origin, OriginKind};
 use crate::manifest::{Manifest, Policy, RECONCILE_POLICY};
-use crate::rules::{Likely, Rule};
+use crate::registry::Rule;
+use crate::rules::Likely;
+use crate::config::Settings;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO003",
-    name: "missing-detach-on-delete",
-    severity: Severity::Error,
-    fixable: Fixability::Sometimes,
-    safety: FixSafety::Mixed,
-    default_enabled: true,
-    summary: "A critical ASO resource (resource group, database, vault, storage, cluster...) is not protected by `detach-on-delete`",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A critical ASO resource (resource group, database, vault, storage, cluster...) is not protected by `detach-on-delete`";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds ASO resources of a critical kind whose effective reconcile policy is `manage` where an
 active cluster applies them: no annotation (ASO's default), an explicit `manage`, `manage`
 inherited from their Namespace, or `manage` set by a Kustomize patch, `commonAnnotations` or a
@@ -88,8 +83,20 @@ is in the active overlay.
 ## Source
 ASO `guide/annotations.md` (reconcile-policy: `detach-on-delete` leaves the Azure resource on
 delete); ASO best practices ("deletion protection"); ASO FAQ on moving resources.
-"#,
-};
+"#;
+
+/// MissingDetachOnDelete's checks, for the rule registry.
+pub(super) struct MissingDetachOnDelete;
+
+impl Checks for MissingDetachOnDelete {
+    fn likely(&self, cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<Likely> {
+        likely(cx, doc, manifest)
+    }
+
+    fn judge(&self, index: &Index, _: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+        judge(index, out);
+    }
+}
 
 /// The judgement this rule most likely files on a document once the index is built: on a
 /// critical ASO resource whose own reconcile-policy is `manage` or none, unless an overlay,

@@ -1,263 +1,82 @@
-//! The rule registry: every rule once, with its code, name, severity, fixability and docs.
-
-mod active_active;
-mod argocd_replace;
-mod aso_v1_api;
-mod destructive_recreate;
-mod finalizer_override;
-mod invalid_reconcile_policy;
-mod invalid_suppression;
-mod live_state_in_manifest;
-mod missing_detach_on_delete;
-mod parse_error;
-mod passive_not_skipped;
-mod reference_outside_root;
-mod schema_violation;
-mod skip_in_active;
-mod unknown_kind;
-mod unprotected_children;
-mod unserved_version;
-mod unused_suppression;
+//! The rules: each rule's checks and documentation, in a module of its own, dispatched from the
+//! registry's table ([`crate::registry::for_each_rule`]).
 
 use crate::config::{Role, Settings};
-use crate::diagnostic::{Diagnostic, ObjectRef, Severity};
+use crate::diagnostic::{Diagnostic, ObjectRef};
 use crate::index::{Context, ContextKind, FileId, FixPlan, Index, Instance, Judgement, ObjectFact};
 use crate::manifest::{Manifest, Policy};
-use crate::span::{SourceFile, Span};
+use crate::registry::{Rule, RuleMeta, for_each_rule};
+use crate::span::SourceFile;
 
-/// Whether a rule can fix what it finds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fixability {
-    /// Never: a person must decide.
-    Never,
-    /// For some findings.
-    Sometimes,
-    /// For every finding.
-    Always,
+/// What a rule checks: each rule implements the hooks it needs, and the engine calls every
+/// enabled rule's hooks in registry order. Rules the engine files itself (E001, the
+/// suppression rules) implement none.
+pub(crate) trait Checks: Sync {
+    /// The first pass over a document, before the index is built (`cx.index` is `None`):
+    /// report what needs only the document, and say what it needs of the indexed pass.
+    fn check_document(
+        &self,
+        _cx: &FileContext,
+        _doc: usize,
+        _manifest: &Manifest,
+        _out: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        DocumentNeeds::default()
+    }
+
+    /// The judgement this rule is likely to file on the document once the index is built.
+    fn likely(&self, _cx: &FileContext, _doc: usize, _manifest: &Manifest) -> Option<Likely> {
+        None
+    }
+
+    /// The indexed pass over a document that needs it (see [`DocumentNeeds::indexed_pass`]),
+    /// with what every rule's first pass asked for.
+    fn check_indexed_document(
+        &self,
+        _cx: &FileContext,
+        _doc: usize,
+        _manifest: &Manifest,
+        _needs: DocumentNeeds,
+        _out: &mut Vec<Diagnostic>,
+    ) {
+    }
+
+    /// Judge the rendered index across files, adding judgements to `out`.
+    fn judge(&self, _index: &Index, _settings: &Settings, _out: &mut Vec<(FileId, Judgement)>) {}
 }
 
-impl Fixability {
-    /// `never`, `sometimes` or `always`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fixability::Never => "never",
-            Fixability::Sometimes => "sometimes",
-            Fixability::Always => "always",
-        }
-    }
-}
+/// Generates each rule's module, its documentation accessors and its checks from the
+/// registry's table.
+macro_rules! declare_rules {
+    ($($variant:ident($module:ident) [$($meta:tt)*];)*) => {
+        $(mod $module;)*
 
-/// Whether a rule's fixes may be applied by `--fix` on their own.
-///
-/// A fix is **safe** only when it can never make ASO start writing to, or deleting, anything
-/// in Azure that it did not before. Safe fixes may only remove DELETEs (add
-/// `detach-on-delete`), remove destructive sync options, or correct a value whose intent is
-/// unambiguous. Every other fix is **unsafe**: applied only with `--unsafe-fixes`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FixSafety {
-    /// The rule has no fix.
-    None,
-    /// Every fix it offers is safe.
-    Safe,
-    /// Every fix it offers is unsafe.
-    Unsafe,
-    /// Some of its fixes are safe and some unsafe; the doc's "Fix safety" section says which.
-    Mixed,
-}
+        impl Rule {
+            /// One line: what it finds.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $module::SUMMARY,)*
+                }
+            }
 
-impl FixSafety {
-    /// `none`, `safe`, `unsafe` or `mixed`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FixSafety::None => "none",
-            FixSafety::Safe => "safe",
-            FixSafety::Unsafe => "unsafe",
-            FixSafety::Mixed => "mixed",
-        }
-    }
+            /// Markdown: What it does / Why is this bad / Example / Fix / Fix safety / Source.
+            pub fn doc(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $module::DOC,)*
+                }
+            }
 
-    /// Whether a fix of this applicability agrees with the rule's declared safety.
-    pub fn allows(self, applicability: crate::fix::Applicability) -> bool {
-        use crate::fix::Applicability;
-        match self {
-            FixSafety::None => false,
-            FixSafety::Safe => applicability == Applicability::Safe,
-            FixSafety::Unsafe => applicability == Applicability::Unsafe,
-            FixSafety::Mixed => true,
-        }
-    }
-}
-
-/// What the registry knows of a rule.
-#[derive(Debug)]
-pub struct RuleMeta {
-    /// Stable code, e.g. `ASO001`.
-    pub code: &'static str,
-    /// Kebab-case name, e.g. `skip-in-active`.
-    pub name: &'static str,
-    /// Default severity.
-    pub severity: Severity,
-    /// Whether it can fix what it finds.
-    pub fixable: Fixability,
-    /// Whether its fixes are safe (applied by `--fix`) or unsafe (`--unsafe-fixes`).
-    pub safety: FixSafety,
-    /// Whether it runs without being asked for. An opt-in rule runs only when selected
-    /// (`--select`, `select:`) or given a severity in `rules:`, as ruff's rules outside its
-    /// default set.
-    pub default_enabled: bool,
-    /// One line: what it finds.
-    pub summary: &'static str,
-    /// Markdown: What it does / Why is this bad / Example / Fix / Fix safety / Source.
-    pub doc: &'static str,
-}
-
-impl RuleMeta {
-    /// How its fix reads in tables: `never`, `safe`, `unsafe`, `safe or unsafe`, each followed
-    /// by ` (sometimes)` when only some findings have one.
-    pub fn fix_label(&self) -> String {
-        let safety = match self.safety {
-            FixSafety::None => return "never".to_string(),
-            FixSafety::Safe => "safe",
-            FixSafety::Unsafe => "unsafe",
-            FixSafety::Mixed => "safe or unsafe",
-        };
-        match self.fixable {
-            Fixability::Sometimes => format!("{safety} (sometimes)"),
-            _ => safety.to_string(),
-        }
-    }
-}
-
-/// Every rule asoguard has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Rule {
-    /// E001 `parse-error`.
-    ParseError,
-    /// ASO001 `skip-in-active`.
-    SkipInActive,
-    /// ASO002 `argocd-replace`.
-    ArgocdReplace,
-    /// ASO003 `missing-detach-on-delete`.
-    MissingDetachOnDelete,
-    /// ASO004 `invalid-reconcile-policy`.
-    InvalidReconcilePolicy,
-    /// ASO005 `passive-not-skipped`.
-    PassiveNotSkipped,
-    /// ASO006 `active-active`.
-    ActiveActive,
-    /// ASO007 `destructive-recreate`.
-    DestructiveRecreate,
-    /// ASO008 `finalizer-override`.
-    FinalizerOverride,
-    /// ASO009 `aso-v1-api`.
-    AsoV1Api,
-    /// ASO010 `unprotected-children`.
-    UnprotectedChildren,
-    /// ASO011 `live-state-in-manifest`.
-    LiveStateInManifest,
-    /// ASO012 `schema-violation`.
-    SchemaViolation,
-    /// ASO013 `unserved-version`.
-    UnservedVersion,
-    /// ASO014 `reference-outside-root`.
-    ReferenceOutsideRoot,
-    /// ASO015 `unknown-kind`.
-    UnknownKind,
-    /// ASO100 `unused-suppression`.
-    UnusedSuppression,
-    /// ASO101 `invalid-suppression`.
-    InvalidSuppression,
-}
-
-impl Rule {
-    /// Every rule, in code order.
-    pub const ALL: [Rule; 18] = [
-        Rule::ParseError,
-        Rule::SkipInActive,
-        Rule::ArgocdReplace,
-        Rule::MissingDetachOnDelete,
-        Rule::InvalidReconcilePolicy,
-        Rule::PassiveNotSkipped,
-        Rule::ActiveActive,
-        Rule::DestructiveRecreate,
-        Rule::FinalizerOverride,
-        Rule::AsoV1Api,
-        Rule::UnprotectedChildren,
-        Rule::LiveStateInManifest,
-        Rule::SchemaViolation,
-        Rule::UnservedVersion,
-        Rule::ReferenceOutsideRoot,
-        Rule::UnknownKind,
-        Rule::UnusedSuppression,
-        Rule::InvalidSuppression,
-    ];
-
-    /// The rule's registry entry.
-    pub fn meta(self) -> &'static RuleMeta {
-        match self {
-            Rule::ParseError => &parse_error::META,
-            Rule::SkipInActive => &skip_in_active::META,
-            Rule::ArgocdReplace => &argocd_replace::META,
-            Rule::MissingDetachOnDelete => &missing_detach_on_delete::META,
-            Rule::InvalidReconcilePolicy => &invalid_reconcile_policy::META,
-            Rule::PassiveNotSkipped => &passive_not_skipped::META,
-            Rule::ActiveActive => &active_active::META,
-            Rule::DestructiveRecreate => &destructive_recreate::META,
-            Rule::FinalizerOverride => &finalizer_override::META,
-            Rule::AsoV1Api => &aso_v1_api::META,
-            Rule::UnprotectedChildren => &unprotected_children::META,
-            Rule::LiveStateInManifest => &live_state_in_manifest::META,
-            Rule::SchemaViolation => &schema_violation::META,
-            Rule::UnservedVersion => &unserved_version::META,
-            Rule::ReferenceOutsideRoot => &reference_outside_root::META,
-            Rule::UnknownKind => &unknown_kind::META,
-            Rule::UnusedSuppression => &unused_suppression::META,
-            Rule::InvalidSuppression => &invalid_suppression::META,
-        }
-    }
-
-    /// The code, e.g. `ASO001`.
-    pub fn code(self) -> &'static str {
-        self.meta().code
-    }
-
-    /// The name, e.g. `skip-in-active`.
-    pub fn name(self) -> &'static str {
-        self.meta().name
-    }
-
-    /// The rule a code or name designates (codes case-insensitively).
-    pub fn from_code_or_name(text: &str) -> Option<Rule> {
-        let text = text.trim();
-        Rule::ALL
-            .into_iter()
-            .find(|r| r.code().eq_ignore_ascii_case(text) || r.name() == text)
-    }
-
-    /// The rule whose code or name is closest to a mistyped `text`, if one is close.
-    pub fn suggest(text: &str) -> Option<Rule> {
-        // A code with its zeros left out (`ASO9`, `e1`) means that code.
-        let upper = text.trim().to_ascii_uppercase();
-        let digits = upper.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-        let prefix = &upper[..upper.len() - digits.len()];
-        if let Ok(n) = digits.parse::<u32>() {
-            let padded = format!("{prefix}{n:03}");
-            if let Some(rule) = Rule::ALL.into_iter().find(|r| r.code() == padded) {
-                return Some(rule);
+            /// The rule's checks.
+            fn checks(self) -> &'static dyn Checks {
+                match self {
+                    $(Rule::$variant => &$module::$variant,)*
+                }
             }
         }
-        Rule::ALL
-            .into_iter()
-            .map(|r| {
-                let by_name = strsim::jaro_winkler(text, r.name());
-                let by_code = strsim::jaro_winkler(&text.to_ascii_uppercase(), r.code());
-                (r, by_name.max(by_code))
-            })
-            .filter(|(_, score)| *score > 0.8)
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(r, _)| r)
-    }
+    };
 }
+
+for_each_rule!(declare_rules);
 
 /// The anchor of a rule's section in `docs/rules.md`, as GitHub slugs its heading.
 pub fn doc_anchor(rule: Rule) -> String {
@@ -280,7 +99,7 @@ pub fn reference_markdown() -> String {
             meta.name,
             severity_label(meta),
             meta.fix_label(),
-            meta.summary.replace('|', "\\|")
+            rule.summary().replace('|', "\\|")
         ));
     }
     for rule in Rule::ALL {
@@ -291,7 +110,7 @@ pub fn reference_markdown() -> String {
             meta.name,
             header_line(meta)
         ));
-        for line in meta.doc.trim_end().lines() {
+        for line in rule.doc().trim_end().lines() {
             // The rule's own sections sit one level below its heading.
             if line.starts_with("## ") {
                 out.push('#');
@@ -453,53 +272,31 @@ impl<'i> Seen<'i> {
     }
 }
 
-/// A cross-file rule's judge: reads the rendered index, adds its judgements to the list.
-type Judge = fn(&Index, &Settings, &mut Vec<(FileId, Judgement)>);
-
-/// Every cross-file rule, in the order their judgements are filed.
-const JUDGES: [(Rule, Judge); 7] = [
-    (Rule::SkipInActive, skip_in_active::judge),
-    (Rule::ArgocdReplace, argocd_replace::judge),
-    (Rule::MissingDetachOnDelete, |index, _, out| {
-        missing_detach_on_delete::judge(index, out)
-    }),
-    (Rule::PassiveNotSkipped, passive_not_skipped::judge),
-    (Rule::ActiveActive, active_active::judge),
-    (Rule::DestructiveRecreate, |index, _, out| {
-        destructive_recreate::judge(index, out)
-    }),
-    (Rule::UnprotectedChildren, |index, _, out| {
-        unprotected_children::judge(index, out)
-    }),
-];
+/// The rules a run has enabled, in registry order.
+fn enabled(settings: &Settings) -> impl Iterator<Item = Rule> + '_ {
+    Rule::ALL
+        .into_iter()
+        .filter(|rule| settings.severity(*rule).is_some())
+}
 
 /// Run every enabled cross-file rule over the rendered index, filing judgements. The rules
 /// read the index independently, so they run in parallel; their judgements are filed in
-/// [`JUDGES`] order, the same whatever the thread count.
+/// registry order, the same whatever the thread count.
 pub fn judge(index: &mut Index, settings: &Settings) {
     use rayon::prelude::*;
     let shared: &Index = index;
-    let judged: Vec<Vec<(FileId, Judgement)>> = JUDGES
+    let rules: Vec<Rule> = enabled(settings).collect();
+    let judged: Vec<Vec<(FileId, Judgement)>> = rules
         .par_iter()
-        .filter(|(rule, _)| settings.severity(*rule).is_some())
-        .map(|(_, judge)| {
+        .map(|rule| {
             let mut out = Vec::new();
-            judge(shared, settings, &mut out);
+            rule.checks().judge(shared, settings, &mut out);
             out
         })
         .collect();
     for (file, judgement) in judged.into_iter().flatten() {
         index.file_judgement(file, judgement);
     }
-}
-
-/// The span to report an object-level finding at: its name, else its kind, else the document.
-pub fn object_span(manifest: &Manifest) -> Span {
-    manifest
-        .name
-        .map(|n| n.span)
-        .or_else(|| manifest.root.get("kind").map(|k| k.span))
-        .unwrap_or(Span::empty(manifest.root.span.start))
 }
 
 /// What the first pass over a document asks of the second.
@@ -521,36 +318,9 @@ pub fn check_document(
     manifest: &Manifest,
     out: &mut Vec<Diagnostic>,
 ) -> DocumentNeeds {
-    let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
     let mut needs = DocumentNeeds::default();
-    if enabled(Rule::ArgocdReplace) {
-        needs.index |= argocd_replace::check(cx, manifest, out);
-    }
-    if enabled(Rule::InvalidReconcilePolicy) {
-        needs.index |= invalid_reconcile_policy::check(cx, doc, manifest, false, out);
-    }
-    if enabled(Rule::DestructiveRecreate) {
-        needs.index |= destructive_recreate::applies(manifest);
-    }
-    if enabled(Rule::FinalizerOverride) {
-        finalizer_override::check(cx, manifest, out);
-    }
-    if enabled(Rule::AsoV1Api) {
-        aso_v1_api::check(manifest, out);
-    }
-    if enabled(Rule::LiveStateInManifest) {
-        live_state_in_manifest::check(cx, manifest, out);
-    }
-    if enabled(Rule::UnknownKind) {
-        unknown_kind::check(cx, manifest, out);
-    }
-    if enabled(Rule::UnservedVersion) {
-        unserved_version::check(cx, manifest, out);
-    }
-    if let Some(store) = cx.settings.crds.as_deref() {
-        if enabled(Rule::SchemaViolation) {
-            needs.schema_as_whole = schema_violation::check(cx, store, doc, manifest, out);
-        }
+    for rule in enabled(cx.settings) {
+        needs = needs.and(rule.checks().check_document(cx, doc, manifest, out));
     }
     needs
 }
@@ -570,18 +340,26 @@ pub enum Likely {
 /// on one document: ASO003's is on an object whose own policy is `manage` or none, ASO001's on
 /// one whose own is `skip`.
 pub fn likely(cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<Likely> {
-    let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
-    let missing = enabled(Rule::MissingDetachOnDelete)
-        .then(|| missing_detach_on_delete::likely(cx, doc, manifest))
-        .flatten();
-    missing.or_else(|| {
-        enabled(Rule::SkipInActive)
-            .then(|| skip_in_active::likely(cx, doc, manifest))
-            .flatten()
-    })
+    enabled(cx.settings).find_map(|rule| rule.checks().likely(cx, doc, manifest))
 }
 
 impl DocumentNeeds {
+    /// Needs the indexed pass when `index` holds.
+    pub(crate) fn index_if(index: bool) -> Self {
+        DocumentNeeds {
+            index,
+            schema_as_whole: false,
+        }
+    }
+
+    /// What either needs.
+    fn and(self, other: DocumentNeeds) -> Self {
+        DocumentNeeds {
+            index: self.index || other.index,
+            schema_as_whole: self.schema_as_whole || other.schema_as_whole,
+        }
+    }
+
     /// Whether the document needs [`check_indexed_document`], now that the index (in `cx`)
     /// says what is applied.
     pub fn indexed_pass(&self, cx: &FileContext, doc: usize) -> bool {
@@ -602,32 +380,16 @@ pub fn check_indexed_document(
     needs: DocumentNeeds,
     out: &mut Vec<Diagnostic>,
 ) {
-    let enabled = |rule: Rule| cx.settings.severity(rule).is_some();
-    if needs.index && enabled(Rule::ArgocdReplace) {
-        argocd_replace::check_app(cx, doc, manifest, out);
-    }
-    if needs.index && enabled(Rule::InvalidReconcilePolicy) {
-        invalid_reconcile_policy::check(cx, doc, manifest, true, out);
-    }
-    if needs.index && enabled(Rule::DestructiveRecreate) {
-        destructive_recreate::check(cx, doc, manifest, out);
-    }
-    if let Some(store) = cx.settings.crds.as_deref() {
-        if needs.schema_as_whole && !cx.is_applied(doc) {
-            let object = manifest.root.span;
-            out.retain(|d| {
-                d.rule != Rule::SchemaViolation
-                    || d.span.start < object.start
-                    || d.span.start > object.end
-            });
-            schema_violation::check(cx, store, doc, manifest, out);
-        }
+    for rule in enabled(cx.settings) {
+        rule.checks()
+            .check_indexed_document(cx, doc, manifest, needs, out);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::{FixSafety, Fixability};
 
     #[test]
     fn codes_and_names_are_unique_and_resolve() {
@@ -645,7 +407,7 @@ mod tests {
                 "## Source",
             ] {
                 assert!(
-                    rule.meta().doc.contains(heading),
+                    rule.doc().contains(heading),
                     "{} lacks {heading}",
                     rule.code()
                 );
@@ -658,7 +420,7 @@ mod tests {
                 rule.code()
             );
             assert_eq!(
-                meta.doc.contains("## Fix safety\n"),
+                rule.doc().contains("## Fix safety\n"),
                 meta.safety != FixSafety::None,
                 "{}: a rule with a fix says how safe it is, in a `Fix safety` section",
                 rule.code()

@@ -1,18 +1,11 @@
 //! E001 `parse-error`: a file that cannot be read as YAML. Reported by the engine as it loads
 //! and parses files; no per-object check.
 
-use super::{FixSafety, Fixability, RuleMeta};
-use crate::diagnostic::Severity;
+use super::Checks;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "E001",
-    name: "parse-error",
-    severity: Severity::Error,
-    fixable: Fixability::Never,
-    safety: FixSafety::None,
-    default_enabled: true,
-    summary: "A file cannot be checked: invalid YAML, not UTF-8, binary, too large or unreadable",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A file cannot be checked: invalid YAML, not UTF-8, binary, too large or unreadable";
+
+pub(super) const DOC: &str = r#"## What it does
 Reports a file that asoguard cannot check, at the position of the problem: a YAML syntax
 error (an unterminated quote, a bad indent, a tab where YAML forbids one), a file that is not
 UTF-8 or holds NUL bytes, a file over `--max-file-size`, or a file that cannot be read.
@@ -47,5 +40,9 @@ None. `--fix` never writes a file it could not parse.
 
 ## Source
 YAML 1.2.2 specification; asoguard's own loader.
-"#,
-};
+"#;
+
+/// ParseError's checks, for the rule registry.
+pub(super) struct ParseError;
+
+impl Checks for ParseError {}

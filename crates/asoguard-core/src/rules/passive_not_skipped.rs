@@ -2,23 +2,16 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{FixSafety, Fixability, RuleMeta, Seen};
+use super::{Checks, Seen};
 use crate::config::{Role, Settings};
-use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::index::{ContextKind, FileId, FixPlan, Index, Judgement, OriginKind};
 use crate::manifest::{Policy, RECONCILE_POLICY};
-use crate::rules::Rule;
+use crate::registry::Rule;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO005",
-    name: "passive-not-skipped",
-    severity: Severity::Error,
-    fixable: Fixability::Sometimes,
-    safety: FixSafety::Safe,
-    default_enabled: true,
-    summary: "An ASO resource in a passive cluster is not `skip`, so two operators reconcile the same Azure resource",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "An ASO resource in a passive cluster is not `skip`, so two operators reconcile the same Azure resource";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds ASO resources that a passive cluster (a cluster with `role: passive` in `.asoguard.yaml`)
 applies with an effective reconcile policy other than `skip`. The effective policy is judged as
 GitOps renders it: the resource's own annotation, Kustomize patches and `commonAnnotations`,
@@ -61,8 +54,16 @@ never starts anything.
 ## Source
 ASO FAQ, "active-passive" and "How can I migrate resources between clusters?"; ASO
 `guide/annotations.md` (`skip`: GET only).
-"#,
-};
+"#;
+
+/// PassiveNotSkipped's checks, for the rule registry.
+pub(super) struct PassiveNotSkipped;
+
+impl Checks for PassiveNotSkipped {
+    fn judge(&self, index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+        judge(index, settings, out);
+    }
+}
 
 pub(super) fn judge(index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
     let mut found: Vec<(FileId, Judgement)> = Vec::new();

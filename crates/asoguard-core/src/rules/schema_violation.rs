@@ -1,21 +1,15 @@
 //! ASO012 `schema-violation`: a resource its CRD's schema rejects, reported at the exact key or
 //! value. Runs only when CRDs are given (`--crds`, or `crds:` in config).
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta, object_span};
-use crate::diagnostic::{Diagnostic, Severity};
+use super::{Checks, DocumentNeeds, FileContext};
+use crate::diagnostic::Diagnostic;
 use crate::manifest::Manifest;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::schema::{CrdStore, validate};
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO012",
-    name: "schema-violation",
-    severity: Severity::Error,
-    fixable: Fixability::Never,
-    safety: FixSafety::None,
-    default_enabled: true,
-    summary: "A resource does not match its CRD's schema: an unknown key, a wrong type, a value out of range, a missing required field",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A resource does not match its CRD's schema: an unknown key, a wrong type, a value out of range, a missing required field";
+
+pub(super) const DOC: &str = r#"## What it does
 Validates every resource whose kind has a CRD (given with `--crds PATH`, or `crds:` in
 `.asoguard.yaml`) against the schema of the version its `apiVersion` names, and reports each
 problem at the key or value at fault:
@@ -81,8 +75,52 @@ structural schemas, validation, pruning of unknown fields, `nullable`,
 `x-kubernetes-embedded-resource`; "Server-side field validation". Flux kustomize-controller,
 `spec.postBuild.substitute` (`${VAR}` substitution). The schemas themselves come from the
 CRDs ASO installs (its release bundle `azureserviceoperator_customresourcedefinitions_v2.*.yaml`).
-"#,
-};
+"#;
+
+/// SchemaViolation's checks, for the rule registry.
+pub(super) struct SchemaViolation;
+
+impl Checks for SchemaViolation {
+    fn check_document(
+        &self,
+        cx: &FileContext,
+        doc: usize,
+        manifest: &Manifest,
+        out: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        let Some(store) = cx.settings.crds.as_deref() else {
+            return DocumentNeeds::default();
+        };
+        DocumentNeeds {
+            index: false,
+            schema_as_whole: check(cx, store, doc, manifest, out),
+        }
+    }
+
+    /// A document checked as a whole object that turned out to be a patch: its findings as a
+    /// whole object are replaced.
+    fn check_indexed_document(
+        &self,
+        cx: &FileContext,
+        doc: usize,
+        manifest: &Manifest,
+        needs: DocumentNeeds,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(store) = cx.settings.crds.as_deref() else {
+            return;
+        };
+        if needs.schema_as_whole && !cx.is_applied(doc) {
+            let object = manifest.root.span;
+            out.retain(|d| {
+                d.rule != Rule::SchemaViolation
+                    || d.span.start < object.start
+                    || d.span.start > object.end
+            });
+            check(cx, store, doc, manifest, out);
+        }
+    }
+}
 
 /// Validate the object; whether it was validated as a whole object (not as a patch), so that
 /// its findings change should it turn out to be a patch.
@@ -106,7 +144,7 @@ pub(super) fn check(
             out.push(
                 Diagnostic::new(
                     Rule::SchemaViolation,
-                    object_span(manifest),
+                    manifest.object_span(),
                     format!("this {} was not schema-checked: {problem}", crd.kind),
                 )
                 .with_object(manifest),
@@ -120,7 +158,7 @@ pub(super) fn check(
     for finding in validate::validate(&schema, manifest.root, &cx.source.text, partial) {
         let mut diagnostic = Diagnostic::new(
             Rule::SchemaViolation,
-            finding.span.unwrap_or_else(|| object_span(manifest)),
+            finding.span.unwrap_or_else(|| manifest.object_span()),
             finding.message,
         )
         .with_object(manifest);

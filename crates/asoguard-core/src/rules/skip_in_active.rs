@@ -4,24 +4,17 @@ use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{FileContext, FixSafety, Fixability, Likely, RuleMeta, Seen};
+use super::{Checks, FileContext, Likely, Seen};
 use crate::config::{Role, Settings};
-use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::index::{FileId, FixPlan, Index, Instance, Judgement, Origin, OriginKind};
 use crate::manifest::{Manifest, Policy, RECONCILE_POLICY};
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::span::Span;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO001",
-    name: "skip-in-active",
-    severity: Severity::Error,
-    fixable: Fixability::Always,
-    safety: FixSafety::Unsafe,
-    default_enabled: true,
-    summary: "An ASO resource in an active cluster has reconcile-policy `skip`, so ASO never creates, updates or deletes it",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "An ASO resource in an active cluster has reconcile-policy `skip`, so ASO never creates, updates or deletes it";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds ASO resources whose effective `serviceoperator.azure.com/reconcile-policy` is `skip`
 where an active cluster applies them, and that are not read-only references. The finding is
 reported where the `skip` is written: the resource's own annotation, a Kustomize
@@ -111,8 +104,20 @@ prevents. Only a person knows which case it is, so `--fix` never removes a `skip
 ASO `guide/annotations.md` (reconcile-policy), ASO FAQ "How can I migrate resources between
 clusters?" and the active-passive guidance; `v2/internal/reconcilers/reconcile_policy.go`;
 ASO's adoption ADR, `design/adr-2023-02-adoption-policy` (`skip` for references).
-"#,
-};
+"#;
+
+/// SkipInActive's checks, for the rule registry.
+pub(super) struct SkipInActive;
+
+impl Checks for SkipInActive {
+    fn likely(&self, cx: &FileContext, doc: usize, manifest: &Manifest) -> Option<Likely> {
+        likely(cx, doc, manifest)
+    }
+
+    fn judge(&self, index: &Index, settings: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+        judge(index, settings, out);
+    }
+}
 
 /// The judgement this rule most likely files on a document once the index is built: on an ASO
 /// resource with its own `skip`, which outside a passive cluster is always reported. For a kind

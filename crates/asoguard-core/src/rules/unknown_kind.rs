@@ -1,23 +1,17 @@
 //! ASO015 `unknown-kind`: an object of one of ASO's API groups whose kind ASO does not have
 //! (`storage.azure.com` `BlobContainer`), with the kind it most likely meant.
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta};
+use super::{Checks, DocumentNeeds, FileContext};
 use crate::catalog::{self, CATALOG_RELEASE};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::manifest::Manifest;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::span::Span;
 use crate::wording::code_list;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO015",
-    name: "unknown-kind",
-    severity: Severity::Error,
-    fixable: Fixability::Never,
-    safety: FixSafety::None,
-    default_enabled: true,
-    summary: "A kind ASO does not have in that API group (`storage.azure.com` `BlobContainer`): the API server rejects it",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A kind ASO does not have in that API group (`storage.azure.com` `BlobContainer`): the API server rejects it";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds objects whose `apiVersion` names one of ASO's API groups but whose `kind` ASO does not
 have in that group, according to asoguard's catalog of ASO's kinds (taken from ASO v2.20) or,
 when one is given (`--crds`, `crds:`), the CRD of that kind. The finding is at the kind, with
@@ -77,8 +71,23 @@ ASO's supported resources and CRDs (`v2/api/<group>/<version>`, the release bund
 `azureserviceoperator_customresourcedefinitions_v2.*.yaml`); Kubernetes documentation, "Custom
 Resources" (an object of a kind no CRD defines is rejected); Flux kustomize-controller's
 server-side apply (a failed dry-run applies nothing of the Kustomization).
-"#,
-};
+"#;
+
+/// UnknownKind's checks, for the rule registry.
+pub(super) struct UnknownKind;
+
+impl Checks for UnknownKind {
+    fn check_document(
+        &self,
+        cx: &FileContext,
+        _: usize,
+        manifest: &Manifest,
+        out: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        check(cx, manifest, out);
+        DocumentNeeds::default()
+    }
+}
 
 pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
     if manifest.aso_kind.is_some() || !manifest.in_aso_group() {

@@ -4,23 +4,17 @@ use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{FixSafety, Fixability, RuleMeta, Seen};
+use super::{Checks, Seen};
 use crate::catalog;
-use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::index::{FileId, FixPlan, Index, Instance, Judgement};
 use crate::manifest::Policy;
-use crate::rules::Rule;
+use crate::registry::Rule;
+use crate::config::Settings;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO010",
-    name: "unprotected-children",
-    severity: Severity::Warning,
-    fixable: Fixability::Always,
-    safety: FixSafety::Unsafe,
-    default_enabled: false,
-    summary: "A parent with `detach-on-delete` has ASO children that `manage` their Azure resources",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A parent with `detach-on-delete` has ASO children that `manage` their Azure resources";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds ASO resources whose effective policy is `manage` while their owner (`spec.owner.name`, an
 ASO resource of the same namespace in the same rendering) is protected with
 `detach-on-delete`. Critical kinds are left to ASO003; kinds Azure cannot delete, and kinds
@@ -70,8 +64,16 @@ no longer deletes its Azure resource, which may not be what was meant.
 ## Source
 ASO `guide/annotations.md` (reconcile-policy) and its owner/ownerReferences handling
 (`spec.owner`); ASO's adoption ADR (`design/adr-2023-02-adoption-policy`) on `skip` parents.
-"#,
-};
+"#;
+
+/// UnprotectedChildren's checks, for the rule registry.
+pub(super) struct UnprotectedChildren;
+
+impl Checks for UnprotectedChildren {
+    fn judge(&self, index: &Index, _: &Settings, out: &mut Vec<(FileId, Judgement)>) {
+        judge(index, out);
+    }
+}
 
 pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
     let undeletable = catalog::no_azure_delete_kinds();

@@ -2,23 +2,17 @@
 //! serve: by its CRD when one is given (`--crds`, `crds:`), else by asoguard's catalog of ASO's
 //! kinds.
 
-use super::{FileContext, FixSafety, Fixability, RuleMeta};
+use super::{Checks, DocumentNeeds, FileContext};
 use crate::catalog::CATALOG_RELEASE;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::Manifest;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::span::Span;
 use crate::wording::code_list;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO013",
-    name: "unserved-version",
-    severity: Severity::Error,
-    fixable: Fixability::Never,
-    safety: FixSafety::None,
-    default_enabled: true,
-    summary: "The apiVersion names a version its kind does not serve (an old `v1beta...`, a typo)",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "The apiVersion names a version its kind does not serve (an old `v1beta...`, a typo)";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds ASO resources whose `apiVersion` names a version their kind does not serve: a version
 ASO no longer serves (`served: false`, or dropped from the CRD), or one it never had. The
 finding is at the version in `apiVersion`, with the served version it most likely meant (a
@@ -74,8 +68,23 @@ ASO012 then checks the resource against that version's schema).
 Kubernetes documentation, "Versions in CustomResourceDefinitions" (`served`, `storage`);
 the CRDs ASO installs (its release bundle `azureserviceoperator_customresourcedefinitions_v2.*.yaml`);
 ASO's release notes (versions removed by each release).
-"#,
-};
+"#;
+
+/// UnservedVersion's checks, for the rule registry.
+pub(super) struct UnservedVersion;
+
+impl Checks for UnservedVersion {
+    fn check_document(
+        &self,
+        cx: &FileContext,
+        _: usize,
+        manifest: &Manifest,
+        out: &mut Vec<Diagnostic>,
+    ) -> DocumentNeeds {
+        check(cx, manifest, out);
+        DocumentNeeds::default()
+    }
+}
 
 pub(super) fn check(cx: &FileContext, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
     let Some(api) = manifest.api else {

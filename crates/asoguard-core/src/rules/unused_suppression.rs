@@ -1,18 +1,11 @@
 //! ASO100 `unused-suppression`: a suppression that suppresses nothing. Reported by
 //! `suppress::apply` once every rule has run.
 
-use super::{FixSafety, Fixability, RuleMeta};
-use crate::diagnostic::Severity;
+use super::Checks;
 
-pub(super) const META: RuleMeta = RuleMeta {
-    code: "ASO100",
-    name: "unused-suppression",
-    severity: Severity::Warning,
-    fixable: Fixability::Always,
-    safety: FixSafety::Safe,
-    default_enabled: true,
-    summary: "A suppression comment or `asoguard.io/ignore` annotation that suppresses nothing",
-    doc: r#"## What it does
+pub(super) const SUMMARY: &str = "A suppression comment or `asoguard.io/ignore` annotation that suppresses nothing";
+
+pub(super) const DOC: &str = r#"## What it does
 Finds suppressions that silence no finding: a `# asoguard: ignore[...]` comment, an
 `ignore-file` comment or an `asoguard.io/ignore` annotation whose rules no longer fire where
 it applies, or a suppression comment placed where it applies to nothing (an own-line comment
@@ -53,5 +46,9 @@ one changes nothing in Kubernetes or Azure.
 ## Source
 asoguard's suppression syntax (README, "Suppressions"); ruff's `RUF100` and kube-linter's
 `ignore-check.kube-linter.io` annotations inspired it.
-"#,
-};
+"#;
+
+/// UnusedSuppression's checks, for the rule registry.
+pub(super) struct UnusedSuppression;
+
+impl Checks for UnusedSuppression {}

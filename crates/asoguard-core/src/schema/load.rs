@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Crd, CrdStore, CrdVersion, INDEX_FILE, INDEX_FORMAT, SchemaSource, TextRef};
-use crate::discover::text_from_bytes;
+use crate::files::{absolute, is_yaml_name, text_from_bytes};
 use crate::span::{LineIndex, Span};
 use crate::yaml::{self, Node, json};
 
@@ -87,7 +87,7 @@ pub(super) fn load(paths: &[PathBuf]) -> Result<CrdStore, CrdError> {
             Unit::Imported(imported) => crds.extend(imported),
         }
     }
-    let sources = paths.iter().map(|p| crate::config::absolute(p)).collect();
+    let sources = paths.iter().map(|p| absolute(p)).collect();
     Ok(CrdStore::new(crds, notes, sources))
 }
 
@@ -129,7 +129,7 @@ fn walk(
             }
             continue;
         }
-        if !hidden && entry.file_type().is_file() && crate::discover::is_yaml_name(path) {
+        if !hidden && entry.file_type().is_file() && is_yaml_name(path) {
             units.push(Unit::Yaml(files.len()));
             files.push((path.to_path_buf(), false));
         }

@@ -358,21 +358,3 @@ impl std::iter::Sum for Coverage {
         total
     }
 }
-
-impl crate::config::Settings {
-    /// Load the CRDs that ASO012 and ASO013 check against: `paths` when given (the CLI's
-    /// `--crds`, which replaces the config's list), else the config's `crds:`. With neither,
-    /// the rules stay idle and `crds` stays `None`.
-    pub fn load_crds(&mut self, paths: Option<&[PathBuf]>) -> Result<(), CrdError> {
-        let paths = match paths {
-            Some(paths) if !paths.is_empty() => paths.to_vec(),
-            _ => self.crd_paths.clone(),
-        };
-        self.crds = if paths.is_empty() {
-            None
-        } else {
-            Some(Arc::new(CrdStore::load(&paths)?))
-        };
-        Ok(())
-    }
-}

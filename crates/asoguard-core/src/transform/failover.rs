@@ -17,7 +17,7 @@ use crate::engine::{self, RunOptions};
 use crate::fix::{Applicability, Fix, apply_fixes};
 use crate::index::{FileId, Index, Instance, OriginKind, facts::Extra};
 use crate::manifest::Policy;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::yaml;
 
 use super::config_edit::{self, role_str};

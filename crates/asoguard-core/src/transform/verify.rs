@@ -8,7 +8,7 @@ use crate::config::{self, Settings, absolute};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, Target, is_yaml_name};
 use crate::engine::{self, Input, RunOptions};
-use crate::rules::Rule;
+use crate::registry::Rule;
 
 use super::{Conflict, Plan};
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use asoguard_core::Diagnostic;
 use asoguard_core::engine::{FileReport, RunReport};
 use asoguard_core::note::{Note, NoteKind};
-use asoguard_core::rules::Rule;
+use asoguard_core::registry::Rule;
 use asoguard_core::span::{SourceFile, Span};
 use serde::Serialize;
 
@@ -337,18 +337,18 @@ fn rule_descriptor(rule: Rule) -> RuleDescriptor {
     RuleDescriptor {
         id: meta.code,
         name: meta.name,
-        short_description: Text::new(meta.summary),
-        full_description: Text::new(first_paragraph(meta.doc)),
+        short_description: Text::new(rule.summary()),
+        full_description: Text::new(first_paragraph(rule.doc())),
         // The rule's documentation as `asoguard rule` and docs/rules.md give it; code scanning
         // shows the markdown beside each alert.
         help: Help {
             text: format!(
                 "{}\n\n{}\n\n{}",
                 header.replace("**", ""),
-                meta.summary,
-                meta.doc
+                rule.summary(),
+                rule.doc()
             ),
-            markdown: format!("{header}\n\n{}\n\n{}", meta.summary, meta.doc),
+            markdown: format!("{header}\n\n{}\n\n{}", rule.summary(), rule.doc()),
         },
         default_configuration: DefaultConfiguration {
             level: level(meta.severity),

@@ -8,7 +8,7 @@ use std::fmt;
 
 use asoguard_core::Severity;
 use asoguard_core::engine::{FileReport, RunReport};
-use asoguard_core::rules::Rule;
+use asoguard_core::registry::Rule;
 use asoguard_core::span::{LineIndex, SourceFile};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
