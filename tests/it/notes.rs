@@ -5,8 +5,7 @@
 
 use serde_json::Value;
 
-mod support;
-use support::{RG_UNPROTECTED, Sandbox};
+use crate::support::{self, RG_UNPROTECTED, Sandbox};
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))

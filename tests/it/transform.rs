@@ -17,7 +17,7 @@
 //!    before (compared as sets of file, code and object);
 //! 2. running the command again changes nothing (every transform is idempotent).
 //!
-//! `ASOGUARD_BLESS=1 cargo test --test transform` rewrites `after/` from the actual result.
+//! `ASOGUARD_BLESS=1 cargo test --test it transform::` rewrites `after/` from the actual result.
 //! Review `git diff fixtures/transform` after blessing: the expected trees are the proof.
 
 use std::collections::{BTreeMap, BTreeSet};

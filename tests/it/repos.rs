@@ -7,7 +7,7 @@
 //! `path:line:column CODE severity`, the path relative to the repository; and `notes.txt`, its
 //! notes as `kind path` (`kind -` for a note about the run): what is not applied or not
 //! checked. `--fix` must end green: no finding left with a safe fix, none created. Both are written by
-//! hand; `ASOGUARD_BLESS=1 cargo test --test repos` rewrites them from the actual output, for
+//! hand; `ASOGUARD_BLESS=1 cargo test --test it repos::` rewrites them from the actual output, for
 //! review. A second `--fix` must change nothing.
 
 use std::fs;

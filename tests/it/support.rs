@@ -1,6 +1,4 @@
 //! Helpers shared by the end-to-end tests: a temporary repository to run asoguard in.
-// Each test binary uses some of these, never all.
-#![allow(dead_code)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-mod support;
-use support::{Sandbox, run};
+use crate::support::{Sandbox, run};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -574,7 +573,7 @@ fn readme_examples_run_on_the_demo_and_do_what_it_says() {
         .collect();
     assert!(
         untested.is_empty(),
-        "README examples without an expectation in tests/readme.rs (add one, or mark the block \
+        "README examples without an expectation in tests/it/readme.rs (add one, or mark the block \
          illustrative if the demo cannot run it): {untested:#?}"
     );
     let stale: Vec<&str> = expected

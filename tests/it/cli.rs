@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod support;
-use support::{RG_FIXED, RG_UNPROTECTED, Sandbox, run};
+use crate::support::{RG_FIXED, RG_UNPROTECTED, Sandbox, run};
 
 /// The repository root (the CLI package's own directory).
 fn repo_root() -> PathBuf {
