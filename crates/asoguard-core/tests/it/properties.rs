@@ -433,7 +433,7 @@ proptest! {
 
 // ---- The fuzz target's body on stable Rust -----------------------------------------------
 
-#[path = "support/fuzz_body.rs"]
+#[path = "../support/fuzz_body.rs"]
 mod fuzz_body;
 
 /// YAML-ish bytes: the generated files, cut and spliced, with stray bytes mixed in.

@@ -34,7 +34,7 @@
 //!    checking it again finds nothing with a safe fix, and the same findings the fix run left;
 //! 4. the same with unsafe fixes, against `.unsafe.yaml` (or the safe result).
 //!
-//! `ASOGUARD_BLESS=1 cargo test -p asoguard-core --test fixtures` rewrites every `.expected`
+//! `ASOGUARD_BLESS=1 cargo test -p asoguard-core --test it fixtures::` rewrites every `.expected`
 //! file from the actual findings (never `.fixed.yaml` or `.unsafe.yaml`, which are written by
 //! hand). Expectations are written by hand from the rules' documented behaviour; bless is a
 //! cross-check and a way to renumber after editing an input, not a way to write them: review
