@@ -12,9 +12,9 @@
 //! - `<case>.unsafe.yaml`: the text with unsafe fixes applied too. Omitted when it is the same
 //!   as the safe result (the harness then expects the safe result).
 //! - `<case>.bug`: marks a case that fails because of a known library bug, and says what the
-//!   bug is. Such cases are left out of the per-rule tests and run by `known_library_bugs`,
-//!   which fails while any of them still fails, and also when one passes (then delete its
-//!   `.bug` file).
+//!   bug is. Such cases are left out of `every_rule_passes_its_fixture_cases` and run by
+//!   `known_library_bugs`, which fails while any of them still fails, and also when one passes
+//!   (then delete its `.bug` file).
 //!
 //! A `.yaml` file is a case exactly when its `.expected` exists; in a directory holding cases,
 //! every `.yaml` file must be a case (inputs that only support cases, like the directories an
@@ -48,14 +48,7 @@ use asoguard_core::config::{self, Config, Settings};
 use asoguard_core::discover::{self, Target};
 use asoguard_core::engine::{FileReport, Input, RunReport};
 use asoguard_core::fix::Applicability;
-use asoguard_core::{FixMode, RunOptions, check_inputs, check_paths, yaml};
-
-/// Every rule code with a fixture directory; `every_rule_has_fixtures` keeps it equal to the
-/// registry and to the directories on disk, and each code has its own test below.
-const CODES: [&str; 18] = [
-    "ASO001", "ASO002", "ASO003", "ASO004", "ASO005", "ASO006", "ASO007", "ASO008", "ASO009",
-    "ASO010", "ASO011", "ASO012", "ASO013", "ASO014", "ASO015", "ASO100", "ASO101", "E001",
-];
+use asoguard_core::{FixMode, Rule, RunOptions, check_inputs, check_paths, yaml};
 
 const INPUT_EXT: &str = ".yaml";
 const EXPECTED_EXT: &str = ".expected";
@@ -129,7 +122,8 @@ fn cases(code: &str) -> Vec<Case> {
     let code_dir = rules_dir().join(code);
     assert!(
         code_dir.is_dir(),
-        "missing fixture directory {}",
+        "rule {code} has no fixture directory: every rule of `Rule::ALL` needs \
+         fixtures/rules/{code}/ with at least one case (missing: {})",
         code_dir.display()
     );
     let mut cases = Vec::new();
@@ -575,126 +569,38 @@ fn line_diff(expected: &str, actual: &str) -> String {
     out
 }
 
-/// Run every case of `code` but those marked as known bugs.
-fn run_code(code: &str) {
+/// Every case of every rule of the registry but those marked as known bugs: one test over
+/// `Rule::ALL`, so a new rule needs a fixture directory and no new test function. Failures are
+/// listed by rule and case.
+#[test]
+fn every_rule_passes_its_fixture_cases() {
     let mut failed = Vec::new();
     let mut ran = 0;
-    for case in cases(code) {
-        if case.known_bug().is_some() {
-            continue;
-        }
-        ran += 1;
-        if let Err(message) = run_case(&case, true) {
-            failed.push(format!("FAIL {}\n{message}", case.label()));
+    for rule in Rule::ALL {
+        for case in cases(rule.code()) {
+            if case.known_bug().is_some() {
+                continue;
+            }
+            ran += 1;
+            if let Err(message) = run_case(&case, true) {
+                failed.push(format!("FAIL {}\n{message}", case.label()));
+            }
         }
     }
     assert!(
         failed.is_empty(),
-        "{} of {ran} {code} fixture cases failed:\n\n{}",
+        "{} of {ran} fixture cases failed:\n\n{}",
         failed.len(),
         failed.join("\n")
     );
 }
 
-#[test]
-fn aso001_skip_in_active() {
-    run_code("ASO001");
-}
-
-#[test]
-fn aso002_argocd_replace() {
-    run_code("ASO002");
-}
-
-#[test]
-fn aso003_missing_detach_on_delete() {
-    run_code("ASO003");
-}
-
-#[test]
-fn aso004_invalid_reconcile_policy() {
-    run_code("ASO004");
-}
-
-#[test]
-fn aso005_passive_not_skipped() {
-    run_code("ASO005");
-}
-
-#[test]
-fn aso006_active_active() {
-    run_code("ASO006");
-}
-
-#[test]
-fn aso007_destructive_recreate() {
-    run_code("ASO007");
-}
-
-#[test]
-fn aso008_finalizer_override() {
-    run_code("ASO008");
-}
-
-#[test]
-fn aso009_aso_v1_api() {
-    run_code("ASO009");
-}
-
-#[test]
-fn aso010_unprotected_children() {
-    run_code("ASO010");
-}
-
-#[test]
-fn aso011_live_state_in_manifest() {
-    run_code("ASO011");
-}
-
-#[test]
-fn aso012_schema_violation() {
-    run_code("ASO012");
-}
-
-#[test]
-fn aso013_unserved_version() {
-    run_code("ASO013");
-}
-
-#[test]
-fn aso014_reference_outside_root() {
-    run_code("ASO014");
-}
-
-#[test]
-fn aso015_unknown_kind() {
-    run_code("ASO015");
-}
-
-#[test]
-fn aso100_unused_suppression() {
-    run_code("ASO100");
-}
-
-#[test]
-fn aso101_invalid_suppression() {
-    run_code("ASO101");
-}
-
-#[test]
-fn e001_parse_error() {
-    run_code("E001");
-}
-
-/// Every rule of the registry has a fixture directory listed in `CODES`, and every directory
-/// under `fixtures/rules` is a rule's.
+/// Every rule of the registry has a fixture directory, and every directory under
+/// `fixtures/rules` is a rule's.
 #[test]
 fn every_rule_has_fixtures() {
-    let mut registry: Vec<&str> = asoguard_core::Rule::ALL.iter().map(|r| r.code()).collect();
+    let mut registry: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
     registry.sort_unstable();
-    let mut listed = CODES.to_vec();
-    listed.sort_unstable();
-    assert_eq!(listed, registry, "CODES differs from the rule registry");
     let mut on_disk: Vec<String> = fs::read_dir(rules_dir())
         .unwrap()
         .map(|e| e.unwrap())
@@ -702,9 +608,20 @@ fn every_rule_has_fixtures() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     on_disk.sort_unstable();
-    assert_eq!(
-        on_disk, registry,
-        "fixtures/rules/* differs from the rule registry"
+    let missing: Vec<&str> = registry
+        .iter()
+        .copied()
+        .filter(|code| !on_disk.iter().any(|d| d == code))
+        .collect();
+    let stray: Vec<&str> = on_disk
+        .iter()
+        .map(String::as_str)
+        .filter(|d| !registry.contains(d))
+        .collect();
+    assert!(
+        missing.is_empty() && stray.is_empty(),
+        "fixtures/rules/* differs from the rule registry: rules without a fixture directory \
+         {missing:?}, directories of no rule {stray:?}"
     );
 }
 
@@ -714,8 +631,8 @@ fn every_rule_has_fixtures() {
 #[test]
 fn known_library_bugs() {
     let mut messages = Vec::new();
-    for code in CODES {
-        for case in cases(code) {
+    for rule in Rule::ALL {
+        for case in cases(rule.code()) {
             let Some(bug) = case.known_bug() else {
                 continue;
             };
