@@ -34,6 +34,14 @@
 //!    checking it again finds nothing with a safe fix, and the same findings the fix run left;
 //! 4. the same with unsafe fixes, against `.unsafe.yaml` (or the safe result).
 //!
+//! What the findings say (message, help, fix title and applicability, related places, notes)
+//! is pinned apart from where they are: one insta snapshot per rule,
+//! `tests/it/snapshots/it__fixtures__<CODE>.snap`, compared by
+//! `every_rule_says_what_its_snapshot_says`. After changing a text on purpose, run
+//! `INSTA_UPDATE=always cargo test -p asoguard-core --test it fixtures::` and review
+//! `git diff` of the snapshots (without it, a mismatch writes `.snap.new` files beside them;
+//! under `CI=true` nothing is written).
+//!
 //! `ASOGUARD_BLESS=1 cargo test -p asoguard-core --test it fixtures::` rewrites every `.expected`
 //! file from the actual findings (never `.fixed.yaml` or `.unsafe.yaml`, which are written by
 //! hand). Expectations are written by hand from the rules' documented behaviour; bless is a
@@ -593,6 +601,127 @@ fn every_rule_passes_its_fixture_cases() {
         failed.len(),
         failed.join("\n")
     );
+}
+
+/// What users read of every rule's findings on its fixture cases, one snapshot per rule
+/// (`snapshots/it__fixtures__<CODE>.snap`): `.expected` pins where findings are, the snapshot
+/// pins what they say. Failures are listed by rule after every rule was compared, so one run
+/// writes every `.snap.new` to review (`INSTA_UPDATE=always` writes the `.snap` files instead).
+#[test]
+fn every_rule_says_what_its_snapshot_says() {
+    let mut failed = Vec::new();
+    for rule in Rule::ALL {
+        let code = rule.code();
+        let text = messages_of(code);
+        let compared = std::panic::catch_unwind(|| insta::assert_snapshot!(code, text));
+        if compared.is_err() {
+            failed.push(code);
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "the messages of {failed:?} differ from their snapshots (see the diffs above)"
+    );
+}
+
+/// The snapshot text of a rule: for each of its cases with findings or notes, the case's path
+/// under `fixtures/rules/<CODE>`, then each finding as the plain check reports it (its start,
+/// code, severity, message, help, fix title and applicability, related places), the findings
+/// inline suppressions silenced, and the file's notes. Case and related paths are shown
+/// relative to `fixtures/rules/<CODE>`, paths in texts relative to the repository root, so the
+/// snapshot is the same on every machine.
+fn messages_of(code: &str) -> String {
+    // Paths in messages are shown relative to the repository root.
+    let repository = format!(
+        "{}/",
+        rules_dir().parent().unwrap().parent().unwrap().display()
+    );
+    let mut out = String::new();
+    for case in cases(code) {
+        let settings = settings_for(&case);
+        let report = check_paths(
+            &inputs_of(&case.dir),
+            &settings,
+            options(FixMode::Off, false),
+        );
+        let Some(file) = report_of(&report, &case.input()) else {
+            continue;
+        };
+        if file.diagnostics.is_empty() && file.suppressed.is_empty() && file.notes.is_empty() {
+            continue;
+        }
+        let relative = |path: &Path| {
+            let shown = path.strip_prefix(&case.code_dir).unwrap_or(path);
+            shown.display().to_string()
+        };
+        let stable = |text: &str| text.replace(&repository, "");
+        let _ = writeln!(out, "{}", relative(&case.input()));
+        for (d, suppressed) in file
+            .diagnostics
+            .iter()
+            .map(|d| (d, false))
+            .chain(file.suppressed.iter().map(|d| (d, true)))
+        {
+            let at = file.source.line_col(d.span.start);
+            let _ = writeln!(
+                out,
+                "  {}:{} {} {}{}",
+                at.line,
+                at.column,
+                d.rule.code(),
+                d.severity.as_str(),
+                if suppressed { " (suppressed)" } else { "" }
+            );
+            let mut field = |name: &str, value: &str| {
+                let value = stable(value).replace('\n', "\n      ");
+                let _ = writeln!(out, "    {name}: {value}");
+            };
+            field("message", &d.message);
+            if let Some(help) = &d.help {
+                field("help", help);
+            }
+            if let Some(fix) = &d.fix {
+                field(&format!("fix ({})", fix.applicability.as_str()), &fix.title);
+            }
+            for related in &d.related {
+                field(
+                    &format!(
+                        "related {}:{}:{}",
+                        relative(&related.path),
+                        related.line,
+                        related.column
+                    ),
+                    &related.message,
+                );
+            }
+            if let Some(suppression) = &d.suppression {
+                field(
+                    "suppressed by",
+                    &format!(
+                        "{:?}{}",
+                        suppression.kind,
+                        suppression
+                            .justification
+                            .as_deref()
+                            .map(|j| format!(" -- {j}"))
+                            .unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        for note in &file.notes {
+            let _ = writeln!(
+                out,
+                "  note ({}): {}",
+                note.kind.as_str(),
+                stable(&note.message)
+            );
+        }
+    }
+    if out.is_empty() {
+        out.push_str("(no case has findings or notes)\n");
+    }
+    out
 }
 
 /// Every rule of the registry has a fixture directory, and every directory under
