@@ -9,6 +9,7 @@ mod crds;
 mod hostile;
 mod inventory;
 mod notes;
+mod output;
 mod precommit;
 mod readme;
 mod repos;
