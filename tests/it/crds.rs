@@ -208,10 +208,8 @@ fn config_crds_are_relative_to_the_root_and_the_flag_replaces_them() {
 
     // `--crds` replaces the config's list: given only a CRD of another kind, nothing here is
     // schema-checked, and the Vault's version is judged by the catalog.
-    sb.write(
-        "other/widget.yaml",
-        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget}\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n",
-    );
+    let widget = fs::read_to_string(repo_root().join("fixtures/crds/widget.yaml")).unwrap();
+    sb.write("other/widget.yaml", &widget);
     let (_, report) = sb.json(&["--crds", "other"]);
     assert_eq!(
         findings(&report),
