@@ -8,15 +8,9 @@
 //! changing a text on purpose, run `INSTA_UPDATE=always cargo test --test it output::` and
 //! review `git diff` of the snapshots.
 
-use std::path::{Path, PathBuf};
-
 use assert_cmd::Command;
 
-use crate::support::run;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
+use crate::support::{repo_root, run};
 
 /// Run `asoguard ARGS` in `dir` (relative to the repository root), expecting exit `code` and
 /// nothing on stderr; its stdout.

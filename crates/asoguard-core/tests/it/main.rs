@@ -9,3 +9,11 @@ mod fixtures;
 mod kustomize_diff;
 mod properties;
 mod schema;
+
+/// Cases per property of `fix_green` and `properties`: `PROPTEST_CASES`, or 64.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64)
+}

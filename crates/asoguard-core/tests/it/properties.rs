@@ -22,13 +22,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::Value;
 
-/// Cases per property: `PROPTEST_CASES` or 64.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(64)
-}
+use crate::cases;
 
 // ---- Generators -------------------------------------------------------------------------
 
