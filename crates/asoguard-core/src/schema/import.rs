@@ -193,28 +193,9 @@ fn write(path: &Path, text: &str) -> Result<(), CrdError> {
 mod tests {
     use super::*;
 
-    const BUNDLE: &str = "\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  names: {kind: Widget}
-  versions:
-  - name: v1alpha1
-    served: false
-    storage: false
-    schema:
-      openAPIV3Schema: {type: object}
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec: {type: object, properties: {size: {type: integer}}}
----
+    use crate::schema::test_crds::WIDGET;
+
+    const GADGET: &str = "\
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: gadgets.example.com}
@@ -229,17 +210,22 @@ spec:
       openAPIV3Schema: {type: object, properties: {spec: {type: string}}}
 ";
 
+    /// A bundle of two CRDs, as ASO releases them in one file.
+    fn bundle() -> String {
+        format!("{WIDGET}---\n{GADGET}")
+    }
+
     #[test]
     fn round_trip_through_an_import() {
         let dir = tempfile::tempdir().unwrap();
-        let bundle = dir.path().join("bundle.yaml");
-        std::fs::write(&bundle, BUNDLE).unwrap();
+        let path = dir.path().join("bundle.yaml");
+        std::fs::write(&path, bundle()).unwrap();
         let out = dir.path().join("crds");
-        let summary = import(std::slice::from_ref(&bundle), &out).unwrap();
+        let summary = import(std::slice::from_ref(&path), &out).unwrap();
         assert_eq!((summary.crds, summary.schemas), (2, 2));
         assert!(out.join("example.com/Widget.yaml").is_file());
         assert!(out.join("example.com/Widget.v1.schema.json").is_file());
-        assert!(!out.join("example.com/Widget.v1alpha1.schema.json").exists());
+        assert!(!out.join("example.com/Widget.v1beta1.schema.json").exists());
 
         let store = CrdStore::load(std::slice::from_ref(&out)).unwrap();
         let widget = store.get("example.com", "Widget").unwrap();
@@ -271,19 +257,18 @@ spec:
     #[test]
     fn refuses_a_foreign_directory_and_replaces_an_import() {
         let dir = tempfile::tempdir().unwrap();
-        let bundle = dir.path().join("bundle.yaml");
-        std::fs::write(&bundle, BUNDLE).unwrap();
+        let path = dir.path().join("bundle.yaml");
+        std::fs::write(&path, bundle()).unwrap();
         let foreign = dir.path().join("foreign");
         std::fs::create_dir(&foreign).unwrap();
         std::fs::write(foreign.join("keep.txt"), "x").unwrap();
-        let e = import(std::slice::from_ref(&bundle), &foreign).unwrap_err();
+        let e = import(std::slice::from_ref(&path), &foreign).unwrap_err();
         assert!(e.message.contains("not empty"), "{e}");
 
         let out = dir.path().join("out");
-        import(std::slice::from_ref(&bundle), &out).unwrap();
-        let only_widget = BUNDLE.split("---\n").next().unwrap();
-        std::fs::write(&bundle, only_widget).unwrap();
-        let summary = import(std::slice::from_ref(&bundle), &out).unwrap();
+        import(std::slice::from_ref(&path), &out).unwrap();
+        std::fs::write(&path, WIDGET).unwrap();
+        let summary = import(std::slice::from_ref(&path), &out).unwrap();
         assert_eq!(summary.crds, 1);
         assert!(
             !out.join("example.com/Gadget.yaml").exists(),

@@ -534,34 +534,7 @@ fn read_import(dir: &Path) -> Result<Vec<Crd>, CrdError> {
 mod tests {
     use super::*;
 
-    const CRD: &str = "\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.com
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets}
-  scope: Namespaced
-  versions:
-  - name: v1beta1
-    served: false
-    storage: false
-    schema:
-      openAPIV3Schema:
-        type: object
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-";
+    use crate::schema::test_crds::WIDGET;
 
     #[test]
     fn splits_documents_at_marker_lines_only() {
@@ -581,7 +554,8 @@ spec:
 
     #[test]
     fn reads_versions_and_compiles_lazily() {
-        let store = CrdStore::from_yaml(Path::new("w.yaml"), &format!("---\n{CRD}---\n")).unwrap();
+        let store =
+            CrdStore::from_yaml(Path::new("w.yaml"), &format!("---\n{WIDGET}---\n")).unwrap();
         let crd = store.get("example.com", "Widget").unwrap();
         assert_eq!(crd.served_versions(), ["v1"]);
         assert!(crd.schema("v1beta1").is_none(), "not served");
@@ -639,7 +613,7 @@ spec:
         assert!(e.message.contains("spec.group"), "{e}");
         let e = CrdStore::from_yaml(
             Path::new("y.yaml"),
-            &CRD.replace("served: true", "served: yes"),
+            &WIDGET.replace("served: true", "served: yes"),
         )
         .unwrap_err();
         assert!(e.message.contains("`served` must be true or false"), "{e}");
@@ -656,8 +630,8 @@ spec:
         /// A CRD with bytes inserted anywhere loads or fails, and every served version then
         /// compiles or reports why.
         #[test]
-        fn damaged_crds_never_panic(at in 0usize..CRD.len(), insert in "[ :\\-\\[\\]{}#'\"a-z0-9\n]{0,12}") {
-            let mut text = CRD.to_string();
+        fn damaged_crds_never_panic(at in 0usize..WIDGET.len(), insert in "[ :\\-\\[\\]{}#'\"a-z0-9\n]{0,12}") {
+            let mut text = WIDGET.to_string();
             text.insert_str(crate::span::floor_char_boundary(&text, at), &insert);
             if let Ok(store) = CrdStore::from_yaml(Path::new("damaged.yaml"), &text) {
                 for crd in store.crds() {
@@ -671,9 +645,9 @@ spec:
 
     #[test]
     fn later_sources_replace_earlier_ones() {
-        let second = CRD.replace("size: {type: integer}", "size: {type: string}");
+        let second = WIDGET.replace("size: {type: integer}", "size: {type: string}");
         let store = from_texts(vec![
-            ("a.yaml".into(), CRD.to_string(), true),
+            ("a.yaml".into(), WIDGET.to_string(), true),
             ("b.yaml".into(), second, true),
         ])
         .unwrap();

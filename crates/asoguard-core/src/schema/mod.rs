@@ -13,6 +13,15 @@ pub mod import;
 mod load;
 pub mod validate;
 
+/// CRD texts the schema tests share, kept in `fixtures/crds/` (the CLI's tests read them there
+/// too).
+#[cfg(test)]
+pub(crate) mod test_crds {
+    /// `widgets.example.com`: an unserved `v1beta1`, and a served `v1` whose `spec.size` is an
+    /// integer.
+    pub const WIDGET: &str = include_str!("../../../../fixtures/crds/widget.yaml");
+}
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};

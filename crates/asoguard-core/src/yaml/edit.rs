@@ -571,284 +571,288 @@ mod tests {
 
     const KEY: &str = "serviceoperator.azure.com/reconcile-policy";
 
-    fn with_root(text: &str, f: impl Fn(&Node) -> Vec<Edit>) -> String {
-        let arena = crate::yaml::Arena::new();
-        let stream = parse(&arena, text);
-        let root = stream.documents[0].root.as_ref().unwrap();
-        let edits = f(root);
-        let out = apply_edits(text, &edits).unwrap();
-        assert!(
-            parse(&Arena::new(), &out).error.is_none(),
-            "edited text parses:\n{out}"
-        );
-        out
+    /// An edit of the table, made on a document's root.
+    enum Op {
+        /// `set_annotation(KEY, value)`.
+        SetAnnotation(&'static str),
+        /// `remove_annotation(KEY)`.
+        RemoveAnnotation,
+        /// `remove_entry_at(path, KEY)`.
+        RemoveEntryAt(&'static [&'static str]),
+        /// `set_entry_at(path, KEY, value)`.
+        SetEntryAt(&'static [&'static str], &'static str),
+        /// `set_entry_raw_at(path, key, raw)`.
+        SetEntryRawAt(&'static [&'static str], &'static str, &'static str),
+        /// `remove_item(sequence, index)` for each (path to a sequence, index), applied
+        /// together.
+        RemoveItems(&'static [(&'static [&'static str], usize)]),
+    }
+    use Op::*;
+
+    /// One case: the input, the edit, and the text after it, byte for byte.
+    struct Case {
+        name: &'static str,
+        input: &'static str,
+        op: Op,
+        expected: &'static str,
     }
 
-    #[test]
-    fn sets_existing_value_keeping_quotes() {
-        let text = "metadata:\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: \"skip\" # x\n";
-        let out = with_root(text, |r| {
-            vec![set_annotation(text, r, KEY, "detach-on-delete").unwrap()]
-        });
-        assert_eq!(
-            out,
-            "metadata:\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: \"detach-on-delete\" # x\n"
-        );
-    }
-
-    #[test]
-    fn appends_to_block_and_flow_annotations() {
-        let text = "metadata:\n  name: a\n  annotations:\n    a: b # c\nspec: {}\n";
-        let out = with_root(text, |r| {
-            vec![set_annotation(text, r, KEY, "skip").unwrap()]
-        });
-        assert_eq!(
-            out,
-            "metadata:\n  name: a\n  annotations:\n    a: b # c\n    serviceoperator.azure.com/reconcile-policy: skip\nspec: {}\n"
-        );
-        let text = "metadata:\n  annotations: {a: b}\n";
-        let out = with_root(text, |r| {
-            vec![set_annotation(text, r, KEY, "skip").unwrap()]
-        });
-        assert_eq!(
-            out,
-            "metadata:\n  annotations: {a: b, serviceoperator.azure.com/reconcile-policy: skip}\n"
-        );
-    }
-
-    #[test]
-    fn creates_annotations_with_file_indent_and_crlf() {
-        let text = "metadata:\r\n    name: a\r\nspec:\r\n    x: 1\r\n";
-        let out = with_root(text, |r| {
-            vec![set_annotation(text, r, KEY, "skip").unwrap()]
-        });
-        assert_eq!(
-            out,
-            "metadata:\r\n    name: a\r\n    annotations:\r\n        serviceoperator.azure.com/reconcile-policy: skip\r\nspec:\r\n    x: 1\r\n"
-        );
-        let text = "metadata:\n  name: a";
-        let out = with_root(text, |r| {
-            vec![set_annotation(text, r, KEY, "skip").unwrap()]
-        });
-        assert_eq!(
-            out,
-            "metadata:\n  name: a\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip"
-        );
-    }
-
-    #[test]
-    fn removes_only_annotation_and_its_key() {
-        // The comment inside the mapping goes with it; the one above the key stays.
-        let text = "metadata:\n  name: a\n  # above\n  annotations:\n    # why\n    serviceoperator.azure.com/reconcile-policy: skip # c\n  labels: {}\n";
-        let out = with_root(text, |r| remove_annotation(text, r, KEY).unwrap());
-        assert_eq!(out, "metadata:\n  name: a\n  # above\n  labels: {}\n");
-        let text = "metadata: {name: a, annotations: {serviceoperator.azure.com/reconcile-policy: skip}}\n";
-        let out = with_root(text, |r| remove_annotation(text, r, KEY).unwrap());
-        assert_eq!(out, "metadata: {name: a}\n");
-    }
-
-    /// Each case: (input, output after removing the only reconcile-policy annotation), byte for
-    /// byte. Comments inside the removed mapping go with it; comments outside it stay.
-    #[test]
-    fn removing_the_only_annotation_takes_the_comments_inside_the_mapping() {
-        let cases: [(&str, &str, &str); 9] = [
-            (
-                "block, comment under the key",
-                "metadata:\n  name: a\n  annotations:\n    # keep deletion protection\n    serviceoperator.azure.com/reconcile-policy: detach-on-delete\nspec: {}\n",
-                "metadata:\n  name: a\nspec: {}\n",
-            ),
-            (
-                "comment above the key, comment on the key line, blank line inside",
-                "metadata:\n  name: a\n  # protection below\n  annotations: # set by hand\n\n    # why\n    serviceoperator.azure.com/reconcile-policy: skip\n  labels: {a: b}\n",
-                "metadata:\n  name: a\n  # protection below\n  labels: {a: b}\n",
-            ),
-            (
-                "trailing comments: on the entry, on the lines after it inside the mapping, not after it",
-                "metadata:\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip # old\n    # (end of annotations)\n  # about labels\n  labels: {}\n# about spec\nspec: {}\n",
-                "metadata:\n  # about labels\n  labels: {}\n# about spec\nspec: {}\n",
-            ),
-            (
-                "a trailing comment line at the end of the file",
-                "metadata:\n  name: a\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip\n    # last words",
-                "metadata:\n  name: a\n",
-            ),
-            (
-                "indent 4",
-                "metadata:\n    name: a\n    annotations:\n        # keep\n        serviceoperator.azure.com/reconcile-policy: skip\n        # after\n    # outside\nspec:\n    x: 1\n",
-                "metadata:\n    name: a\n    # outside\nspec:\n    x: 1\n",
-            ),
-            (
-                "CRLF",
-                "metadata:\r\n  name: a\r\n  annotations:\r\n    # keep\r\n    serviceoperator.azure.com/reconcile-policy: skip\r\n    # after\r\nspec: {}\r\n",
-                "metadata:\r\n  name: a\r\nspec: {}\r\n",
-            ),
-            (
-                "BOM, the mapping's key on the first line",
-                "\u{feff}metadata:\n  annotations:\n    # keep\n    serviceoperator.azure.com/reconcile-policy: skip\n  name: a\n",
-                "\u{feff}metadata:\n  name: a\n",
-            ),
-            (
-                "flow annotations in block metadata",
-                "metadata:\n  # above\n  annotations: {serviceoperator.azure.com/reconcile-policy: skip} # old\n  name: a\n",
-                "metadata:\n  # above\n  name: a\n",
-            ),
-            (
-                "flow annotations over several lines, a comment inside",
-                "metadata:\n  annotations: {\n    # keep\n    serviceoperator.azure.com/reconcile-policy: skip\n  }\n  name: a\n",
-                "metadata:\n  name: a\n",
-            ),
-        ];
-        for (case, text, expected) in cases {
-            let out = with_root(text, |r| remove_annotation(text, r, KEY).unwrap());
-            assert_eq!(out, expected, "{case}");
+    const fn case(name: &'static str, input: &'static str, op: Op, expected: &'static str) -> Case {
+        Case {
+            name,
+            input,
+            op,
+            expected,
         }
     }
 
-    #[test]
-    fn removing_the_only_entry_at_the_top_keeps_the_bom_and_what_follows() {
-        let text = "\u{feff}commonAnnotations:\n  # why\n  serviceoperator.azure.com/reconcile-policy: skip\n# resources follow\nresources:\n  - ../base\n";
-        let out = with_root(text, |r| {
-            remove_entry_at(text, r, &["commonAnnotations"], KEY).unwrap()
-        });
-        assert_eq!(out, "\u{feff}# resources follow\nresources:\n  - ../base\n");
-        let text = "resources:\r\n    - ../base\r\ncommonAnnotations:\r\n    # why\r\n    serviceoperator.azure.com/reconcile-policy: skip\r\n";
-        let out = with_root(text, |r| {
-            remove_entry_at(text, r, &["commonAnnotations"], KEY).unwrap()
-        });
-        assert_eq!(out, "resources:\r\n    - ../base\r\n");
+    /// Every edit case. Comments inside a removed mapping go with it; comments outside it stay.
+    const CASES: &[Case] = &[
+        case(
+            "set: an existing value keeps its quotes and comment",
+            "metadata:\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: \"skip\" # x\n",
+            SetAnnotation("detach-on-delete"),
+            "metadata:\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: \"detach-on-delete\" # x\n",
+        ),
+        case(
+            "set: appended to block annotations",
+            "metadata:\n  name: a\n  annotations:\n    a: b # c\nspec: {}\n",
+            SetAnnotation("skip"),
+            "metadata:\n  name: a\n  annotations:\n    a: b # c\n    serviceoperator.azure.com/reconcile-policy: skip\nspec: {}\n",
+        ),
+        case(
+            "set: appended to flow annotations",
+            "metadata:\n  annotations: {a: b}\n",
+            SetAnnotation("skip"),
+            "metadata:\n  annotations: {a: b, serviceoperator.azure.com/reconcile-policy: skip}\n",
+        ),
+        case(
+            "set: annotations created with the file's indent and CRLF",
+            "metadata:\r\n    name: a\r\nspec:\r\n    x: 1\r\n",
+            SetAnnotation("skip"),
+            "metadata:\r\n    name: a\r\n    annotations:\r\n        serviceoperator.azure.com/reconcile-policy: skip\r\nspec:\r\n    x: 1\r\n",
+        ),
+        case(
+            "set: annotations created at the end of a file without a final newline",
+            "metadata:\n  name: a",
+            SetAnnotation("skip"),
+            "metadata:\n  name: a\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip",
+        ),
+        case(
+            "set: a BOM is not indentation",
+            "\u{feff}metadata:\n  name: a\n",
+            SetAnnotation("skip"),
+            "\u{feff}metadata:\n  name: a\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip\n",
+        ),
+        case(
+            "remove the only annotation: the comment under the key goes, the one above it stays",
+            "metadata:\n  name: a\n  # above\n  annotations:\n    # why\n    serviceoperator.azure.com/reconcile-policy: skip # c\n  labels: {}\n",
+            RemoveAnnotation,
+            "metadata:\n  name: a\n  # above\n  labels: {}\n",
+        ),
+        case(
+            "remove the only annotation: flow metadata",
+            "metadata: {name: a, annotations: {serviceoperator.azure.com/reconcile-policy: skip}}\n",
+            RemoveAnnotation,
+            "metadata: {name: a}\n",
+        ),
+        case(
+            "remove the only annotation: block, comment under the key",
+            "metadata:\n  name: a\n  annotations:\n    # keep deletion protection\n    serviceoperator.azure.com/reconcile-policy: detach-on-delete\nspec: {}\n",
+            RemoveAnnotation,
+            "metadata:\n  name: a\nspec: {}\n",
+        ),
+        case(
+            "remove the only annotation: comment above the key, comment on the key line, blank line inside",
+            "metadata:\n  name: a\n  # protection below\n  annotations: # set by hand\n\n    # why\n    serviceoperator.azure.com/reconcile-policy: skip\n  labels: {a: b}\n",
+            RemoveAnnotation,
+            "metadata:\n  name: a\n  # protection below\n  labels: {a: b}\n",
+        ),
+        case(
+            "remove the only annotation: trailing comments: on the entry, on the lines after it inside the mapping, not after it",
+            "metadata:\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip # old\n    # (end of annotations)\n  # about labels\n  labels: {}\n# about spec\nspec: {}\n",
+            RemoveAnnotation,
+            "metadata:\n  # about labels\n  labels: {}\n# about spec\nspec: {}\n",
+        ),
+        case(
+            "remove the only annotation: a trailing comment line at the end of the file",
+            "metadata:\n  name: a\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: skip\n    # last words",
+            RemoveAnnotation,
+            "metadata:\n  name: a\n",
+        ),
+        case(
+            "remove the only annotation: indent 4",
+            "metadata:\n    name: a\n    annotations:\n        # keep\n        serviceoperator.azure.com/reconcile-policy: skip\n        # after\n    # outside\nspec:\n    x: 1\n",
+            RemoveAnnotation,
+            "metadata:\n    name: a\n    # outside\nspec:\n    x: 1\n",
+        ),
+        case(
+            "remove the only annotation: CRLF",
+            "metadata:\r\n  name: a\r\n  annotations:\r\n    # keep\r\n    serviceoperator.azure.com/reconcile-policy: skip\r\n    # after\r\nspec: {}\r\n",
+            RemoveAnnotation,
+            "metadata:\r\n  name: a\r\nspec: {}\r\n",
+        ),
+        case(
+            "remove the only annotation: BOM, the mapping's key on the first line",
+            "\u{feff}metadata:\n  annotations:\n    # keep\n    serviceoperator.azure.com/reconcile-policy: skip\n  name: a\n",
+            RemoveAnnotation,
+            "\u{feff}metadata:\n  name: a\n",
+        ),
+        case(
+            "remove the only annotation: flow annotations in block metadata",
+            "metadata:\n  # above\n  annotations: {serviceoperator.azure.com/reconcile-policy: skip} # old\n  name: a\n",
+            RemoveAnnotation,
+            "metadata:\n  # above\n  name: a\n",
+        ),
+        case(
+            "remove the only annotation: flow annotations over several lines, a comment inside",
+            "metadata:\n  annotations: {\n    # keep\n    serviceoperator.azure.com/reconcile-policy: skip\n  }\n  name: a\n",
+            RemoveAnnotation,
+            "metadata:\n  name: a\n",
+        ),
+        case(
+            "remove one of several block annotations",
+            "metadata:\n  annotations:\n    a: b\n    serviceoperator.azure.com/reconcile-policy: skip\n    c: d\n",
+            RemoveAnnotation,
+            "metadata:\n  annotations:\n    a: b\n    c: d\n",
+        ),
+        case(
+            "remove one of several flow annotations",
+            "metadata:\n  annotations: {serviceoperator.azure.com/reconcile-policy: skip, a: b}\n",
+            RemoveAnnotation,
+            "metadata:\n  annotations: {a: b}\n",
+        ),
+        case(
+            "remove the only entry at the top: the BOM and what follows stay",
+            "\u{feff}commonAnnotations:\n  # why\n  serviceoperator.azure.com/reconcile-policy: skip\n# resources follow\nresources:\n  - ../base\n",
+            RemoveEntryAt(&["commonAnnotations"]),
+            "\u{feff}# resources follow\nresources:\n  - ../base\n",
+        ),
+        case(
+            "remove the only entry at the top: last in a CRLF file",
+            "resources:\r\n    - ../base\r\ncommonAnnotations:\r\n    # why\r\n    serviceoperator.azure.com/reconcile-policy: skip\r\n",
+            RemoveEntryAt(&["commonAnnotations"]),
+            "resources:\r\n    - ../base\r\n",
+        ),
+        case(
+            "set nested: a top-level mapping created",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\n",
+            SetEntryAt(&["commonAnnotations"], "skip"),
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\ncommonAnnotations:\n  serviceoperator.azure.com/reconcile-policy: skip\n",
+        ),
+        case(
+            "set nested: block mappings created with the file's indent",
+            "kind: Kustomization\nspec:\n    path: ./a\n    prune: true\n",
+            SetEntryAt(&["spec", "commonMetadata", "annotations"], "skip"),
+            "kind: Kustomization\nspec:\n    path: ./a\n    prune: true\n    commonMetadata:\n        annotations:\n            serviceoperator.azure.com/reconcile-policy: skip\n",
+        ),
+        case(
+            "set nested: flow mappings created in a flow mapping",
+            "spec: {path: ./a}\n",
+            SetEntryAt(&["spec", "commonMetadata", "annotations"], "skip"),
+            "spec: {path: ./a, commonMetadata: {annotations: {serviceoperator.azure.com/reconcile-policy: skip}}}\n",
+        ),
+        case(
+            "set nested: a null value filled",
+            "commonAnnotations:\nresources: []\n",
+            SetEntryAt(&["commonAnnotations"], "skip"),
+            "commonAnnotations:\n  serviceoperator.azure.com/reconcile-policy: skip\nresources: []\n",
+        ),
+        case(
+            "set raw: appended to a block mapping",
+            "clusters:\n  a: {paths: [x], role: passive}\n",
+            SetEntryRawAt(&["clusters"], "b", "{paths: [\"y/**\"], role: active}"),
+            "clusters:\n  a: {paths: [x], role: passive}\n  b: {paths: [\"y/**\"], role: active}\n",
+        ),
+        case(
+            "set raw: into an empty flow mapping",
+            "clusters: {}\n",
+            SetEntryRawAt(&["clusters"], "b", "{paths: []}"),
+            "clusters: {b: {paths: []}}\n",
+        ),
+        case(
+            "set raw: a missing mapping created at the end",
+            "rules: {}\nexclude:\n    - v\n",
+            SetEntryRawAt(&["clusters"], "b", "{paths: []}"),
+            "rules: {}\nexclude:\n    - v\nclusters:\n  b: {paths: []}\n",
+        ),
+        case(
+            "set raw: an existing value replaced",
+            "clusters:\n  a: {paths: [x]}\n",
+            SetEntryRawAt(&["clusters"], "a", "{paths: [z]}"),
+            "clusters:\n  a: {paths: [z]}\n",
+        ),
+        case(
+            "remove items: block and flow sequences",
+            "o:\n- A=1\n- Replace=true # x\n- B=2\nf: [A=1, Replace=true]\n",
+            RemoveItems(&[(&["o"], 1), (&["f"], 1)]),
+            "o:\n- A=1\n- B=2\nf: [A=1]\n",
+        ),
+        case(
+            "remove items: a BOM is not indentation",
+            "\u{feff}- a\n- b\n",
+            RemoveItems(&[(&[], 0)]),
+            "\u{feff}- b\n",
+        ),
+    ];
+
+    /// The edits of `op` on `text`'s first document.
+    fn edits(text: &str, root: &Node, op: &Op) -> Option<Vec<Edit>> {
+        let at = |path: &[&str]| path.iter().try_fold(root, |node, key| node.get(key));
+        match *op {
+            SetAnnotation(value) => set_annotation(text, root, KEY, value).map(|e| vec![e]),
+            RemoveAnnotation => remove_annotation(text, root, KEY),
+            RemoveEntryAt(path) => remove_entry_at(text, root, path, KEY),
+            SetEntryAt(path, value) => set_entry_at(text, root, path, KEY, value).map(|e| vec![e]),
+            SetEntryRawAt(path, key, raw) => {
+                set_entry_raw_at(text, root, path, key, raw).map(|e| vec![e])
+            }
+            RemoveItems(items) => items
+                .iter()
+                .map(|&(path, index)| remove_item(text, at(path)?, index))
+                .collect(),
+        }
     }
 
+    /// Every case of `CASES`: the edit applies, gives the expected text byte for byte, and the
+    /// result parses. Every failing case is reported by name.
     #[test]
-    fn a_bom_is_not_indentation() {
-        let text = "\u{feff}metadata:\n  name: a\n";
-        let out = with_root(text, |r| {
-            vec![set_annotation(text, r, KEY, "skip").unwrap()]
-        });
-        assert_eq!(
-            out,
-            format!("\u{feff}metadata:\n  name: a\n  annotations:\n    {KEY}: skip\n")
+    fn edit_cases() {
+        let mut failed = Vec::new();
+        for case in CASES {
+            let arena = Arena::new();
+            let stream = parse(&arena, case.input);
+            let root = stream.documents[0].root.as_ref().unwrap();
+            let Some(edits) = edits(case.input, root, &case.op) else {
+                failed.push(format!("{}: the edit was refused", case.name));
+                continue;
+            };
+            let Some(out) = apply_edits(case.input, &edits) else {
+                failed.push(format!(
+                    "{}: the edits overlap or fall outside the text",
+                    case.name
+                ));
+                continue;
+            };
+            if out != case.expected {
+                failed.push(format!(
+                    "{}:\n  expected {:?}\n  actual   {:?}",
+                    case.name, case.expected, out
+                ));
+            } else if parse(&Arena::new(), &out).error.is_some() {
+                failed.push(format!(
+                    "{}: the edited text does not parse:\n{out}",
+                    case.name
+                ));
+            }
+        }
+        assert!(
+            failed.is_empty(),
+            "{} of {} edit cases failed:\n{}",
+            failed.len(),
+            CASES.len(),
+            failed.join("\n")
         );
-        let text = "\u{feff}- a\n- b\n";
-        let arena = crate::yaml::Arena::new();
-        let stream = parse(&arena, text);
-        let root = stream.documents[0].root.as_ref().unwrap();
-        let edit = remove_item(text, root, 0).unwrap();
-        assert_eq!(apply_edits(text, &[edit]).unwrap(), "\u{feff}- b\n");
-    }
-
-    #[test]
-    fn removes_one_of_several_annotations() {
-        let text = "metadata:\n  annotations:\n    a: b\n    serviceoperator.azure.com/reconcile-policy: skip\n    c: d\n";
-        let out = with_root(text, |r| remove_annotation(text, r, KEY).unwrap());
-        assert_eq!(out, "metadata:\n  annotations:\n    a: b\n    c: d\n");
-        let text =
-            "metadata:\n  annotations: {serviceoperator.azure.com/reconcile-policy: skip, a: b}\n";
-        let out = with_root(text, |r| remove_annotation(text, r, KEY).unwrap());
-        assert_eq!(out, "metadata:\n  annotations: {a: b}\n");
-    }
-
-    #[test]
-    fn sets_nested_entries_creating_mappings() {
-        let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\n";
-        let out = with_root(text, |r| {
-            vec![set_entry_at(text, r, &["commonAnnotations"], KEY, "skip").unwrap()]
-        });
-        assert_eq!(out, format!("{text}commonAnnotations:\n  {KEY}: skip\n"));
-        let text = "kind: Kustomization\nspec:\n    path: ./a\n    prune: true\n";
-        let out = with_root(text, |r| {
-            vec![
-                set_entry_at(
-                    text,
-                    r,
-                    &["spec", "commonMetadata", "annotations"],
-                    KEY,
-                    "skip",
-                )
-                .unwrap(),
-            ]
-        });
-        assert_eq!(
-            out,
-            format!(
-                "kind: Kustomization\nspec:\n    path: ./a\n    prune: true\n    commonMetadata:\n        annotations:\n            {KEY}: skip\n"
-            )
-        );
-        let text = "spec: {path: ./a}\n";
-        let out = with_root(text, |r| {
-            vec![
-                set_entry_at(
-                    text,
-                    r,
-                    &["spec", "commonMetadata", "annotations"],
-                    KEY,
-                    "skip",
-                )
-                .unwrap(),
-            ]
-        });
-        assert_eq!(
-            out,
-            format!("spec: {{path: ./a, commonMetadata: {{annotations: {{{KEY}: skip}}}}}}\n")
-        );
-        let text = "commonAnnotations:\nresources: []\n";
-        let out = with_root(text, |r| {
-            vec![set_entry_at(text, r, &["commonAnnotations"], KEY, "skip").unwrap()]
-        });
-        assert_eq!(
-            out,
-            format!("commonAnnotations:\n  {KEY}: skip\nresources: []\n")
-        );
-    }
-
-    #[test]
-    fn sets_raw_flow_values() {
-        let text = "clusters:\n  a: {paths: [x], role: passive}\n";
-        let out = with_root(text, |r| {
-            vec![
-                set_entry_raw_at(
-                    text,
-                    r,
-                    &["clusters"],
-                    "b",
-                    "{paths: [\"y/**\"], role: active}",
-                )
-                .unwrap(),
-            ]
-        });
-        assert_eq!(
-            out,
-            "clusters:\n  a: {paths: [x], role: passive}\n  b: {paths: [\"y/**\"], role: active}\n"
-        );
-        let text = "clusters: {}\n";
-        let out = with_root(text, |r| {
-            vec![set_entry_raw_at(text, r, &["clusters"], "b", "{paths: []}").unwrap()]
-        });
-        assert_eq!(out, "clusters: {b: {paths: []}}\n");
-        let text = "rules: {}\nexclude:\n    - v\n";
-        let out = with_root(text, |r| {
-            vec![set_entry_raw_at(text, r, &["clusters"], "b", "{paths: []}").unwrap()]
-        });
-        assert_eq!(
-            out,
-            "rules: {}\nexclude:\n    - v\nclusters:\n  b: {paths: []}\n"
-        );
-        let text = "clusters:\n  a: {paths: [x]}\n";
-        let out = with_root(text, |r| {
-            vec![set_entry_raw_at(text, r, &["clusters"], "a", "{paths: [z]}").unwrap()]
-        });
-        assert_eq!(out, "clusters:\n  a: {paths: [z]}\n");
-    }
-
-    #[test]
-    fn removes_sequence_items() {
-        let text = "o:\n- A=1\n- Replace=true # x\n- B=2\nf: [A=1, Replace=true]\n";
-        let arena = crate::yaml::Arena::new();
-        let stream = parse(&arena, text);
-        let root = stream.documents[0].root.as_ref().unwrap();
-        let e1 = remove_item(text, root.get("o").unwrap(), 1).unwrap();
-        let e2 = remove_item(text, root.get("f").unwrap(), 1).unwrap();
-        let out = apply_edits(text, &[e1, e2]).unwrap();
-        assert_eq!(out, "o:\n- A=1\n- B=2\nf: [A=1]\n");
     }
 
     #[test]

@@ -9,8 +9,7 @@
 
 use serde_json::{Value, json};
 
-mod support;
-use support::{RG_FIXED, RG_UNPROTECTED, Sandbox};
+use crate::support::{RG_FIXED, RG_UNPROTECTED, Sandbox};
 
 /// ASO003's message for `RG_UNPROTECTED`.
 const ASO003_MESSAGE: &str = "ResourceGroup `rg` is a critical kind and it has no reconcile-policy, so ASO's default `manage` applies: deleting the object in Kubernetes deletes the Azure resource and its data";

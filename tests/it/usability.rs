@@ -7,12 +7,7 @@
 
 use serde_json::Value;
 
-mod support;
-use support::{RG_FIXED, RG_UNPROTECTED, Sandbox, run};
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
+use crate::support::{RG_FIXED, RG_UNPROTECTED, Sandbox, json, run};
 
 // ---------------------------------------------------------------------------------------------
 // Config errors

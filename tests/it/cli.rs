@@ -5,27 +5,14 @@
 //! config discovery stops there and never picks up a `.asoguard.yaml` from outside the test.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod support;
-use support::{RG_FIXED, RG_UNPROTECTED, Sandbox, run};
-
-/// The repository root (the CLI package's own directory).
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .canonicalize()
-        .expect("the repository root exists")
-}
+use crate::support::{RG_FIXED, RG_UNPROTECTED, Sandbox, copy_dir, json, repo_root, run};
 
 /// A clean manifest: the critical ResourceGroup is protected.
 const RG_CLEAN: &str = RG_FIXED;
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
 
 fn keys(value: &Value) -> Vec<&str> {
     value
@@ -43,19 +30,6 @@ fn codes(report: &Value) -> Vec<String> {
         .iter()
         .map(|f| f["code"].as_str().expect("code").to_string())
         .collect()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@
 //!    before (compared as sets of file, code and object);
 //! 2. running the command again changes nothing (every transform is idempotent).
 //!
-//! `ASOGUARD_BLESS=1 cargo test --test transform` rewrites `after/` from the actual result.
+//! `ASOGUARD_BLESS=1 cargo test --test it transform::` rewrites `after/` from the actual result.
 //! Review `git diff fixtures/transform` after blessing: the expected trees are the proof.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +25,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+
+use crate::support::read_tree;
 
 /// Rules whose new findings a transform must never cause: skip in an active cluster, a passive
 /// cluster without skip, and two active clusters reconciling one Azure resource.
@@ -55,31 +57,6 @@ fn cases() -> Vec<PathBuf> {
         }
     }
     out.sort();
-    out
-}
-
-/// Every file under `dir` but `.git`, by relative path, with its bytes.
-pub fn read_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&at) else {
-            continue;
-        };
-        for entry in entries {
-            let entry = entry.expect("entry");
-            let path = entry.path();
-            if entry.file_name() == ".git" {
-                continue;
-            }
-            if entry.file_type().expect("type").is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path.strip_prefix(dir).expect("under dir").to_path_buf();
-                out.insert(relative, fs::read(&path).expect("read"));
-            }
-        }
-    }
     out
 }
 

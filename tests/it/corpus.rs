@@ -6,17 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+use crate::support::{copy_dir, repo_root, run_in};
 
 const RECONCILE_POLICY: &str = "serviceoperator.azure.com/reconcile-policy";
 const ASO_RULES: [&str; 4] = ["ASO001", "ASO002", "ASO003", "ASO004"];
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .canonicalize()
-        .expect("the repository root exists")
-}
 
 /// The corpus, or `None` (with a printed reason) when it is missing outside CI.
 fn corpus() -> Option<PathBuf> {
@@ -34,29 +29,8 @@ fn corpus() -> Option<PathBuf> {
     None
 }
 
-/// Run asoguard in `cwd`: (exit code, stdout), asserting no panic and exit 0 or 1.
-fn run(cwd: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::cargo_bin("asoguard")
-        .expect("the asoguard binary")
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("asoguard runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "asoguard panicked:\n{stderr}");
-    let code = output
-        .status
-        .code()
-        .unwrap_or_else(|| panic!("killed by a signal:\n{stderr}"));
-    assert!(code == 0 || code == 1, "exit {code}:\n{stderr}");
-    (
-        code,
-        String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-    )
-}
-
 fn json_report(cwd: &Path, path: &str) -> Value {
-    let (_, out) = run(cwd, &["check", "--format", "json", path]);
+    let (_, out) = run_in(cwd, &["check", "--format", "json", path]);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e})"))
 }
 
@@ -83,24 +57,6 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-/// Copy a tree, making every copied file writable (the shared corpus may be read-only).
-fn copy_writable(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_writable(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-            let mut permissions = fs::metadata(&target).expect("metadata").permissions();
-            #[allow(clippy::permissions_set_readonly_false)]
-            permissions.set_readonly(false);
-            fs::set_permissions(&target, permissions).expect("chmod");
-        }
-    }
-}
-
 /// How many `.yaml`/`.yml` files a directory walk should find (hidden directories skipped).
 fn count_manifests(dir: &Path) -> usize {
     let mut count = 0;
@@ -124,8 +80,8 @@ fn corpus_parses_and_reports_deterministically() {
         return;
     };
     let cwd = corpus.parent().expect("parent");
-    let first = run(cwd, &["check", "--format", "json", "aso-samples"]);
-    let second = run(cwd, &["check", "--format", "json", "aso-samples"]);
+    let first = run_in(cwd, &["check", "--format", "json", "aso-samples"]);
+    let second = run_in(cwd, &["check", "--format", "json", "aso-samples"]);
     assert_eq!(first.0, second.0, "same exit code");
     assert!(first.1 == second.1, "two runs give byte-identical JSON");
 
@@ -149,8 +105,8 @@ fn corpus_parses_and_reports_deterministically() {
     );
 
     // SARIF is deterministic too.
-    let a = run(cwd, &["check", "--format", "sarif", "aso-samples"]).1;
-    let b = run(cwd, &["check", "--format", "sarif", "aso-samples"]).1;
+    let a = run_in(cwd, &["check", "--format", "sarif", "aso-samples"]).1;
+    let b = run_in(cwd, &["check", "--format", "sarif", "aso-samples"]).1;
     assert!(a == b, "two runs give byte-identical SARIF");
 }
 
@@ -191,7 +147,7 @@ fn fix_touches_only_reconcile_policy_annotations_and_is_idempotent() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let copy = dir.path().join("aso-samples");
-    copy_writable(&corpus, &copy);
+    copy_dir(&corpus, &copy);
     let before = snapshot(&copy);
 
     // The files that have a fixable ASO001-ASO004 finding before the fix.
@@ -211,7 +167,7 @@ fn fix_touches_only_reconcile_policy_annotations_and_is_idempotent() {
         "the corpus has fixable findings (ASO003 on critical kinds)"
     );
 
-    let (code, out) = run(dir.path(), &["check", "--fix", "aso-samples"]);
+    let (code, out) = run_in(dir.path(), &["check", "--fix", "aso-samples"]);
     let after = snapshot(&copy);
     let post = json_report(dir.path(), "aso-samples");
     let left: Vec<&Value> = findings(&post)
@@ -268,7 +224,7 @@ fn fix_touches_only_reconcile_policy_annotations_and_is_idempotent() {
         );
     }
 
-    let (code, out) = run(dir.path(), &["check", "--fix", "aso-samples"]);
+    let (code, out) = run_in(dir.path(), &["check", "--fix", "aso-samples"]);
     assert!(
         !out.contains("Fixed"),
         "a second --fix fixes nothing:\n{out}"

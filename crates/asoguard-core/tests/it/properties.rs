@@ -22,13 +22,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::Value;
 
-/// Cases per property: `PROPTEST_CASES` or 64.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(64)
-}
+use crate::cases;
 
 // ---- Generators -------------------------------------------------------------------------
 
@@ -433,7 +427,7 @@ proptest! {
 
 // ---- The fuzz target's body on stable Rust -----------------------------------------------
 
-#[path = "support/fuzz_body.rs"]
+#[path = "../support/fuzz_body.rs"]
 mod fuzz_body;
 
 /// YAML-ish bytes: the generated files, cut and spliced, with stray bytes mixed in.

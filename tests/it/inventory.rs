@@ -3,8 +3,7 @@
 
 use serde_json::Value;
 
-mod support;
-use support::Sandbox;
+use crate::support::Sandbox;
 
 const RESOURCES: &str = "\
 apiVersion: resources.azure.com/v1api20200601

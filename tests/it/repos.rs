@@ -7,7 +7,7 @@
 //! `path:line:column CODE severity`, the path relative to the repository; and `notes.txt`, its
 //! notes as `kind path` (`kind -` for a note about the run): what is not applied or not
 //! checked. `--fix` must end green: no finding left with a safe fix, none created. Both are written by
-//! hand; `ASOGUARD_BLESS=1 cargo test --test repos` rewrites them from the actual output, for
+//! hand; `ASOGUARD_BLESS=1 cargo test --test it repos::` rewrites them from the actual output, for
 //! review. A second `--fix` must change nothing.
 
 use std::fs;
@@ -16,21 +16,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::support::copy_dir;
+
 fn repos_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/repos")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Every file of a tree, relative path to bytes.

@@ -8,16 +8,11 @@
 //! there.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .canonicalize()
-        .expect("the repository root exists")
-}
+use crate::support::{Sandbox, repo_root};
 
 fn fixture_crds() -> PathBuf {
     repo_root().join("fixtures/rules/ASO012/crds")
@@ -48,57 +43,23 @@ spec:
   locaton: westeurope
 ";
 
-struct Sandbox {
-    dir: tempfile::TempDir,
+/// A repository with the three manifests under `manifests/`.
+fn repository() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.write("manifests/rg.yaml", RG_TYPO);
+    sb.write("manifests/vault.yaml", VAULT_OLD);
+    sb.write("manifests/storage.yaml", STORAGE);
+    sb
 }
 
-impl Sandbox {
-    /// A repository with the three manifests under `manifests/`.
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        fs::create_dir(dir.path().join(".git")).expect("mkdir .git");
-        let sb = Sandbox { dir };
-        sb.write("manifests/rg.yaml", RG_TYPO);
-        sb.write("manifests/vault.yaml", VAULT_OLD);
-        sb.write("manifests/storage.yaml", STORAGE);
-        sb
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, relative: &str, content: &str) -> PathBuf {
-        let path = self.path().join(relative);
-        fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        fs::write(&path, content).expect("write");
-        path
-    }
-
-    /// Run asoguard here: (exit code, stdout, stderr), asserting it did not panic.
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let output = Command::cargo_bin("asoguard")
-            .expect("the asoguard binary")
-            .current_dir(self.path())
-            .args(args)
-            .output()
-            .expect("asoguard runs");
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(!stderr.contains("panicked"), "asoguard panicked:\n{stderr}");
-        let code = output.status.code().expect("an exit code");
-        (code, stdout, stderr)
-    }
-
-    /// `check --format json` with `extra` arguments; the parsed report.
-    fn json(&self, extra: &[&str]) -> (i32, Value) {
-        let mut args = vec!["check", "manifests", "--format", "json"];
-        args.extend_from_slice(extra);
-        let (code, stdout, stderr) = self.run(&args);
-        let report = serde_json::from_str(&stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\n{stderr}"));
-        (code, report)
-    }
+/// `check manifests --format json` with `extra` arguments in `sb`; the parsed report.
+fn check_json(sb: &Sandbox, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["check", "manifests", "--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = sb.run(&args);
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\n{stderr}"));
+    (code, report)
 }
 
 /// (code, path, line, column) of each finding.
@@ -128,9 +89,9 @@ fn expected() -> Vec<(String, String, u64, u64)> {
 
 #[test]
 fn crds_flag_validates_and_counts_what_it_could_not() {
-    let sb = Sandbox::new();
+    let sb = repository();
     let crds = fixture_crds();
-    let (code, report) = sb.json(&["--crds", crds.to_str().unwrap()]);
+    let (code, report) = check_json(&sb, &["--crds", crds.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_eq!(findings(&report), expected());
     assert_eq!(report["summary"]["schemaChecked"], 2);
@@ -154,8 +115,8 @@ fn crds_flag_validates_and_counts_what_it_could_not() {
 /// catalog, which names its release.
 #[test]
 fn without_crds_the_catalog_judges_versions() {
-    let sb = Sandbox::new();
-    let (_, report) = sb.json(&[]);
+    let sb = repository();
+    let (_, report) = check_json(&sb, &[]);
     assert_eq!(
         findings(&report),
         [("ASO013".into(), "manifests/vault.yaml".into(), 1, 32)]
@@ -179,7 +140,7 @@ fn without_crds_the_catalog_judges_versions() {
 
 #[test]
 fn config_crds_are_relative_to_the_root_and_the_flag_replaces_them() {
-    let sb = Sandbox::new();
+    let sb = repository();
     let in_repo = sb.path().join("crds-in-repo");
     fs::create_dir(&in_repo).unwrap();
     for file in fs::read_dir(fixture_crds()).unwrap() {
@@ -188,8 +149,8 @@ fn config_crds_are_relative_to_the_root_and_the_flag_replaces_them() {
     }
     sb.write(".asoguard.yaml", "crds: [crds-in-repo]\n");
     // Run from a subdirectory: the config's paths still resolve against the root.
-    let output = Command::cargo_bin("asoguard")
-        .unwrap()
+    let output = sb
+        .cmd()
         .current_dir(sb.path().join("manifests"))
         .args(["check", ".", "--format", "json"])
         .output()
@@ -208,11 +169,9 @@ fn config_crds_are_relative_to_the_root_and_the_flag_replaces_them() {
 
     // `--crds` replaces the config's list: given only a CRD of another kind, nothing here is
     // schema-checked, and the Vault's version is judged by the catalog.
-    sb.write(
-        "other/widget.yaml",
-        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget}\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n",
-    );
-    let (_, report) = sb.json(&["--crds", "other"]);
+    let widget = fs::read_to_string(repo_root().join("fixtures/crds/widget.yaml")).unwrap();
+    sb.write("other/widget.yaml", &widget);
+    let (_, report) = check_json(&sb, &["--crds", "other"]);
     assert_eq!(
         findings(&report),
         [("ASO013".into(), "manifests/vault.yaml".into(), 1, 32)]
@@ -223,7 +182,7 @@ fn config_crds_are_relative_to_the_root_and_the_flag_replaces_them() {
 
 #[test]
 fn import_round_trip_gives_the_same_findings() {
-    let sb = Sandbox::new();
+    let sb = repository();
     // A bundle like ASO's release asset: every CRD in one file.
     let mut bundle = String::new();
     for file in [
@@ -257,11 +216,14 @@ fn import_round_trip_gives_the_same_findings() {
     ] {
         assert!(sb.path().join(file).is_file(), "{file}");
     }
-    let (_, from_bundle) = sb.json(&[
-        "--crds",
-        "azureserviceoperator_customresourcedefinitions_v2.20.0.yaml",
-    ]);
-    let (_, from_import) = sb.json(&["--crds", "crds"]);
+    let (_, from_bundle) = check_json(
+        &sb,
+        &[
+            "--crds",
+            "azureserviceoperator_customresourcedefinitions_v2.20.0.yaml",
+        ],
+    );
+    let (_, from_import) = check_json(&sb, &["--crds", "crds"]);
     assert_eq!(findings(&from_bundle), expected());
     assert_eq!(findings(&from_import), expected());
     assert_eq!(
@@ -282,7 +244,7 @@ fn import_round_trip_gives_the_same_findings() {
 
 #[test]
 fn unusable_crd_sources_exit_2_naming_the_file() {
-    let sb = Sandbox::new();
+    let sb = repository();
     sb.write(
         "not-a-crd.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
@@ -313,7 +275,7 @@ fn unusable_crd_sources_exit_2_naming_the_file() {
 
 #[test]
 fn rule_docs_and_selection_know_the_new_rules() {
-    let sb = Sandbox::new();
+    let sb = repository();
     let (code, stdout, _) = sb.run(&["rule", "unserved-version"]);
     assert_eq!(code, 0);
     assert!(
@@ -321,7 +283,10 @@ fn rule_docs_and_selection_know_the_new_rules() {
         "{stdout}"
     );
     let crds = fixture_crds();
-    let (_, report) = sb.json(&["--crds", crds.to_str().unwrap(), "--ignore", "ASO012"]);
+    let (_, report) = check_json(
+        &sb,
+        &["--crds", crds.to_str().unwrap(), "--ignore", "ASO012"],
+    );
     assert_eq!(
         findings(&report),
         [("ASO013".into(), "manifests/vault.yaml".into(), 1, 32)]

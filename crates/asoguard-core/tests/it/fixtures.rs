@@ -12,9 +12,9 @@
 //! - `<case>.unsafe.yaml`: the text with unsafe fixes applied too. Omitted when it is the same
 //!   as the safe result (the harness then expects the safe result).
 //! - `<case>.bug`: marks a case that fails because of a known library bug, and says what the
-//!   bug is. Such cases are left out of the per-rule tests and run by `known_library_bugs`,
-//!   which fails while any of them still fails, and also when one passes (then delete its
-//!   `.bug` file).
+//!   bug is. Such cases are left out of `every_rule_passes_its_fixture_cases` and run by
+//!   `known_library_bugs`, which fails while any of them still fails, and also when one passes
+//!   (then delete its `.bug` file).
 //!
 //! A `.yaml` file is a case exactly when its `.expected` exists; in a directory holding cases,
 //! every `.yaml` file must be a case (inputs that only support cases, like the directories an
@@ -34,7 +34,15 @@
 //!    checking it again finds nothing with a safe fix, and the same findings the fix run left;
 //! 4. the same with unsafe fixes, against `.unsafe.yaml` (or the safe result).
 //!
-//! `ASOGUARD_BLESS=1 cargo test -p asoguard-core --test fixtures` rewrites every `.expected`
+//! What the findings say (message, help, fix title and applicability, related places, notes)
+//! is pinned apart from where they are: one insta snapshot per rule,
+//! `tests/it/snapshots/it__fixtures__<CODE>.snap`, compared by
+//! `every_rule_says_what_its_snapshot_says`. After changing a text on purpose, run
+//! `INSTA_UPDATE=always cargo test -p asoguard-core --test it fixtures::` and review
+//! `git diff` of the snapshots (without it, a mismatch writes `.snap.new` files beside them;
+//! under `CI=true` nothing is written).
+//!
+//! `ASOGUARD_BLESS=1 cargo test -p asoguard-core --test it fixtures::` rewrites every `.expected`
 //! file from the actual findings (never `.fixed.yaml` or `.unsafe.yaml`, which are written by
 //! hand). Expectations are written by hand from the rules' documented behaviour; bless is a
 //! cross-check and a way to renumber after editing an input, not a way to write them: review
@@ -48,14 +56,7 @@ use asoguard_core::config::{self, Config, Settings};
 use asoguard_core::discover::{self, Target};
 use asoguard_core::engine::{FileReport, Input, RunReport};
 use asoguard_core::fix::Applicability;
-use asoguard_core::{FixMode, RunOptions, check_inputs, check_paths, yaml};
-
-/// Every rule code with a fixture directory; `every_rule_has_fixtures` keeps it equal to the
-/// registry and to the directories on disk, and each code has its own test below.
-const CODES: [&str; 18] = [
-    "ASO001", "ASO002", "ASO003", "ASO004", "ASO005", "ASO006", "ASO007", "ASO008", "ASO009",
-    "ASO010", "ASO011", "ASO012", "ASO013", "ASO014", "ASO015", "ASO100", "ASO101", "E001",
-];
+use asoguard_core::{FixMode, Rule, RunOptions, check_inputs, check_paths, yaml};
 
 const INPUT_EXT: &str = ".yaml";
 const EXPECTED_EXT: &str = ".expected";
@@ -129,7 +130,8 @@ fn cases(code: &str) -> Vec<Case> {
     let code_dir = rules_dir().join(code);
     assert!(
         code_dir.is_dir(),
-        "missing fixture directory {}",
+        "rule {code} has no fixture directory: every rule of `Rule::ALL` needs \
+         fixtures/rules/{code}/ with at least one case (missing: {})",
         code_dir.display()
     );
     let mut cases = Vec::new();
@@ -575,126 +577,159 @@ fn line_diff(expected: &str, actual: &str) -> String {
     out
 }
 
-/// Run every case of `code` but those marked as known bugs.
-fn run_code(code: &str) {
+/// Every case of every rule of the registry but those marked as known bugs: one test over
+/// `Rule::ALL`, so a new rule needs a fixture directory and no new test function. Failures are
+/// listed by rule and case.
+#[test]
+fn every_rule_passes_its_fixture_cases() {
     let mut failed = Vec::new();
     let mut ran = 0;
-    for case in cases(code) {
-        if case.known_bug().is_some() {
-            continue;
-        }
-        ran += 1;
-        if let Err(message) = run_case(&case, true) {
-            failed.push(format!("FAIL {}\n{message}", case.label()));
+    for rule in Rule::ALL {
+        for case in cases(rule.code()) {
+            if case.known_bug().is_some() {
+                continue;
+            }
+            ran += 1;
+            if let Err(message) = run_case(&case, true) {
+                failed.push(format!("FAIL {}\n{message}", case.label()));
+            }
         }
     }
     assert!(
         failed.is_empty(),
-        "{} of {ran} {code} fixture cases failed:\n\n{}",
+        "{} of {ran} fixture cases failed:\n\n{}",
         failed.len(),
         failed.join("\n")
     );
 }
 
+/// What users read of every rule's findings on its fixture cases, one snapshot per rule
+/// (`snapshots/it__fixtures__<CODE>.snap`): `.expected` pins where findings are, the snapshot
+/// pins what they say. Failures are listed by rule after every rule was compared, so one run
+/// writes every `.snap.new` to review (`INSTA_UPDATE=always` writes the `.snap` files instead).
 #[test]
-fn aso001_skip_in_active() {
-    run_code("ASO001");
+fn every_rule_says_what_its_snapshot_says() {
+    let mut failed = Vec::new();
+    for rule in Rule::ALL {
+        let code = rule.code();
+        let text = messages_of(code);
+        let compared = std::panic::catch_unwind(|| insta::assert_snapshot!(code, text));
+        if compared.is_err() {
+            failed.push(code);
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "the messages of {failed:?} differ from their snapshots (see the diffs above)"
+    );
 }
 
-#[test]
-fn aso002_argocd_replace() {
-    run_code("ASO002");
+/// The snapshot text of a rule: for each of its cases with findings or notes, the case's path
+/// under `fixtures/rules/<CODE>`, then each finding as the plain check reports it (its start,
+/// code, severity, message, help, fix title and applicability, related places), the findings
+/// inline suppressions silenced, and the file's notes. Case and related paths are shown
+/// relative to `fixtures/rules/<CODE>`, paths in texts relative to the repository root, so the
+/// snapshot is the same on every machine.
+fn messages_of(code: &str) -> String {
+    // Paths in messages are shown relative to the repository root.
+    let repository = format!(
+        "{}/",
+        rules_dir().parent().unwrap().parent().unwrap().display()
+    );
+    let mut out = String::new();
+    for case in cases(code) {
+        let settings = settings_for(&case);
+        let report = check_paths(
+            &inputs_of(&case.dir),
+            &settings,
+            options(FixMode::Off, false),
+        );
+        let Some(file) = report_of(&report, &case.input()) else {
+            continue;
+        };
+        if file.diagnostics.is_empty() && file.suppressed.is_empty() && file.notes.is_empty() {
+            continue;
+        }
+        let relative = |path: &Path| {
+            let shown = path.strip_prefix(&case.code_dir).unwrap_or(path);
+            shown.display().to_string()
+        };
+        let stable = |text: &str| text.replace(&repository, "");
+        let _ = writeln!(out, "{}", relative(&case.input()));
+        for (d, suppressed) in file
+            .diagnostics
+            .iter()
+            .map(|d| (d, false))
+            .chain(file.suppressed.iter().map(|d| (d, true)))
+        {
+            let at = file.source.line_col(d.span.start);
+            let _ = writeln!(
+                out,
+                "  {}:{} {} {}{}",
+                at.line,
+                at.column,
+                d.rule.code(),
+                d.severity.as_str(),
+                if suppressed { " (suppressed)" } else { "" }
+            );
+            let mut field = |name: &str, value: &str| {
+                let value = stable(value).replace('\n', "\n      ");
+                let _ = writeln!(out, "    {name}: {value}");
+            };
+            field("message", &d.message);
+            if let Some(help) = &d.help {
+                field("help", help);
+            }
+            if let Some(fix) = &d.fix {
+                field(&format!("fix ({})", fix.applicability.as_str()), &fix.title);
+            }
+            for related in &d.related {
+                field(
+                    &format!(
+                        "related {}:{}:{}",
+                        relative(&related.path),
+                        related.line,
+                        related.column
+                    ),
+                    &related.message,
+                );
+            }
+            if let Some(suppression) = &d.suppression {
+                field(
+                    "suppressed by",
+                    &format!(
+                        "{:?}{}",
+                        suppression.kind,
+                        suppression
+                            .justification
+                            .as_deref()
+                            .map(|j| format!(" -- {j}"))
+                            .unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        for note in &file.notes {
+            let _ = writeln!(
+                out,
+                "  note ({}): {}",
+                note.kind.as_str(),
+                stable(&note.message)
+            );
+        }
+    }
+    if out.is_empty() {
+        out.push_str("(no case has findings or notes)\n");
+    }
+    out
 }
 
-#[test]
-fn aso003_missing_detach_on_delete() {
-    run_code("ASO003");
-}
-
-#[test]
-fn aso004_invalid_reconcile_policy() {
-    run_code("ASO004");
-}
-
-#[test]
-fn aso005_passive_not_skipped() {
-    run_code("ASO005");
-}
-
-#[test]
-fn aso006_active_active() {
-    run_code("ASO006");
-}
-
-#[test]
-fn aso007_destructive_recreate() {
-    run_code("ASO007");
-}
-
-#[test]
-fn aso008_finalizer_override() {
-    run_code("ASO008");
-}
-
-#[test]
-fn aso009_aso_v1_api() {
-    run_code("ASO009");
-}
-
-#[test]
-fn aso010_unprotected_children() {
-    run_code("ASO010");
-}
-
-#[test]
-fn aso011_live_state_in_manifest() {
-    run_code("ASO011");
-}
-
-#[test]
-fn aso012_schema_violation() {
-    run_code("ASO012");
-}
-
-#[test]
-fn aso013_unserved_version() {
-    run_code("ASO013");
-}
-
-#[test]
-fn aso014_reference_outside_root() {
-    run_code("ASO014");
-}
-
-#[test]
-fn aso015_unknown_kind() {
-    run_code("ASO015");
-}
-
-#[test]
-fn aso100_unused_suppression() {
-    run_code("ASO100");
-}
-
-#[test]
-fn aso101_invalid_suppression() {
-    run_code("ASO101");
-}
-
-#[test]
-fn e001_parse_error() {
-    run_code("E001");
-}
-
-/// Every rule of the registry has a fixture directory listed in `CODES`, and every directory
-/// under `fixtures/rules` is a rule's.
+/// Every rule of the registry has a fixture directory, and every directory under
+/// `fixtures/rules` is a rule's.
 #[test]
 fn every_rule_has_fixtures() {
-    let mut registry: Vec<&str> = asoguard_core::Rule::ALL.iter().map(|r| r.code()).collect();
+    let mut registry: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
     registry.sort_unstable();
-    let mut listed = CODES.to_vec();
-    listed.sort_unstable();
-    assert_eq!(listed, registry, "CODES differs from the rule registry");
     let mut on_disk: Vec<String> = fs::read_dir(rules_dir())
         .unwrap()
         .map(|e| e.unwrap())
@@ -702,9 +737,20 @@ fn every_rule_has_fixtures() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     on_disk.sort_unstable();
-    assert_eq!(
-        on_disk, registry,
-        "fixtures/rules/* differs from the rule registry"
+    let missing: Vec<&str> = registry
+        .iter()
+        .copied()
+        .filter(|code| !on_disk.iter().any(|d| d == code))
+        .collect();
+    let stray: Vec<&str> = on_disk
+        .iter()
+        .map(String::as_str)
+        .filter(|d| !registry.contains(d))
+        .collect();
+    assert!(
+        missing.is_empty() && stray.is_empty(),
+        "fixtures/rules/* differs from the rule registry: rules without a fixture directory \
+         {missing:?}, directories of no rule {stray:?}"
     );
 }
 
@@ -714,8 +760,8 @@ fn every_rule_has_fixtures() {
 #[test]
 fn known_library_bugs() {
     let mut messages = Vec::new();
-    for code in CODES {
-        for case in cases(code) {
+    for rule in Rule::ALL {
+        for case in cases(rule.code()) {
             let Some(bug) = case.known_bug() else {
                 continue;
             };

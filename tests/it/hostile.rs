@@ -7,9 +7,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-mod support;
 // An ASO resource that `--fix` changes (ASO003 adds detach-on-delete).
-use support::{RG_FIXED, RG_UNPROTECTED as RG, Sandbox, run};
+use crate::support::{RG_FIXED, RG_UNPROTECTED as RG, Sandbox, run};
 
 /// `check --format concise FILE`: exit 1 and one E001 line naming the file and saying `what`.
 fn assert_e001(sb: &Sandbox, file: &str, what: &str, extra: &[&str]) {

@@ -8,14 +8,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .canonicalize()
-        .expect("the repository root exists")
-}
+use crate::support::{json, repo_root, run_in};
 
 fn shared_dir() -> PathBuf {
     repo_root().join("../shared")
@@ -64,30 +59,8 @@ fn assert_valid(validator: &jsonschema::Validator, log: &Value, what: &str) {
     );
 }
 
-/// Run asoguard in `cwd` and return (exit code, stdout).
-fn run(cwd: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::cargo_bin("asoguard")
-        .expect("the asoguard binary")
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("asoguard runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "asoguard panicked:\n{stderr}");
-    let code = output.status.code().expect("exited normally");
-    assert!(code == 0 || code == 1, "exit {code}; stderr:\n{stderr}");
-    (
-        code,
-        String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-    )
-}
-
-fn parse(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
-
 fn sarif(cwd: &Path, path: &str) -> Value {
-    parse(&run(cwd, &["check", "--format", "sarif", path]).1)
+    json(&run_in(cwd, &["check", "--format", "sarif", path]).1)
 }
 
 fn nonempty_str<'v>(value: &'v Value, what: &str) -> &'v str {
@@ -271,7 +244,7 @@ fn assert_code_scanning_ready(log: &Value, fixable: &[bool], suppressed: usize) 
 /// the same for its suppressed findings (SARIF lists them after the others); and how many of
 /// those are suppressed.
 fn fixable_from_json(cwd: &Path, path: &str) -> (Vec<bool>, usize) {
-    let report = parse(&run(cwd, &["check", "--format", "json", path]).1);
+    let report = json(&run_in(cwd, &["check", "--format", "json", path]).1);
     let suppressed = report["suppressed"].as_array().cloned().unwrap_or_default();
     let fixable = report["findings"]
         .as_array()
@@ -378,9 +351,9 @@ fn clean_run_sarif_validates() {
         "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata:\n  name: rg\n  annotations:\n    serviceoperator.azure.com/reconcile-policy: detach-on-delete\n",
     )
     .unwrap();
-    let (code, out) = run(dir.path(), &["check", "--format", "sarif", "."]);
+    let (code, out) = run_in(dir.path(), &["check", "--format", "sarif", "."]);
     assert_eq!(code, 0);
-    let log = parse(&out);
+    let log = json(&out);
     assert_valid(&validator(&schema), &log, "a clean tree");
     assert_eq!(log["runs"][0]["results"], json!([]));
     assert_code_scanning_ready(&log, &[], 0);
@@ -608,7 +581,7 @@ fn uris_are_relative_to_the_git_root_when_the_config_sits_below_it() {
             }
         }
         // The same path as the GitHub annotations of a run from the root.
-        let (_, github) = run(&root, &["check", "--format", "github", "gitops"]);
+        let (_, github) = run_in(&root, &["check", "--format", "github", "gitops"]);
         assert!(github.contains("file=gitops/apps/prod.yaml,"), "{github}");
     }
 }

@@ -23,12 +23,7 @@ use asoguard_core::manifest::Policy;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(64)
-}
+use crate::cases;
 
 /// ASO kinds: critical ones, others, a grant, one Azure cannot delete.
 const KINDS: &[(&str, &str)] = &[

@@ -3,14 +3,7 @@
 //! kind on standard error (`--verbose` lists them, `--quiet` drops them) while the JSON report
 //! carries every one.
 
-use serde_json::Value;
-
-mod support;
-use support::{RG_UNPROTECTED, Sandbox};
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
+use crate::support::{self, RG_UNPROTECTED, Sandbox, json};
 
 /// The `note:` lines of a run's standard error.
 fn note_lines(stderr: &str) -> Vec<&str> {

@@ -14,16 +14,11 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-mod support;
-use support::{Sandbox, run};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
+use crate::support::{Sandbox, copy_dir, read_tree, repo_root, run};
 
 fn readme() -> String {
     fs::read_to_string(repo_root().join("README.md")).expect("README.md")
@@ -127,7 +122,7 @@ struct Outcome {
 impl Outcome {
     /// The demo's files now.
     fn tree(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        tree(&self.demo)
+        read_tree(&self.demo)
     }
 
     fn text(&self, relative: &str) -> String {
@@ -189,37 +184,6 @@ impl Outcome {
             "stderr lacks {needle:?}:\n{}",
             self.stderr
         );
-    }
-}
-
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        for entry in fs::read_dir(&at).expect("read_dir") {
-            let entry = entry.expect("entry");
-            let path = entry.path();
-            if entry.file_type().expect("type").is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path.strip_prefix(dir).expect("under dir").to_path_buf();
-                out.insert(relative, fs::read(&path).expect("read"));
-            }
-        }
-    }
-    out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-        }
     }
 }
 
@@ -574,7 +538,7 @@ fn readme_examples_run_on_the_demo_and_do_what_it_says() {
         .collect();
     assert!(
         untested.is_empty(),
-        "README examples without an expectation in tests/readme.rs (add one, or mark the block \
+        "README examples without an expectation in tests/it/readme.rs (add one, or mark the block \
          illustrative if the demo cannot run it): {untested:#?}"
     );
     let stale: Vec<&str> = expected
@@ -592,7 +556,7 @@ fn readme_examples_run_on_the_demo_and_do_what_it_says() {
         let sb = Sandbox::new();
         let copy = sb.path().join("fixtures/demo");
         copy_dir(&demo, &copy);
-        let before = tree(&copy);
+        let before = read_tree(&copy);
         let mut cmd = sb.cmd();
         cmd.args(&example.args);
         if !example.from_repository {

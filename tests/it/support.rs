@@ -1,11 +1,11 @@
 //! Helpers shared by the end-to-end tests: a temporary repository to run asoguard in.
-// Each test binary uses some of these, never all.
-#![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use serde_json::Value;
 
 /// A ResourceGroup (a critical kind) with no reconcile-policy: one ASO003 finding, at the name
 /// (4:9-4:11).
@@ -91,4 +91,69 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         "asoguard panicked:\n{stderr}"
     );
     (code, stdout, stderr)
+}
+
+/// Run `asoguard ARGS` in `cwd`, which must exit 0 (clean) or 1 (findings): (exit code,
+/// stdout).
+pub fn run_in(cwd: &Path, args: &[&str]) -> (i32, String) {
+    let mut cmd = Command::cargo_bin("asoguard").expect("the asoguard binary");
+    let (code, stdout, stderr) = run(cmd.current_dir(cwd).args(args));
+    assert!(code == 0 || code == 1, "exit {code}; stderr:\n{stderr}");
+    (code, stdout)
+}
+
+/// The repository root (the CLI package's own directory).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .canonicalize()
+        .expect("the repository root exists")
+}
+
+/// `text` parsed as JSON, or a panic showing it.
+pub fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+/// Copy the tree `from` to `to` (created), making every copied file writable (a source such as
+/// the shared corpus may be read-only, and tests fix the copies).
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for entry in fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+            let mut permissions = fs::metadata(&target).expect("metadata").permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            permissions.set_readonly(false);
+            fs::set_permissions(&target, permissions).expect("chmod");
+        }
+    }
+}
+
+/// Every file under `dir` but `.git`, by relative path, with its bytes.
+pub fn read_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&at) else {
+            continue;
+        };
+        for entry in entries {
+            let entry = entry.expect("entry");
+            let path = entry.path();
+            if entry.file_name() == ".git" {
+                continue;
+            }
+            if entry.file_type().expect("type").is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).expect("under dir").to_path_buf();
+                out.insert(relative, fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
 }
