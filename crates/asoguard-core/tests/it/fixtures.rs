@@ -56,7 +56,7 @@ use asoguard_core::config::{self, Config, Settings};
 use asoguard_core::discover::{self, Target};
 use asoguard_core::engine::{FileReport, Input, RunReport};
 use asoguard_core::fix::Applicability;
-use asoguard_core::{FixMode, Rule, RunOptions, check_inputs, check_paths, yaml};
+use asoguard_core::{FixMode, Rule, RunOptions, check_inputs, check_paths, relevance, yaml};
 
 const INPUT_EXT: &str = ".yaml";
 const EXPECTED_EXT: &str = ".expected";
@@ -292,6 +292,37 @@ fn check_with_text(
 }
 
 /// Run one case; `Err` holds every way it failed.
+/// The findings of `file` (reported or suppressed) whose document holds none of their rule's
+/// relevance markers, one line each; `None` when there is none. A kustomization file is
+/// relevant by its name, and a rule without markers (E001) reports on any parsed file.
+fn findings_without_their_markers(input: &Path, text: &str, file: &FileReport) -> Option<String> {
+    if relevance::is_kustomization_name(input) {
+        return None;
+    }
+    let mut missing = String::new();
+    for d in file.diagnostics.iter().chain(&file.suppressed) {
+        let markers = d.rule.meta().markers;
+        if markers.is_empty() {
+            continue;
+        }
+        let start = text[..d.span.start].rfind("\n---").map_or(0, |at| at + 1);
+        let end = text[d.span.start..]
+            .find("\n---")
+            .map_or(text.len(), |at| d.span.start + at);
+        let document = &text[start..end];
+        if !markers.iter().any(|m| document.contains(m.text)) {
+            let _ = writeln!(
+                missing,
+                "{} at byte {}: its document holds none of {:?}",
+                d.rule.code(),
+                d.span.start,
+                markers.iter().map(|m| m.text).collect::<Vec<_>>()
+            );
+        }
+    }
+    (!missing.is_empty()).then_some(missing)
+}
+
 fn run_case(case: &Case, may_bless: bool) -> Result<(), String> {
     let mut failures = String::new();
     let mut fail = |what: &str, detail: String| {
@@ -332,6 +363,17 @@ fn run_case(case: &Case, may_bless: bool) -> Result<(), String> {
             fail(
                 "findings differ from .expected (- expected, + actual)",
                 line_diff(&lines_text(&expected), &lines_text(&actual)),
+            );
+        }
+    }
+
+    // 1b. Each finding lies in a document holding one of its rule's relevance markers: the
+    // markers a rule names in the registry are what the prefilter keeps for it.
+    if let (Some(file), Some(text)) = (report_of(&report, &input), text.as_deref()) {
+        if let Some(missing) = findings_without_their_markers(&input, text, file) {
+            fail(
+                "findings in documents without their rule's markers",
+                missing,
             );
         }
     }
