@@ -16,6 +16,7 @@ use crate::note::{Note, NoteKind};
 use crate::relevance::{self, FileClass, Relevance};
 use crate::rules::{self, DocumentNeeds, FileContext, Likely, Rule};
 use crate::schema::Coverage;
+use crate::sops;
 use crate::span::{LineIndex, SourceFile, Span};
 use crate::suppress;
 use crate::template::Template;
@@ -808,7 +809,7 @@ impl Run<'_> {
         };
         let skipped = if let Some(template) = &template {
             Some(template.note(&source.text))
-        } else if is_sops(&stream) {
+        } else if sops::is_encrypted(&stream) {
             Some(Note::new(NoteKind::Sops, "SOPS-encrypted file: skipped"))
         } else {
             None
@@ -1308,16 +1309,6 @@ fn plan_edits_on(plan: &FixPlan, text: &str, root: &yaml::Node) -> Option<Vec<Ed
         FixPlan::RemoveEntryAt { path, key, .. } => edit::remove_entry_at(text, root, path, key),
         FixPlan::ReplaceValue { .. } | FixPlan::RemoveItem { .. } => None,
     }
-}
-
-/// Whether a file is SOPS-encrypted (a top-level `sops` mapping with a `mac`).
-fn is_sops(stream: &Stream) -> bool {
-    stream.documents.iter().any(|d| {
-        d.root
-            .as_ref()
-            .and_then(|r| r.get("sops"))
-            .is_some_and(|s| s.get("mac").is_some())
-    })
 }
 
 /// Apply configured severities and drop findings of rules turned off, or ignored for this file

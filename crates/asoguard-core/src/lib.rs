@@ -21,6 +21,7 @@ pub mod note;
 pub mod relevance;
 pub mod rules;
 pub mod schema;
+pub(crate) mod sops;
 pub mod span;
 pub mod suggest;
 pub mod suppress;
