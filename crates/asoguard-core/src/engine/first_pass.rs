@@ -1,0 +1,237 @@
+//! The first pass: every target read and parsed once, before the index is built. A file gives
+//! its facts for the index, the findings of the rules that need only it (and E001), its
+//! suppressions, which of its documents have checks left for the index, and the fixes of the
+//! judgements a cross-file rule is likely to file on it, realized while its tree is at hand.
+//! The tree is dropped when the pass ends (see [`super::reparse`]).
+
+use std::path::Path;
+
+use super::edits::plan_edits_on;
+use super::load::Load;
+use super::per_thread;
+use super::settled::quiet_entry;
+use super::{Run, RunOptions, Working};
+use crate::diagnostic::Diagnostic;
+use crate::discover::Target;
+use crate::fix::Edit;
+use crate::index::{FixPlan, IndexedFile, facts::FileFacts};
+use crate::manifest::Manifest;
+use crate::note::{Note, NoteKind};
+use crate::relevance::{FileClass, Relevance};
+use crate::rules::{self, DocumentNeeds, FileContext, Likely, Rule};
+use crate::schema::Coverage;
+use crate::sops;
+use crate::span::{LineIndex, SourceFile, Span};
+use crate::suppress;
+use crate::template::Template;
+use crate::yaml;
+
+/// What of a text is parsed: with the prefilter, only its relevant documents are built into
+/// trees; without it, everything.
+pub(super) fn parse_relevance(options: RunOptions, relevance: Relevance) -> Relevance {
+    if options.prefilter {
+        relevance
+    } else {
+        Relevance::all()
+    }
+}
+
+/// Summarise a file that is only indexed (never checked). A file no rule can care about gives
+/// no fact (and, with the prefilter, is never parsed); in the others, irrelevant documents are
+/// not built.
+pub(super) fn indexed(target: Target, text: &str, options: RunOptions) -> IndexedFile {
+    let relevance = Relevance::of(&target.fs_path, text);
+    let facts = if relevance.class == FileClass::Irrelevant {
+        FileFacts::default()
+    } else {
+        let arena = yaml::Arena::new();
+        let stream = yaml::parse_with(&arena, text, &parse_relevance(options, relevance));
+        // A template is not what gets applied: it tells the index nothing.
+        if Template::of(&target.fs_path, text, &stream).is_some() {
+            FileFacts::default()
+        } else {
+            FileFacts::of(&stream, &target.fs_path)
+        }
+    };
+    IndexedFile::new(&target, facts, || LineIndex::new(text))
+}
+
+/// What one parse of a file tells before the index is built: the findings of the rules that
+/// need only the file, and what finishing its check needs. A document is parsed again, on its
+/// own, only when a check or a fix needs its tree once the index is built; most files are
+/// parsed once.
+pub(super) struct Scan {
+    /// Findings of the per-document rules, and E001.
+    pub(super) diagnostics: Vec<Diagnostic>,
+    /// Documents with checks left for the index (see [`rules::check_document`]).
+    pub(super) needs: Vec<(usize, DocumentNeeds)>,
+    pub(super) directives: suppress::Directives,
+    /// Every document's span, to parse one again on its own.
+    pub(super) doc_spans: Vec<Span>,
+    /// Fix plans a cross-file rule is likely to file here, realized while the tree was at
+    /// hand (see [`rules::likely`]).
+    pub(super) prepared: Vec<(FixPlan, Vec<Edit>)>,
+    /// A cross-file rule is likely to file a judgement here: the text is kept, not read again.
+    pub(super) likely_judged: bool,
+    /// SOPS-encrypted or a template: no rule ran and no fix applies.
+    pub(super) skipped: Option<Note>,
+    /// Parsed without a syntax error.
+    pub(super) valid: bool,
+    pub(super) schema: Coverage,
+}
+
+impl Scan {
+    /// Whether nothing of the file is likely to need its text again: no finding, no check
+    /// left for the index, no suppression, nothing skipped, and no fix prepared for a
+    /// judgement that is likely to land on it (which would read the file again).
+    pub(super) fn is_silent(&self) -> bool {
+        self.diagnostics.is_empty()
+            && self.needs.is_empty()
+            && self.directives.is_empty()
+            && self.skipped.is_none()
+            && !self.likely_judged
+    }
+}
+
+/// A target after the pass that parses it.
+pub(super) enum Scanned {
+    /// It could not be loaded.
+    Unreadable,
+    /// Nothing in it can matter to a rule: never checked further.
+    Quiet { documents: usize },
+    /// Parsed and checked by the rules that need only it.
+    Checked(Box<Scan>),
+}
+
+impl Run<'_> {
+    /// The pass that parses one target (reading it the first time): its entry in the index,
+    /// and what its check needs next.
+    pub(super) fn scan_working(&self, w: &mut Working) -> (Option<IndexedFile>, Scanned) {
+        let (source, relevance) = match self.load(w) {
+            Load::Unreadable => return (None, Scanned::Unreadable),
+            Load::Quiet { documents } => {
+                return (Some(quiet_entry(&w.target)), Scanned::Quiet { documents });
+            }
+            Load::Text(source, relevance) => (source, relevance),
+        };
+        let (facts, scan) = self.scan(&source, &w.target.fs_path, relevance);
+        let indexed = IndexedFile::new(&w.target, facts, || source.lines.clone());
+        self.keep_or_let_go(w, source, &scan);
+        (Some(indexed), Scanned::Checked(Box::new(scan)))
+    }
+
+    /// Parse a text once: its facts for the index, and the findings of the rules that need only
+    /// it. A file that holds nothing any rule could check (read under `--strict-syntax`) has no
+    /// facts, parsed or not.
+    pub(super) fn scan(
+        &self,
+        source: &SourceFile,
+        fs_path: &Path,
+        relevance: Relevance,
+    ) -> (FileFacts, Scan) {
+        let irrelevant = relevance.class == FileClass::Irrelevant;
+        let (facts, scan) =
+            self.scan_parsed(source, fs_path, &parse_relevance(self.options, relevance));
+        (
+            if irrelevant {
+                FileFacts::default()
+            } else {
+                facts
+            },
+            scan,
+        )
+    }
+
+    /// [`Run::scan_in`], in this thread's arena (see [`super::per_thread`]).
+    pub(super) fn scan_parsed(
+        &self,
+        source: &SourceFile,
+        fs_path: &Path,
+        relevance: &Relevance,
+    ) -> (FileFacts, Scan) {
+        per_thread::with_arena(|arena| self.scan_in(arena, source, fs_path, relevance))
+    }
+
+    /// [`Run::scan_parsed`], the trees in `arena`.
+    pub(super) fn scan_in(
+        &self,
+        arena: &yaml::Arena,
+        source: &SourceFile,
+        fs_path: &Path,
+        relevance: &Relevance,
+    ) -> (FileFacts, Scan) {
+        let stream = yaml::parse_with(arena, &source.text, relevance);
+        let template = Template::of(fs_path, &source.text, &stream);
+        // A template is not what gets applied: it tells the index nothing.
+        let facts = if template.is_some() {
+            FileFacts::default()
+        } else {
+            FileFacts::of(&stream, fs_path)
+        };
+        let skipped = if let Some(template) = &template {
+            Some(template.note(&source.text))
+        } else if sops::is_encrypted(&stream) {
+            Some(Note::new(NoteKind::Sops, "SOPS-encrypted file: skipped"))
+        } else {
+            None
+        };
+        let mut scan = Scan {
+            diagnostics: Vec::new(),
+            needs: Vec::new(),
+            // Every directive names asoguard, which the prefilter looked for already. In a
+            // skipped file no rule runs, so its directives are not judged either.
+            directives: if relevance.names_asoguard && skipped.is_none() {
+                suppress::Directives::of(source, &stream)
+            } else {
+                suppress::Directives::default()
+            },
+            doc_spans: stream.documents.iter().map(|d| d.span).collect(),
+            prepared: Vec::new(),
+            likely_judged: false,
+            valid: stream.error.is_none(),
+            skipped,
+            schema: Coverage::default(),
+        };
+        if scan.skipped.is_none() {
+            let cx = FileContext {
+                source,
+                settings: self.settings,
+                index: None,
+                file: None,
+            };
+            for (doc, document) in stream.documents.iter().enumerate() {
+                if let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) {
+                    let needs = rules::check_document(&cx, doc, &manifest, &mut scan.diagnostics);
+                    if needs != DocumentNeeds::default() {
+                        scan.needs.push((doc, needs));
+                    }
+                    match rules::likely(&cx, doc, &manifest) {
+                        Some(Likely::Fix(plan)) => {
+                            scan.likely_judged = true;
+                            if let Some(edits) = plan_edits_on(&plan, &source.text, manifest.root) {
+                                scan.prepared.push((plan, edits));
+                            }
+                        }
+                        Some(Likely::Judged) => scan.likely_judged = true,
+                        None => {}
+                    }
+                    if let Some(store) = self.settings.crds.as_deref() {
+                        scan.schema += Coverage::of(store, &manifest);
+                    }
+                }
+            }
+            if let Some(error) = &stream.error {
+                let end = source.text[error.offset..]
+                    .chars()
+                    .next()
+                    .map_or(error.offset, |c| error.offset + c.len_utf8());
+                scan.diagnostics.push(Diagnostic::new(
+                    Rule::ParseError,
+                    Span::new(error.offset, end),
+                    format!("invalid YAML: {}", error.message),
+                ));
+            }
+        }
+        (facts, scan)
+    }
+}
