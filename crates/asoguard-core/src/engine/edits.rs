@@ -204,9 +204,10 @@ mod tests {
                 "---\n{head}{metadata}spec:\n  location: westeurope\n---\nkind: ConfigMap\n"
             );
             let source = SourceFile::new(PathBuf::from("rg.yaml"), text.clone());
-            let (_, scan) = run.scan_parsed(&source, Path::new("/repo/rg.yaml"), &Relevance::all());
-            let [(plan, prepared)] = scan.prepared.as_slice() else {
-                panic!("one prepared fix for {metadata:?}: {:?}", scan.prepared);
+            let (_, first) =
+                run.parse_and_check(&source, Path::new("/repo/rg.yaml"), &Relevance::all());
+            let [(plan, prepared)] = first.prepared.as_slice() else {
+                panic!("one prepared fix for {metadata:?}: {:?}", first.prepared);
             };
             assert_eq!(plan, expected, "{metadata:?}");
             let index = Index::default();
@@ -216,7 +217,7 @@ mod tests {
                 prepared: &[],
             };
             let arena = yaml::Arena::new();
-            let mut trees = DocumentTrees::new(&arena, &text, &scan.doc_spans);
+            let mut trees = DocumentTrees::new(&arena, &text, &first.doc_spans);
             let on_tree = plan_edits(plan, &mut trees, &known).expect("edits");
             assert_eq!(*prepared, on_tree, "{metadata:?}");
         }

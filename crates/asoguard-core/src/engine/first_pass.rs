@@ -9,7 +9,7 @@ use std::path::Path;
 use super::edits::plan_edits_on;
 use super::load::Load;
 use super::per_thread;
-use super::settled::quiet_entry;
+use super::settled::settled_entry;
 use super::{Run, RunOptions, Working};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Target;
@@ -60,7 +60,7 @@ pub(super) fn indexed(target: Target, text: &str, options: RunOptions) -> Indexe
 /// need only the file, and what finishing its check needs. A document is parsed again, on its
 /// own, only when a check or a fix needs its tree once the index is built; most files are
 /// parsed once.
-pub(super) struct Scan {
+pub(super) struct FirstPass {
     /// Findings of the per-document rules, and E001.
     pub(super) diagnostics: Vec<Diagnostic>,
     /// Documents with checks left for the index (see [`rules::check_document`]).
@@ -80,86 +80,86 @@ pub(super) struct Scan {
     pub(super) schema: Coverage,
 }
 
-impl Scan {
-    /// Whether nothing of the file is likely to need its text again: no finding, no check
-    /// left for the index, no suppression, nothing skipped, and no fix prepared for a
-    /// judgement that is likely to land on it (which would read the file again).
-    pub(super) fn is_silent(&self) -> bool {
-        self.diagnostics.is_empty()
-            && self.needs.is_empty()
-            && self.directives.is_empty()
-            && self.skipped.is_none()
-            && !self.likely_judged
+impl FirstPass {
+    /// Whether the rest of the file's check may need its text: a finding, a check left for
+    /// the index, a suppression, a skip note, or a judgement likely to land on it (with a fix
+    /// prepared, or one that would read the file again).
+    pub(super) fn may_need_text(&self) -> bool {
+        !self.diagnostics.is_empty()
+            || !self.needs.is_empty()
+            || !self.directives.is_empty()
+            || self.skipped.is_some()
+            || self.likely_judged
     }
 }
 
-/// A target after the pass that parses it.
-pub(super) enum Scanned {
+/// Where a target stands after its first pass, until its second.
+pub(super) enum Stage {
     /// It could not be loaded.
     Unreadable,
-    /// Nothing in it can matter to a rule: never checked further.
-    Quiet { documents: usize },
+    /// Nothing in it can matter to a rule (see [`super::settled`]): never checked further.
+    Settled { documents: usize },
     /// Parsed and checked by the rules that need only it.
-    Checked(Box<Scan>),
+    Parsed(Box<FirstPass>),
 }
 
 impl Run<'_> {
-    /// The pass that parses one target (reading it the first time): its entry in the index,
-    /// and what its check needs next.
-    pub(super) fn scan_working(&self, w: &mut Working) -> (Option<IndexedFile>, Scanned) {
+    /// One target's first pass (reading it the first time): its entry in the index, and where
+    /// it stands for its second pass.
+    pub(super) fn first_pass(&self, w: &mut Working) -> (Option<IndexedFile>, Stage) {
         let (source, relevance) = match self.load(w) {
-            Load::Unreadable => return (None, Scanned::Unreadable),
-            Load::Quiet { documents } => {
-                return (Some(quiet_entry(&w.target)), Scanned::Quiet { documents });
+            Load::Unreadable => return (None, Stage::Unreadable),
+            Load::Settled { documents } => {
+                return (Some(settled_entry(&w.target)), Stage::Settled { documents });
             }
             Load::Text(source, relevance) => (source, relevance),
         };
-        let (facts, scan) = self.scan(&source, &w.target.fs_path, relevance);
+        let (facts, first) = self.first_pass_text(&source, &w.target.fs_path, relevance);
         let indexed = IndexedFile::new(&w.target, facts, || source.lines.clone());
-        self.keep_or_let_go(w, source, &scan);
-        (Some(indexed), Scanned::Checked(Box::new(scan)))
+        self.keep_or_let_go(w, source, &first);
+        (Some(indexed), Stage::Parsed(Box::new(first)))
     }
 
     /// Parse a text once: its facts for the index, and the findings of the rules that need only
     /// it. A file that holds nothing any rule could check (read under `--strict-syntax`) has no
     /// facts, parsed or not.
-    pub(super) fn scan(
+    pub(super) fn first_pass_text(
         &self,
         source: &SourceFile,
         fs_path: &Path,
         relevance: Relevance,
-    ) -> (FileFacts, Scan) {
+    ) -> (FileFacts, FirstPass) {
         let irrelevant = relevance.class == FileClass::Irrelevant;
-        let (facts, scan) =
-            self.scan_parsed(source, fs_path, &parse_relevance(self.options, relevance));
+        let (facts, first) =
+            self.parse_and_check(source, fs_path, &parse_relevance(self.options, relevance));
         (
             if irrelevant {
                 FileFacts::default()
             } else {
                 facts
             },
-            scan,
+            first,
         )
     }
 
-    /// [`Run::scan_in`], in this thread's arena (see [`super::per_thread`]).
-    pub(super) fn scan_parsed(
+    /// [`Run::parse_and_check_in`], in this thread's arena (see [`super::per_thread`]).
+    pub(super) fn parse_and_check(
         &self,
         source: &SourceFile,
         fs_path: &Path,
         relevance: &Relevance,
-    ) -> (FileFacts, Scan) {
-        per_thread::with_arena(|arena| self.scan_in(arena, source, fs_path, relevance))
+    ) -> (FileFacts, FirstPass) {
+        per_thread::with_arena(|arena| self.parse_and_check_in(arena, source, fs_path, relevance))
     }
 
-    /// [`Run::scan_parsed`], the trees in `arena`.
-    pub(super) fn scan_in(
+    /// [`Run::parse_and_check`], the trees in `arena`.
+    pub(super) fn parse_and_check_in(
         &self,
         arena: &yaml::Arena,
         source: &SourceFile,
         fs_path: &Path,
         relevance: &Relevance,
-    ) -> (FileFacts, Scan) {
+    ) -> (FileFacts, FirstPass) {
         let stream = yaml::parse_with(arena, &source.text, relevance);
         let template = Template::of(fs_path, &source.text, &stream);
         // A template is not what gets applied: it tells the index nothing.
@@ -175,7 +175,7 @@ impl Run<'_> {
         } else {
             None
         };
-        let mut scan = Scan {
+        let mut first = FirstPass {
             diagnostics: Vec::new(),
             needs: Vec::new(),
             // Every directive names asoguard, which the prefilter looked for already. In a
@@ -192,7 +192,7 @@ impl Run<'_> {
             skipped,
             schema: Coverage::default(),
         };
-        if scan.skipped.is_none() {
+        if first.skipped.is_none() {
             let cx = FileContext {
                 source,
                 settings: self.settings,
@@ -201,22 +201,22 @@ impl Run<'_> {
             };
             for (doc, document) in stream.documents.iter().enumerate() {
                 if let Some(manifest) = document.root.as_ref().and_then(Manifest::from_root) {
-                    let needs = rules::check_document(&cx, doc, &manifest, &mut scan.diagnostics);
+                    let needs = rules::check_document(&cx, doc, &manifest, &mut first.diagnostics);
                     if needs != DocumentNeeds::default() {
-                        scan.needs.push((doc, needs));
+                        first.needs.push((doc, needs));
                     }
                     match rules::likely(&cx, doc, &manifest) {
                         Some(Likely::Fix(plan)) => {
-                            scan.likely_judged = true;
+                            first.likely_judged = true;
                             if let Some(edits) = plan_edits_on(&plan, &source.text, manifest.root) {
-                                scan.prepared.push((plan, edits));
+                                first.prepared.push((plan, edits));
                             }
                         }
-                        Some(Likely::Judged) => scan.likely_judged = true,
+                        Some(Likely::Judged) => first.likely_judged = true,
                         None => {}
                     }
                     if let Some(store) = self.settings.crds.as_deref() {
-                        scan.schema += Coverage::of(store, &manifest);
+                        first.schema += Coverage::of(store, &manifest);
                     }
                 }
             }
@@ -225,13 +225,13 @@ impl Run<'_> {
                     .chars()
                     .next()
                     .map_or(error.offset, |c| error.offset + c.len_utf8());
-                scan.diagnostics.push(Diagnostic::new(
+                first.diagnostics.push(Diagnostic::new(
                     Rule::ParseError,
                     Span::new(error.offset, end),
                     format!("invalid YAML: {}", error.message),
                 ));
             }
         }
-        (facts, scan)
+        (facts, first)
     }
 }

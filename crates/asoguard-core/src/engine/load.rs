@@ -3,8 +3,8 @@
 //! A target is read when the first pass reaches it (into the thread's buffer, see
 //! [`super::per_thread`]), and only a text that is checked is copied out of it. Without fixes
 //! there is one round, and a text that was read from a regular file and whose first pass
-//! found nothing to report ([`super::first_pass::Scan::is_silent`]) is let go: the run keeps
-//! its length and hash ([`Text::OnDisk`]).
+//! found nothing that may need it again ([`super::first_pass::FirstPass::may_need_text`]) is
+//! let go: the run keeps its length and hash ([`Text::OnDisk`]).
 //!
 //! Invariant: a text let go is read again only when its second pass needs it (a judgement or
 //! a note landed on its file), and is used only if it is the text that was checked (same
@@ -12,7 +12,7 @@
 //! findings at positions that no longer hold. With fixes, every checked text is held, since a
 //! fix changes it.
 
-use super::first_pass::Scan;
+use super::first_pass::FirstPass;
 use super::{FixMode, Run, Working, per_thread};
 use crate::discover::{self, LoadError};
 use crate::index::{FileId, Index};
@@ -27,7 +27,7 @@ pub(super) enum Text {
     Failed(LoadError),
     /// Nothing in it can matter to a rule: its text is not kept (it never changes, and nothing
     /// is reported in it), only how many documents it holds.
-    Quiet { documents: usize },
+    Settled { documents: usize },
     /// The current text, fixes applied, with its lines (boxed, to keep every working state
     /// small).
     Loaded(Box<SourceFile>),
@@ -41,7 +41,7 @@ pub(super) enum Text {
 }
 
 /// The hash that tells whether a file read again is the one checked (with its length): a
-/// change between two reads of one run is no adversary's, and every silent file is hashed.
+/// change between two reads of one run is no adversary's, and every text let go is hashed.
 pub(super) fn text_hash(text: &str) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(text)
@@ -52,7 +52,7 @@ pub(super) enum Load {
     /// It could not be loaded.
     Unreadable,
     /// Nothing in it can matter to a rule (see [`super::settled`]).
-    Quiet { documents: usize },
+    Settled { documents: usize },
     /// The text to parse, with what of it is relevant.
     Text(Box<SourceFile>, Relevance),
 }
@@ -71,7 +71,7 @@ impl Run<'_> {
                         discover::read_into(fs_path, self.settings.max_file_size, buffer)?;
                     let text = discover::text_of(buffer)?;
                     let relevance = Relevance::of(fs_path, text);
-                    let kept = if self.is_quiet(&relevance, text, fs_path) {
+                    let kept = if self.is_settled(&relevance, text, fs_path) {
                         Err(relevance::count_documents(text))
                     } else {
                         Ok(text.to_string())
@@ -85,8 +85,8 @@ impl Run<'_> {
                     }
                     Ok((regular, Err(documents), _)) => {
                         w.rereadable = regular;
-                        w.text = Text::Quiet { documents };
-                        Load::Quiet { documents }
+                        w.text = Text::Settled { documents };
+                        Load::Settled { documents }
                     }
                     Ok((regular, Ok(text), relevance)) => {
                         w.rereadable = regular;
@@ -97,22 +97,22 @@ impl Run<'_> {
             }
             Text::Loaded(source) => {
                 let relevance = Relevance::of(fs_path, &source.text);
-                if self.is_quiet(&relevance, &source.text, fs_path) {
+                if self.is_settled(&relevance, &source.text, fs_path) {
                     let documents = relevance::count_documents(&source.text);
                     // A fixed text is kept: it is to be written.
                     w.text = if w.is_fixed() {
                         Text::Loaded(source)
                     } else {
-                        Text::Quiet { documents }
+                        Text::Settled { documents }
                     };
-                    return Load::Quiet { documents };
+                    return Load::Settled { documents };
                 }
                 Load::Text(source, relevance)
             }
-            other @ (Text::Failed(_) | Text::Quiet { .. } | Text::OnDisk { .. }) => {
+            other @ (Text::Failed(_) | Text::Settled { .. } | Text::OnDisk { .. }) => {
                 w.text = other;
                 match &w.text {
-                    Text::Quiet { documents } => Load::Quiet {
+                    Text::Settled { documents } => Load::Settled {
                         documents: *documents,
                     },
                     _ => Load::Unreadable,
@@ -125,8 +125,13 @@ impl Run<'_> {
     /// disk with nothing to report so far is not held until the index is built (most have
     /// nothing to report at all, and the few that a cross-file judgement lands on are read
     /// again).
-    pub(super) fn keep_or_let_go(&self, w: &mut Working, source: Box<SourceFile>, scan: &Scan) {
-        w.text = if self.options.fix == FixMode::Off && w.rereadable && scan.is_silent() {
+    pub(super) fn keep_or_let_go(
+        &self,
+        w: &mut Working,
+        source: Box<SourceFile>,
+        first: &FirstPass,
+    ) {
+        w.text = if self.options.fix == FixMode::Off && w.rereadable && !first.may_need_text() {
             Text::OnDisk {
                 len: source.text.len(),
                 hash: text_hash(&source.text),
@@ -140,17 +145,17 @@ impl Run<'_> {
     /// becomes the load error, [`LoadError::Changed`] if the file changed since its first
     /// pass); `false` when nothing landed on a file with nothing to report, whose text is not
     /// read again.
-    pub(super) fn reread(
+    pub(super) fn read_again_if_needed(
         &self,
         w: &mut Working,
-        scan: &Scan,
+        first: &FirstPass,
         file: Option<FileId>,
         index: &Index,
     ) -> bool {
         if let Text::OnDisk { len, hash } = w.text {
             let has_more =
                 file.is_some_and(|f| !index.judgements(f).is_empty() || !index.notes(f).is_empty());
-            if !has_more && scan.is_silent() {
+            if !has_more && !first.may_need_text() {
                 return false;
             }
             w.text = match discover::read_text(&w.target.fs_path, self.settings.max_file_size) {
@@ -194,8 +199,8 @@ mod tests {
         let target = Target::new(path.clone(), path.clone());
         let check = |text: &str| {
             let mut w = Working::new((target.clone(), None));
-            let (entry, scanned) = run.scan_working(&mut w);
-            w.scanned = scanned;
+            let (entry, stage) = run.first_pass(&mut w);
+            w.stage = stage;
             assert!(matches!(w.text, Text::OnDisk { .. }), "the text is let go");
             std::fs::write(&path, text).expect("rewrite");
             let mut work = [w];
@@ -205,7 +210,7 @@ mod tests {
                 RunOptions::default(),
             );
             let outcome = run
-                .finish_round(&mut work, entry.into_iter().collect(), vec![parent])
+                .index_and_second_pass(&mut work, entry.into_iter().collect(), vec![parent])
                 .remove(0);
             std::fs::write(&path, child).expect("restore");
             outcome
@@ -247,7 +252,7 @@ mod tests {
             let path = dir.path().join("object.yaml");
             std::fs::write(&path, &text).expect("write");
             let mut w = Working::new((Target::new(path.clone(), path), None));
-            run.scan_working(&mut w);
+            run.first_pass(&mut w);
             assert_eq!(matches!(w.text, Text::Loaded(_)), kept, "{text}");
         }
     }

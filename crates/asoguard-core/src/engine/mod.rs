@@ -45,10 +45,10 @@ use crate::rules::Rule;
 use crate::schema::Coverage;
 use crate::span::SourceFile;
 
-use first_pass::{Scanned, indexed};
+use first_pass::{Stage, indexed};
 use load::Text;
 use rounds::Fixes;
-use settled::FirstPass;
+use settled::FirstPasses;
 
 /// The most fix rounds before giving up (ruff uses the same bound). Each round re-indexes the
 /// repository, since a fix in one file (a kustomization) changes what others mean.
@@ -315,8 +315,8 @@ struct Working {
     text: Text,
     /// Its text was read by the run from a regular file, so it can be read again.
     rereadable: bool,
-    /// What this round's pass found, until the index is built.
-    scanned: Scanned,
+    /// Where it stands after this round's first pass, until its second.
+    stage: Stage,
     /// What fixes did to it. Boxed: a run holds one working state per checked file, and most
     /// are never fixed.
     fixes: Option<Box<Fixes>>,
@@ -328,7 +328,7 @@ impl Working {
             target,
             text: Text::Unread,
             rereadable: false,
-            scanned: Scanned::Unreadable,
+            stage: Stage::Unreadable,
             fixes: None,
         }
     }
@@ -355,26 +355,26 @@ impl Run<'_> {
         let one_round = self.options.fix == FixMode::Off;
         // The first pass reads and parses every target; a file no rule can care about is
         // settled there.
-        let mut first = pending
+        let mut passes = pending
             .into_par_iter()
-            .fold(FirstPass::default, |pass, pending| {
+            .fold(FirstPasses::default, |pass, pending| {
                 let mut w = Working::new(pending);
-                let scanned = self.scan_working(&mut w);
-                pass.add(w, scanned, one_round)
+                let stage = self.first_pass(&mut w);
+                pass.add(w, stage, one_round)
             })
-            .reduce(FirstPass::default, FirstPass::append);
-        let (first_settled, settled) = first.take_settled(&self.others, one_round);
-        let FirstPass {
+            .reduce(FirstPasses::default, FirstPasses::append);
+        let (first_settled, settled) = passes.take_settled(&self.others, one_round);
+        let FirstPasses {
             mut work,
             entries,
-            quiet_documents,
+            settled_documents,
             ..
-        } = first;
-        let mut outcomes = self.finish_round(&mut work, entries, first_settled);
+        } = passes;
+        let mut outcomes = self.index_and_second_pass(&mut work, entries, first_settled);
         if self.options.fix != FixMode::Off {
             outcomes = self.fix_rounds(&mut work, &settled, outcomes);
         }
-        self.report(work, outcomes, files_checked, quiet_documents)
+        self.report(work, outcomes, files_checked, settled_documents)
     }
 }
 

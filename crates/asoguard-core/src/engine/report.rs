@@ -15,13 +15,13 @@ use crate::schema::Coverage;
 use crate::span::SourceFile;
 
 impl Run<'_> {
-    /// Every target's report, from its last outcome; `quiet_documents`: the settled files'.
+    /// Every target's report, from its last outcome; `settled_documents`: the settled files'.
     pub(super) fn report(
         &self,
         work: Vec<Working>,
         outcomes: Vec<Outcome>,
         files_checked: usize,
-        quiet_documents: usize,
+        settled_documents: usize,
     ) -> RunReport {
         // Only files with something to say get a report (and keep their text); the others
         // are counted.
@@ -34,11 +34,11 @@ impl Run<'_> {
                     && outcome.suppressed.is_empty()
                     && outcome.notes.is_empty()
                     && w.fixes.is_none();
-                let report = (!silent).then(|| self.finish(w, outcome));
+                let report = (!silent).then(|| self.file_report(w, outcome));
                 (documents, schema, report)
             })
             .collect();
-        let documents = quiet_documents + finished.iter().map(|(d, _, _)| d).sum::<usize>();
+        let documents = settled_documents + finished.iter().map(|(d, _, _)| d).sum::<usize>();
         let schema = self
             .settings
             .crds
@@ -71,7 +71,7 @@ impl Run<'_> {
     }
 
     /// Write a fixed file (when asked) and build its report.
-    pub(super) fn finish(&self, w: Working, outcome: Outcome) -> FileReport {
+    pub(super) fn file_report(&self, w: Working, outcome: Outcome) -> FileReport {
         let Working {
             target,
             text,
@@ -113,7 +113,7 @@ impl Run<'_> {
                 source = SourceFile::new(target.display.to_path_buf(), before.clone());
                 outcome = Outcome {
                     notes: outcome.notes.clone(),
-                    ..self.recheck(&source, &target)
+                    ..self.check_alone(&source, &target)
                 };
                 fixed = 0;
                 applied.clear();
@@ -135,13 +135,13 @@ impl Run<'_> {
     }
 
     /// Check a file on its own (after a failed write), with the other files as last indexed.
-    pub(super) fn recheck(&self, source: &SourceFile, target: &Target) -> Outcome {
+    pub(super) fn check_alone(&self, source: &SourceFile, target: &Target) -> Outcome {
         let mut w = Working::new((target.clone(), Some(Ok(source.text.clone()))));
-        let (entry, scanned) = self.scan_working(&mut w);
+        let (entry, stage) = self.first_pass(&mut w);
         let mut files = self.others.clone();
         files.extend(entry);
         let mut index = Index::build(files, self.settings);
         rules::judge(&mut index, self.settings);
-        self.outcome(&mut w, scanned, &index)
+        self.second_pass(&mut w, stage, &index)
     }
 }

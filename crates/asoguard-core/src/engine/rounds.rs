@@ -52,12 +52,12 @@ impl Run<'_> {
             changed = work
                 .par_iter_mut()
                 .zip(outcomes.par_iter())
-                .map(|(w, outcome)| self.fix_round(w, outcome))
+                .map(|(w, outcome)| self.fix_target(w, outcome))
                 .collect();
             if !changed.contains(&true) {
                 return outcomes;
             }
-            outcomes = self.check_round(work, settled);
+            outcomes = self.check_again(work, settled);
         }
         for (w, _) in work.iter_mut().zip(&changed).filter(|(_, c)| **c) {
             w.fixes().note = Some(Note::new(
@@ -70,10 +70,10 @@ impl Run<'_> {
         outcomes
     }
 
-    /// Check every target's current text: parse each once (its facts and the findings that
+    /// Check every target's current text again: parse each once (its facts and the findings that
     /// need only it), index them with the settled files, then finish each with what the index
     /// says.
-    pub(super) fn check_round(
+    pub(super) fn check_again(
         &self,
         work: &mut [Working],
         settled: &[IndexedFile],
@@ -81,16 +81,16 @@ impl Run<'_> {
         let entries: Vec<IndexedFile> = work
             .par_iter_mut()
             .filter_map(|w| {
-                let (entry, scanned) = self.scan_working(w);
-                w.scanned = scanned;
+                let (entry, stage) = self.first_pass(w);
+                w.stage = stage;
                 entry
             })
             .collect();
-        self.finish_round(work, entries, settled.to_vec())
+        self.index_and_second_pass(work, entries, settled.to_vec())
     }
 
-    /// Apply one round of fixes to a file; whether its text changed.
-    pub(super) fn fix_round(&self, w: &mut Working, outcome: &Outcome) -> bool {
+    /// Apply one round of fixes to a target; whether its text changed.
+    pub(super) fn fix_target(&self, w: &mut Working, outcome: &Outcome) -> bool {
         if w.fixes.as_ref().is_some_and(|f| f.frozen) || !outcome.parsed {
             return false;
         }

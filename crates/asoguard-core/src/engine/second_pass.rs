@@ -8,7 +8,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::edits::{Known, realize};
-use super::first_pass::{Scan, Scanned};
+use super::first_pass::{FirstPass, Stage};
 use super::load::Text;
 use super::reparse::DocumentTrees;
 use super::{Run, Working};
@@ -25,8 +25,9 @@ use crate::suppress;
 use crate::yaml;
 
 impl Run<'_> {
-    /// Index the targets' entries with the settled files, and finish every target's check.
-    pub(super) fn finish_round(
+    /// Build the index from the targets' entries and the settled files, have the cross-file
+    /// rules judge it, and run every target's second pass.
+    pub(super) fn index_and_second_pass(
         &self,
         work: &mut [Working],
         mut entries: Vec<IndexedFile>,
@@ -40,24 +41,24 @@ impl Run<'_> {
         }
         work.par_iter_mut()
             .map(|w| {
-                let scanned = std::mem::replace(&mut w.scanned, Scanned::Unreadable);
-                self.outcome(w, scanned, &index)
+                let stage = std::mem::replace(&mut w.stage, Stage::Unreadable);
+                self.second_pass(w, stage, &index)
             })
             .collect()
     }
 
-    /// Finish a file's check once the index is built: the per-document checks that need it,
+    /// A loaded text's second pass: the per-document checks that need the index,
     /// the cross-file judgements filed on it (their fixes turned into edits on the documents'
     /// trees, parsed again one document at a time), then suppressions and severities.
-    pub(super) fn complete(
+    pub(super) fn second_pass_text(
         &self,
         source: &SourceFile,
-        scan: Scan,
+        first: FirstPass,
         file: Option<FileId>,
         index: &Index,
         fs_path: &Path,
     ) -> Outcome {
-        let Scan {
+        let FirstPass {
             mut diagnostics,
             needs,
             directives,
@@ -67,7 +68,7 @@ impl Run<'_> {
             valid,
             schema,
             likely_judged: _,
-        } = scan;
+        } = first;
         let mut notes: Vec<Note> = file.map(|f| index.notes(f).to_vec()).unwrap_or_default();
         let was_skipped = skipped.is_some();
         if let Some(skipped) = skipped {
@@ -125,30 +126,33 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
-    /// A target's outcome once the index is built.
-    pub(super) fn outcome(&self, w: &mut Working, scanned: Scanned, index: &Index) -> Outcome {
-        let scan = match scanned {
-            Scanned::Checked(scan) => scan,
-            Scanned::Quiet { documents } => return Outcome::quiet(documents),
-            Scanned::Unreadable => {
+    /// A target's second pass, once the index is built (reading again a text let go, see
+    /// [`super::load`]).
+    pub(super) fn second_pass(&self, w: &mut Working, stage: Stage, index: &Index) -> Outcome {
+        let first = match stage {
+            Stage::Parsed(first) => first,
+            Stage::Settled { documents } => return Outcome::clean(documents),
+            Stage::Unreadable => {
                 return match &w.text {
                     Text::Failed(error) => Outcome::unreadable(self.settings, &w.target, error),
-                    _ => Outcome::quiet(0),
+                    _ => Outcome::clean(0),
                 };
             }
         };
         let file = index.file_id(&w.target.fs_path);
-        if !self.reread(w, &scan, file, index) {
+        if !self.read_again_if_needed(w, &first, file, index) {
             return Outcome {
-                documents: scan.doc_spans.len(),
-                schema: scan.schema,
-                ..Outcome::quiet(0)
+                documents: first.doc_spans.len(),
+                schema: first.schema,
+                ..Outcome::clean(0)
             };
         }
         match &w.text {
-            Text::Loaded(source) => self.complete(source, *scan, file, index, &w.target.fs_path),
+            Text::Loaded(source) => {
+                self.second_pass_text(source, *first, file, index, &w.target.fs_path)
+            }
             Text::Failed(error) => Outcome::unreadable(self.settings, &w.target, error),
-            _ => Outcome::quiet(0),
+            _ => Outcome::clean(0),
         }
     }
 }
@@ -165,8 +169,8 @@ pub(super) struct Outcome {
 }
 
 impl Outcome {
-    /// A file no rule can care about.
-    pub(super) fn quiet(documents: usize) -> Self {
+    /// Nothing to report: a settled file, or one whose text was not needed again.
+    pub(super) fn clean(documents: usize) -> Self {
         Outcome {
             diagnostics: Vec::new(),
             suppressed: Vec::new(),

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::first_pass::Scanned;
+use super::first_pass::Stage;
 use super::{Run, Working};
 use crate::discover::Target;
 use crate::index::{IndexedFile, facts::FileFacts};
@@ -22,20 +22,20 @@ use crate::span::{LineIndex, SourceFile};
 /// What the first pass leaves: the targets still to check and their index entries, and the
 /// settled files (nothing in them to check) with their documents.
 #[derive(Default)]
-pub(super) struct FirstPass {
+pub(super) struct FirstPasses {
     pub(super) work: Vec<Working>,
     pub(super) entries: Vec<IndexedFile>,
     pub(super) settled: Vec<IndexedFile>,
-    pub(super) quiet_documents: usize,
+    pub(super) settled_documents: usize,
 }
 
-impl FirstPass {
+impl FirstPasses {
     /// This pass, then `later`'s (rayon's reduce keeps the targets' order).
-    pub(super) fn append(mut self, mut later: FirstPass) -> FirstPass {
+    pub(super) fn append(mut self, mut later: FirstPasses) -> FirstPasses {
         self.work.append(&mut later.work);
         self.entries.append(&mut later.entries);
         self.settled.append(&mut later.settled);
-        self.quiet_documents += later.quiet_documents;
+        self.settled_documents += later.settled_documents;
         self
     }
 
@@ -43,11 +43,11 @@ impl FirstPass {
     pub(super) fn add(
         mut self,
         mut w: Working,
-        first: (Option<IndexedFile>, Scanned),
+        passed: (Option<IndexedFile>, Stage),
         one_round: bool,
-    ) -> FirstPass {
-        match first {
-            (entry, Scanned::Quiet { documents }) => {
+    ) -> FirstPasses {
+        match passed {
+            (entry, Stage::Settled { documents }) => {
                 // Without fixes there is one round, so one index: the entry joins the others
                 // at once (no second list to merge and grow).
                 if one_round {
@@ -55,10 +55,10 @@ impl FirstPass {
                 } else {
                     self.settled.extend(entry);
                 }
-                self.quiet_documents += documents;
+                self.settled_documents += documents;
             }
-            (entry, scanned) => {
-                w.scanned = scanned;
+            (entry, stage) => {
+                w.stage = stage;
                 self.entries.extend(entry);
                 self.work.push(w);
             }
@@ -85,7 +85,7 @@ impl FirstPass {
 }
 
 /// The index entry of a settled file: no facts, no lines.
-pub(super) fn quiet_entry(target: &Target) -> IndexedFile {
+pub(super) fn settled_entry(target: &Target) -> IndexedFile {
     IndexedFile::new(target, FileFacts::default(), LineIndex::empty)
 }
 
@@ -93,13 +93,13 @@ impl Run<'_> {
     /// Whether a text holds nothing any rule could check: it gives no finding, note or fact
     /// (its syntax errors are a YAML linter's business, unless `--strict-syntax`). With the
     /// prefilter it is never parsed; without, it is checked anyway, which proves the point.
-    pub(super) fn is_quiet(&self, relevance: &Relevance, text: &str, fs_path: &Path) -> bool {
+    pub(super) fn is_settled(&self, relevance: &Relevance, text: &str, fs_path: &Path) -> bool {
         if relevance.class != FileClass::Irrelevant || self.options.strict_syntax {
             return false;
         }
         if !self.options.prefilter {
             let source = SourceFile::new(PathBuf::new(), text.to_string());
-            let (_, full) = self.scan_parsed(&source, fs_path, &Relevance::all());
+            let (_, full) = self.parse_and_check(&source, fs_path, &Relevance::all());
             debug_assert!(
                 full.needs.is_empty()
                     && full.diagnostics.iter().all(|d| d.rule == Rule::ParseError),
