@@ -10,9 +10,9 @@ use super::edits::plan_edits_on;
 use super::load::Load;
 use super::per_thread;
 use super::settled::settled_entry;
+use super::summarise::facts_for_index;
 use super::{Run, RunOptions, Working};
 use crate::diagnostic::Diagnostic;
-use crate::discover::Target;
 use crate::fix::Edit;
 use crate::index::{FixPlan, IndexedFile, facts::FileFacts};
 use crate::manifest::Manifest;
@@ -21,9 +21,8 @@ use crate::relevance::{FileClass, Relevance};
 use crate::rules::{self, DocumentNeeds, FileContext, Likely, Rule};
 use crate::schema::Coverage;
 use crate::sops;
-use crate::span::{LineIndex, SourceFile, Span};
+use crate::span::{SourceFile, Span};
 use crate::suppress;
-use crate::template::Template;
 use crate::yaml;
 
 /// What of a text is parsed: with the prefilter, only its relevant documents are built into
@@ -34,26 +33,6 @@ pub(super) fn parse_relevance(options: RunOptions, relevance: Relevance) -> Rele
     } else {
         Relevance::all()
     }
-}
-
-/// Summarise a file that is only indexed (never checked). A file no rule can care about gives
-/// no fact (and, with the prefilter, is never parsed); in the others, irrelevant documents are
-/// not built.
-pub(super) fn indexed(target: Target, text: &str, options: RunOptions) -> IndexedFile {
-    let relevance = Relevance::of(&target.fs_path, text);
-    let facts = if relevance.class == FileClass::Irrelevant {
-        FileFacts::default()
-    } else {
-        let arena = yaml::Arena::new();
-        let stream = yaml::parse_with(&arena, text, &parse_relevance(options, relevance));
-        // A template is not what gets applied: it tells the index nothing.
-        if Template::of(&target.fs_path, text, &stream).is_some() {
-            FileFacts::default()
-        } else {
-            FileFacts::of(&stream, &target.fs_path)
-        }
-    };
-    IndexedFile::new(&target, facts, || LineIndex::new(text))
 }
 
 /// What one parse of a file tells before the index is built: the findings of the rules that
@@ -161,13 +140,7 @@ impl Run<'_> {
         relevance: &Relevance,
     ) -> (FileFacts, FirstPass) {
         let stream = yaml::parse_with(arena, &source.text, relevance);
-        let template = Template::of(fs_path, &source.text, &stream);
-        // A template is not what gets applied: it tells the index nothing.
-        let facts = if template.is_some() {
-            FileFacts::default()
-        } else {
-            FileFacts::of(&stream, fs_path)
-        };
+        let (facts, template) = facts_for_index(&stream, &source.text, fs_path);
         let skipped = if let Some(template) = &template {
             Some(template.note(&source.text))
         } else if sops::is_encrypted(&stream) {

@@ -176,7 +176,7 @@ mod tests {
     use super::*;
     use crate::discover::Target;
     use crate::engine::RunOptions;
-    use crate::engine::first_pass::indexed;
+    use crate::engine::summarise::summarise;
     use crate::engine::testing::{GROUP, run_with, settings_at, with_policy};
     use crate::rules::Rule;
 
@@ -204,7 +204,7 @@ mod tests {
             assert!(matches!(w.text, Text::OnDisk { .. }), "the text is let go");
             std::fs::write(&path, text).expect("rewrite");
             let mut work = [w];
-            let parent = indexed(
+            let parent = summarise(
                 Target::new(parent_path.clone(), parent_path.clone()),
                 &parent,
                 RunOptions::default(),

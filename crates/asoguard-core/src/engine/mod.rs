@@ -10,8 +10,9 @@
 //! - `rounds`: with fixes, apply them and run both passes again until nothing changes;
 //! - `report`: write fixed files and build the reports.
 //!
-//! `edits` turns the cross-file rules' fix plans into edits. How a run holds as little as it
-//! can is decided in one file per tactic, each stating its invariant:
+//! `summarise` gives the index the files only indexed, never checked; `edits` turns the
+//! cross-file rules' fix plans into edits. How a run holds as little as it can is decided in
+//! one file per tactic, each stating its invariant:
 //!
 //! - `load`: a target's text is read when the first pass reaches it, and without fixes one
 //!   with nothing to report is let go and read again only if its report needs it;
@@ -29,6 +30,7 @@ mod report;
 mod rounds;
 mod second_pass;
 mod settled;
+mod summarise;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -45,10 +47,11 @@ use crate::rules::Rule;
 use crate::schema::Coverage;
 use crate::span::SourceFile;
 
-use first_pass::{Stage, indexed};
+use first_pass::Stage;
 use load::Text;
 use rounds::Fixes;
 use settled::FirstPasses;
+use summarise::{others_under_root, summarise_all};
 
 /// The most fix rounds before giving up (ruff uses the same bound). Each round re-indexes the
 /// repository, since a fix in one file (a kustomization) changes what others mean.
@@ -237,30 +240,14 @@ pub fn check_inputs(inputs: Vec<Input>, settings: &Settings, options: RunOptions
 pub fn index_paths(paths: &[PathBuf], settings: &Settings) -> (Index, Vec<PathProblem>) {
     let (mut targets, problems) = discover::discover(paths, settings, false);
     if settings.repository {
-        let named: HashSet<PathBuf> = targets.iter().map(|t| t.fs_path.to_path_buf()).collect();
-        let cwd = std::env::current_dir().unwrap_or_default();
-        targets.extend(
-            discover::yaml_files_under(&settings.root, settings)
-                .into_iter()
-                .filter(|p| !named.contains(p))
-                .map(|fs_path| {
-                    let display = fs_path
-                        .strip_prefix(&cwd)
-                        .map_or_else(|_| fs_path.clone(), PathBuf::from);
-                    Target::new(display, fs_path)
-                }),
-        );
+        let named: HashSet<&Path> = targets.iter().map(|t| &*t.fs_path).collect();
+        let others = others_under_root(settings, &named);
+        targets.extend(others);
     }
     if let Some(store) = settings.crds.as_deref() {
         targets.retain(|t| !store.is_source(&t.fs_path));
     }
-    let files: Vec<IndexedFile> = targets
-        .into_par_iter()
-        .filter_map(|target| {
-            let text = discover::read_text(&target.fs_path, settings.max_file_size).ok()?;
-            Some(indexed(target, &text, RunOptions::default()))
-        })
-        .collect();
+    let files = summarise_all(targets, settings, RunOptions::default());
     (Index::build(files, settings), problems)
 }
 
@@ -269,29 +256,15 @@ pub fn index_paths(paths: &[PathBuf], settings: &Settings) -> (Index, Vec<PathPr
 type Pending = (Target, Option<Result<String, LoadError>>);
 
 fn check_work(pending: Vec<Pending>, settings: &Settings, options: RunOptions) -> RunReport {
-    let others: Vec<PathBuf> = if settings.repository {
+    let others = if settings.repository {
         // Scoped here: a set of every target is not to be held through the run.
         let named: HashSet<&Path> = pending.iter().map(|(target, _)| &*target.fs_path).collect();
-        discover::yaml_files_under(&settings.root, settings)
-            .into_iter()
-            .filter(|p| !named.contains(p.as_path()))
-            .filter(|p| !settings.crds.as_deref().is_some_and(|s| s.is_source(p)))
-            .collect()
+        others_under_root(settings, &named)
     } else {
         Vec::new()
     };
     // Files only indexed never change: summarise them once.
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let others: Vec<IndexedFile> = others
-        .into_par_iter()
-        .filter_map(|fs_path| {
-            let text = discover::read_text(&fs_path, settings.max_file_size).ok()?;
-            let display = fs_path
-                .strip_prefix(&cwd)
-                .map_or_else(|_| fs_path.clone(), PathBuf::from);
-            Some(indexed(Target::new(display, fs_path), &text, options))
-        })
-        .collect();
+    let others = summarise_all(others, settings, options);
     Run {
         settings,
         options,
