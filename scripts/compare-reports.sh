@@ -33,12 +33,15 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 differences=0
 
-# run BINARY DIR ARGS...: stdout, stderr and exit code of one run, in DIR, as one blob.
+# run BINARY DIR ARGS...: stdout, stderr and exit code of one run, in DIR, as one blob. Each
+# run has files of its own: `same` runs the two binaries at once.
 run() {
-  local bin="$1" dir="$2"
+  local bin="$1" dir="$2" out
   shift 2
-  (cd "$dir" && "$bin" "$@" >"$work/out" 2>"$work/err"; echo "exit $?" >"$work/code")
-  cat "$work/out" "$work/err" "$work/code"
+  out="$(mktemp -d "$work/run.XXXXXX")"
+  (cd "$dir" && "$bin" "$@" >"$out/out" 2>"$out/err"; echo "exit $?" >"$out/code")
+  cat "$out/out" "$out/err" "$out/code"
+  rm -rf "$out"
 }
 
 # same LABEL DIR ARGS...: both binaries give the same bytes.
