@@ -20,6 +20,7 @@ const LAYERS: &[&str] = &[
     "yaml",
     "manifest",
     "template",
+    "sops",
     // Findings, schemas, configuration, suppressions.
     "diagnostic",
     "schema",

@@ -24,6 +24,7 @@ pub mod registry;
 pub mod relevance;
 pub mod rules;
 pub mod schema;
+pub(crate) mod sops;
 pub mod span;
 pub mod suggest;
 pub mod suppress;

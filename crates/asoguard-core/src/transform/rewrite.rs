@@ -7,8 +7,9 @@ use crate::config::Settings;
 use crate::discover::{self, Target};
 use crate::fix::{Edit, apply_edits};
 use crate::manifest::{Manifest, RECONCILE_POLICY};
+use crate::sops;
 use crate::template::Template;
-use crate::yaml::{self, Node, Stream, edit};
+use crate::yaml::{self, Node, edit};
 
 use super::TransformError;
 
@@ -60,7 +61,7 @@ pub(crate) fn load(
                     at.line, at.column, error.message
                 ),
             ));
-        } else if is_sops(&stream) {
+        } else if sops::is_encrypted(&stream) {
             Status::Sops
         } else {
             Status::Yaml
@@ -72,15 +73,6 @@ pub(crate) fn load(
         });
     }
     Ok(loaded)
-}
-
-fn is_sops(stream: &Stream) -> bool {
-    stream.documents.iter().any(|d| {
-        d.root
-            .as_ref()
-            .and_then(|r| r.get("sops"))
-            .is_some_and(|s| s.get("mac").is_some())
-    })
 }
 
 /// Whether a file, or any YAML file under a directory, holds an ASO resource.
