@@ -70,9 +70,9 @@ impl Run<'_> {
         outcomes
     }
 
-    /// Check every target's current text again: parse each once (its facts and the findings that
-    /// need only it), index them with the settled files, then finish each with what the index
-    /// says.
+    /// Check every target's current text again: parse each once (its facts and the findings
+    /// that need only it), index them with the settled files, then finish each with what the
+    /// index says.
     pub(super) fn check_again(
         &self,
         work: &mut [Working],

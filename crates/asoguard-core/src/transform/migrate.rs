@@ -49,7 +49,30 @@ type ObjectKey = (String, String, String, String);
 /// Plan a migration. Errors (nothing planned) when an argument is wrong, the destination lies
 /// inside the source or the other way round, or any file of either cannot be read or parsed.
 /// Everything else that must stop the migration is a conflict in the plan.
+///
+/// The ASO FAQ's procedure, step by step ([`Migration`]): the source's ASO resources get
+/// `skip` (step 1), the destination receives their copies (step 3), `.asoguard.yaml` records
+/// the source as passive so that removing it from its cluster (step 4) is what `check`
+/// expects, and the whole is verified against `check`'s guarded rules. Step 2, installing ASO
+/// in the destination cluster, is the user's: the plan's checklist says so.
 pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, TransformError> {
+    let (from, to) = check_arguments(options)?;
+    let mut plan = Plan::default();
+    let sides = Sides::load(options, settings, (from, to), &mut plan)?;
+    let mut migration = Migration::new(&sides, plan);
+    migration.survey_destination();
+    migration.plan_documents();
+    migration.skip_source();
+    migration.copy_to_destination();
+    let config_path = migration.mark_source_passive()?;
+    migration.verify(&config_path);
+    Ok(migration.into_plan(config_path))
+}
+
+/// The source and destination directories, absolute, once the arguments are checked: a valid
+/// namespace, a source directory, a destination that is a directory if it exists, and neither
+/// inside the other.
+fn check_arguments(options: &MigrateOptions) -> Result<(PathBuf, PathBuf), TransformError> {
     let ns = options.namespace.as_deref();
     if let Some(ns) = ns {
         if !is_dns_label(ns) {
@@ -94,106 +117,210 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
             ),
         ));
     }
+    Ok((from, to))
+}
 
-    let mut plan = Plan::default();
-    // The repository as `check` renders it: who deploys the source, and names as applied.
-    let index = super::repository_index(settings);
-    let src_files = rewrite::load(
-        files_under(&options.from, &from, settings, &mut plan)?,
-        settings,
-    )?;
-    if src_files.is_empty() {
-        return Err(TransformError::at(
-            &options.from,
-            "no manifests (.yaml or .yml files) under the source",
-        ));
-    }
-    let dst_files = if to.exists() {
-        rewrite::load(
-            files_under(&options.to, &to, settings, &mut plan)?,
+/// What a migration reads, fixed once loaded: its arguments, the repository's index, and both
+/// sides' files.
+struct Sides<'a> {
+    options: &'a MigrateOptions,
+    settings: &'a Settings,
+    /// The namespace the copies move to (`--namespace`).
+    ns: Option<&'a str>,
+    /// The source directory, absolute.
+    from: PathBuf,
+    /// The destination directory, absolute.
+    to: PathBuf,
+    /// The repository as `check` renders it: who deploys the source, and names as applied.
+    index: Index,
+    src_files: Vec<Loaded>,
+    dst_files: Vec<Loaded>,
+    /// The files each side's kustomizations reference as patches.
+    src_patches: HashSet<PathBuf>,
+    dst_patches: HashSet<PathBuf>,
+    /// The source's files (absolute paths).
+    src_targets: HashSet<PathBuf>,
+}
+
+impl<'a> Sides<'a> {
+    /// Index the repository and load both sides; what `files_under` finds to say goes to
+    /// `plan`.
+    fn load(
+        options: &'a MigrateOptions,
+        settings: &'a Settings,
+        (from, to): (PathBuf, PathBuf),
+        plan: &mut Plan,
+    ) -> Result<Self, TransformError> {
+        let index = super::repository_index(settings);
+        let src_files =
+            rewrite::load(files_under(&options.from, &from, settings, plan)?, settings)?;
+        if src_files.is_empty() {
+            return Err(TransformError::at(
+                &options.from,
+                "no manifests (.yaml or .yml files) under the source",
+            ));
+        }
+        let dst_files = if to.exists() {
+            rewrite::load(files_under(&options.to, &to, settings, plan)?, settings)?
+        } else {
+            Vec::new()
+        };
+        let src_patches = patch_files(&src_files);
+        let dst_patches = patch_files(&dst_files);
+        let src_targets = src_files
+            .iter()
+            .map(|f| f.target.fs_path.to_path_buf())
+            .collect();
+        Ok(Sides {
+            options,
             settings,
-        )?
-    } else {
-        Vec::new()
-    };
-    let rel = |file: &Loaded, base: &Path| -> PathBuf {
-        file.target
-            .fs_path
-            .strip_prefix(base)
-            .map_or_else(|_| file.target.fs_path.to_path_buf(), Path::to_path_buf)
-    };
-    let dst_by_rel: HashMap<PathBuf, &Loaded> =
-        dst_files.iter().map(|f| (rel(f, &to), f)).collect();
-    let src_patches = patch_files(&src_files);
-    let dst_patches = patch_files(&dst_files);
+            ns: options.namespace.as_deref(),
+            from,
+            to,
+            index,
+            src_files,
+            dst_files,
+            src_patches,
+            dst_patches,
+            src_targets,
+        })
+    }
+}
 
-    // What the destination holds already: Azure resources by identity, policies by object.
-    let mut dst_ids: HashMap<Identity, DstResource> = HashMap::new();
-    let mut dst_policies: HashMap<(PathBuf, ObjectKey), String> = HashMap::new();
-    let mut dst_common: HashMap<PathBuf, String> = HashMap::new();
-    for file in dst_files.iter().filter(|f| f.status == Status::Yaml) {
-        let file_rel = rel(file, &to);
-        let arena = yaml::Arena::new();
-        let stream = yaml::parse(&arena, &file.text);
-        let documents = manifests_or_none(&stream).into_iter().enumerate();
-        for (doc, manifest) in documents.filter_map(|(doc, m)| Some((doc, m?))) {
-            if let Some(value) =
-                rewrite::policy_raw(&manifest).filter(|v| *v != "skip" && !v.is_empty())
-            {
-                if let Some(key) = object_key(&manifest) {
-                    dst_policies.insert((file_rel.clone(), key), value.to_string());
-                }
-            }
-            if kustomize::is_kustomization(&file_rel) {
-                if let Some(value) = rewrite::common_policy(manifest.root).filter(|v| *v != "skip")
+/// A file's path relative to `base`, the directory of its side.
+fn rel(file: &Loaded, base: &Path) -> PathBuf {
+    file.target
+        .fs_path
+        .strip_prefix(base)
+        .map_or_else(|_| file.target.fs_path.to_path_buf(), Path::to_path_buf)
+}
+
+/// A migration being planned: the plan so far, and what each step leaves the next.
+struct Migration<'s> {
+    sides: &'s Sides<'s>,
+    plan: Plan,
+    /// The Azure resources of both sides, by identity.
+    ids: Identities,
+    /// The destination's own policies other than `skip`, by file (relative) and object.
+    dst_policies: HashMap<(PathBuf, ObjectKey), String>,
+    /// The `commonAnnotations` policies other than `skip` of the destination's kustomizations,
+    /// by file (relative).
+    dst_common: HashMap<PathBuf, String>,
+    /// What each document of each source file needs in step 1.
+    src_docs: Vec<Vec<SrcDoc>>,
+    /// What the copy of each document of each source file needs in step 3.
+    dst_docs: Vec<Vec<DstDoc>>,
+    /// The names of the source's Namespace objects, when the copies move to one namespace.
+    namespace_objects: BTreeSet<String>,
+    /// ASO resources step 1 gives `skip`.
+    skipped: usize,
+    /// ASO resources step 3 copies.
+    copied: usize,
+    /// Files inside the source that its kustomizations reference and that are not among its
+    /// manifests, copied as they are: by path relative to the source, their path and text
+    /// (`None` when it cannot be read, a conflict).
+    verbatim: BTreeMap<PathBuf, (PathBuf, Option<String>)>,
+    /// Notes on kustomizations of the source that render ASO resources from outside it.
+    outside_aso: Vec<String>,
+}
+
+impl<'s> Migration<'s> {
+    fn new(sides: &'s Sides<'s>, plan: Plan) -> Self {
+        Migration {
+            sides,
+            plan,
+            ids: Identities::default(),
+            dst_policies: HashMap::new(),
+            dst_common: HashMap::new(),
+            src_docs: Vec::new(),
+            dst_docs: Vec::new(),
+            namespace_objects: BTreeSet::new(),
+            skipped: 0,
+            copied: 0,
+            verbatim: BTreeMap::new(),
+            outside_aso: Vec::new(),
+        }
+    }
+
+    /// What the destination holds already: Azure resources by identity, policies by object.
+    fn survey_destination(&mut self) {
+        let sides = self.sides;
+        for file in sides.dst_files.iter().filter(|f| f.status == Status::Yaml) {
+            let file_rel = rel(file, &sides.to);
+            let arena = yaml::Arena::new();
+            let stream = yaml::parse(&arena, &file.text);
+            let documents = manifests_or_none(&stream).into_iter().enumerate();
+            for (doc, manifest) in documents.filter_map(|(doc, m)| Some((doc, m?))) {
+                if let Some(value) =
+                    rewrite::policy_raw(&manifest).filter(|v| *v != "skip" && !v.is_empty())
                 {
-                    dst_common.insert(file_rel.clone(), value.to_string());
+                    if let Some(key) = object_key(&manifest) {
+                        self.dst_policies
+                            .insert((file_rel.clone(), key), value.to_string());
+                    }
                 }
-            }
-            if !manifest.is_aso() || dst_patches.contains(&*file.target.fs_path) {
-                continue;
-            }
-            let applied = applied(&index, &file.target.fs_path, doc);
-            if let (Ok(id), Ok(spec)) = (
-                applied_identity(&manifest, None, &applied),
-                normalized_spec(&manifest),
-            ) {
-                dst_ids.insert(
-                    id,
-                    DstResource {
-                        rel: file_rel.clone(),
-                        display: file.target.display.to_path_buf(),
-                        spec,
-                    },
-                );
+                if kustomize::is_kustomization(&file_rel) {
+                    if let Some(value) =
+                        rewrite::common_policy(manifest.root).filter(|v| *v != "skip")
+                    {
+                        self.dst_common.insert(file_rel.clone(), value.to_string());
+                    }
+                }
+                if !manifest.is_aso() || sides.dst_patches.contains(&*file.target.fs_path) {
+                    continue;
+                }
+                let applied = applied(&sides.index, &file.target.fs_path, doc);
+                if let (Ok(id), Ok(spec)) = (
+                    applied_identity(&manifest, None, &applied),
+                    normalized_spec(&manifest),
+                ) {
+                    self.ids.dst.insert(
+                        id,
+                        DstResource {
+                            rel: file_rel.clone(),
+                            display: file.target.display.to_path_buf(),
+                            spec,
+                        },
+                    );
+                }
             }
         }
     }
 
-    // The source: identities, conflicts with the destination, and what each document needs.
-    let mut ids = Identities {
-        dst: dst_ids,
-        ..Identities::default()
-    };
-    let mut namespace_objects: BTreeSet<String> = BTreeSet::new();
-    let mut skipped = 0;
-    let mut copied = 0;
-    let mut verbatim: BTreeMap<PathBuf, (PathBuf, Option<String>)> = BTreeMap::new();
-    let mut outside_aso: Vec<String> = Vec::new();
-    let src_targets: HashSet<PathBuf> = src_files
-        .iter()
-        .map(|f| f.target.fs_path.to_path_buf())
-        .collect();
-    let mut src_docs: Vec<Vec<SrcDoc>> = Vec::new();
-    let mut dst_docs: Vec<Vec<DstDoc>> = Vec::new();
-    for file in &src_files {
+    /// What every source document needs, in step 1 and in its copy; the source's Azure
+    /// resources checked against each other and the destination's.
+    fn plan_documents(&mut self) {
+        let sides = self.sides;
+        for file in &sides.src_files {
+            let (src_plan, dst_plan) = self.plan_file(file);
+            self.src_docs.push(src_plan);
+            self.dst_docs.push(dst_plan);
+        }
+        if self.namespace_objects.len() > 1 {
+            self.plan.conflict(
+                &sides.options.from,
+                format!(
+                    "the source holds Namespaces {}: --namespace would merge them into one; migrate each namespace on its own",
+                    self.namespace_objects
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+
+    /// What each document of one source file needs, in step 1 and in its copy.
+    fn plan_file(&mut self, file: &Loaded) -> (Vec<SrcDoc>, Vec<DstDoc>) {
+        let sides = self.sides;
         let path = &file.target.display;
-        let file_rel = rel(file, &from);
-        let is_patch = src_patches.contains(&*file.target.fs_path);
+        let file_rel = rel(file, &sides.from);
+        let is_patch = sides.src_patches.contains(&*file.target.fs_path);
         let mut src_plan = Vec::new();
         let mut dst_plan = Vec::new();
         if file.status == Status::Template && file.text.contains(".azure.com/") {
-            plan.conflict(
+            self.plan.conflict(
                 path,
                 "a Helm or Go template that mentions ASO groups: asoguard cannot mark its resources `skip`; render it, or exclude it and migrate it by hand",
             );
@@ -206,302 +333,459 @@ pub fn plan(options: &MigrateOptions, settings: &Settings) -> Result<Plan, Trans
                 dst_plan.push(DstDoc::default());
                 continue;
             };
-            let applied = applied(&index, &file.target.fs_path, doc);
-            let shown = applied_label(&manifest, &applied);
-            let raw = rewrite::policy_raw(&manifest);
-            let critical = manifest.is_aso()
-                && manifest
-                    .kind
-                    .is_some_and(|k| settings.is_critical(manifest.group(), k));
-            let mut src_doc = SrcDoc {
-                label: shown.clone(),
-                ..SrcDoc::default()
-            };
-            let mut dst_doc = DstDoc {
-                label: shown.clone(),
-                is_object: manifest.kind.is_some() && manifest.api_version.is_some(),
-                ..DstDoc::default()
-            };
-            let what = shown.unwrap_or_else(|| label(&manifest));
-            let rewritten_ns = manifest.namespace.map(|n| ns.unwrap_or(n));
-            let key = object_key(&manifest).map(|(g, k, n, name)| {
-                (
-                    g,
-                    k,
-                    if n.is_empty() {
-                        n
-                    } else {
-                        ns.map_or(n, str::to_string)
-                    },
-                    name,
-                )
-            });
-            let existing = key
-                .as_ref()
-                .and_then(|key| dst_policies.get(&(file_rel.clone(), key.clone())))
-                .cloned();
-            if manifest.is_aso() {
-                if file.status == Status::Sops {
-                    plan.conflict(
-                        path,
-                        format!(
-                            "{what} is in a SOPS-encrypted file: an edit would break its MAC, so it cannot get `skip`; decrypt it or migrate it by hand"
-                        ),
-                    );
-                }
-                if raw != Some("skip") {
-                    src_doc.policy = Some(Some("skip"));
-                    skipped += 1;
-                }
-                copied += 1;
-                // Critical kinds end protected: anything but `detach-on-delete` (unset,
-                // `manage`, `skip`, or a value ASO reads as `manage`) becomes it.
-                let dod = Policy::DetachOnDelete.as_str();
-                let derived = match raw {
-                    Some(value) if value == dod => None,
-                    _ if critical => Some(Some(dod.to_string())),
-                    Some("skip") => Some(None),
-                    _ => None,
-                };
-                dst_doc.policy = existing.map(Some).or(derived);
-                if !is_patch {
-                    ids.check(
-                        &mut plan,
-                        (&manifest, &what, &applied),
-                        rewritten_ns,
-                        (path, &file_rel),
-                        &options.to.join(&file_rel),
-                    );
-                }
-            } else if manifest.is("", "Namespace") {
-                if raw == Some("skip") {
-                    dst_doc.policy =
-                        Some(existing.or(Some(Policy::DetachOnDelete.as_str().into())));
-                }
-                if let (Some(ns), Some(name)) = (ns, manifest.name_str()) {
-                    if !is_patch {
-                        namespace_objects.insert(name.to_string());
-                    }
-                    if name != ns {
-                        dst_doc.rename_namespace = Some(ns.to_string());
-                    }
-                }
-            }
-            if let (Some(ns), Some(current)) = (ns, manifest.namespace) {
-                if current != ns {
-                    dst_doc.namespace = Some(ns.to_string());
-                }
-            }
-            dst_doc.deploy_paths = deployer_doc(&mut plan, settings, &manifest, path, &from, &to);
-            if kustomize::is_kustomization(path) {
-                kustomization_doc(
-                    &mut plan,
-                    settings,
-                    &manifest,
-                    KustomizationPaths {
-                        display: path,
-                        file_rel: &file_rel,
-                        from: &from,
-                        to: &to,
-                        src_targets: &src_targets,
-                    },
-                    dst_common.get(&file_rel).cloned(),
-                    ns,
-                    &mut src_doc,
-                    &mut dst_doc,
-                    &mut verbatim,
-                    &mut outside_aso,
-                );
-                for patch in kustomize::inline_patches(manifest.root) {
-                    if patch.contains(crate::manifest::RECONCILE_POLICY) {
-                        plan.notes.push(format!(
-                            "{}: an inline patch sets the reconcile-policy; review it in both copies",
-                            path.display()
-                        ));
-                    }
-                }
-            } else if manifest.kind.is_none()
-                && file.text.contains(crate::manifest::RECONCILE_POLICY)
-            {
-                plan.notes.push(format!(
-                    "{}: mentions the reconcile-policy but is not an object (a JSON patch?); review it in both copies",
-                    path.display()
-                ));
-            }
+            let (src_doc, dst_doc) = self.plan_document(file, &file_rel, is_patch, doc, &manifest);
             src_plan.push(src_doc);
             dst_plan.push(dst_doc);
         }
-        src_docs.push(src_plan);
-        dst_docs.push(dst_plan);
-    }
-    if namespace_objects.len() > 1 {
-        plan.conflict(
-            &options.from,
-            format!(
-                "the source holds Namespaces {}: --namespace would merge them into one; migrate each namespace on its own",
-                namespace_objects
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
+        (src_plan, dst_plan)
     }
 
-    // Step 1: the source gets `skip`, in place.
-    for (file, docs) in src_files.iter().zip(&src_docs) {
-        if file.status != Status::Yaml {
-            continue;
-        }
+    /// What document `doc` of a source file (an object) needs in step 1 and in its copy.
+    fn plan_document(
+        &mut self,
+        file: &Loaded,
+        file_rel: &Path,
+        is_patch: bool,
+        doc: usize,
+        manifest: &Manifest,
+    ) -> (SrcDoc, DstDoc) {
+        let sides = self.sides;
+        let (settings, ns) = (sides.settings, sides.ns);
         let path = &file.target.display;
-        match rewrite::rewrite(&file.text, |index, text, root| {
-            let doc = docs.get(index).cloned().unwrap_or_default();
-            if let Some(want) = doc.policy {
-                if let step @ (Step::Edit(..) | Step::Stuck(_)) =
-                    rewrite::policy_step_as(text, root, want, doc.label.as_deref())
-                {
-                    return step;
+        let applied = applied(&sides.index, &file.target.fs_path, doc);
+        let shown = applied_label(manifest, &applied);
+        let raw = rewrite::policy_raw(manifest);
+        let critical = manifest.is_aso()
+            && manifest
+                .kind
+                .is_some_and(|k| settings.is_critical(manifest.group(), k));
+        let mut src_doc = SrcDoc {
+            label: shown.clone(),
+            ..SrcDoc::default()
+        };
+        let mut dst_doc = DstDoc {
+            label: shown.clone(),
+            is_object: manifest.kind.is_some() && manifest.api_version.is_some(),
+            ..DstDoc::default()
+        };
+        let what = shown.unwrap_or_else(|| label(manifest));
+        let rewritten_ns = manifest.namespace.map(|n| ns.unwrap_or(n));
+        let key = object_key(manifest).map(|(g, k, n, name)| {
+            (
+                g,
+                k,
+                if n.is_empty() {
+                    n
+                } else {
+                    ns.map_or(n, str::to_string)
+                },
+                name,
+            )
+        });
+        let existing = key
+            .as_ref()
+            .and_then(|key| {
+                self.dst_policies
+                    .get(&(file_rel.to_path_buf(), key.clone()))
+            })
+            .cloned();
+        if manifest.is_aso() {
+            if file.status == Status::Sops {
+                self.plan.conflict(
+                    path,
+                    format!(
+                        "{what} is in a SOPS-encrypted file: an edit would break its MAC, so it cannot get `skip`; decrypt it or migrate it by hand"
+                    ),
+                );
+            }
+            if raw != Some("skip") {
+                src_doc.policy = Some(Some("skip"));
+                self.skipped += 1;
+            }
+            self.copied += 1;
+            // Critical kinds end protected: anything but `detach-on-delete` (unset,
+            // `manage`, `skip`, or a value ASO reads as `manage`) becomes it.
+            let dod = Policy::DetachOnDelete.as_str();
+            let derived = match raw {
+                Some(value) if value == dod => None,
+                _ if critical => Some(Some(dod.to_string())),
+                Some("skip") => Some(None),
+                _ => None,
+            };
+            dst_doc.policy = existing.map(Some).or(derived);
+            if !is_patch {
+                self.ids.check(
+                    &mut self.plan,
+                    (manifest, &what, &applied),
+                    rewritten_ns,
+                    (path, file_rel),
+                    &sides.options.to.join(file_rel),
+                );
+            }
+        } else if manifest.is("", "Namespace") {
+            if raw == Some("skip") {
+                dst_doc.policy = Some(existing.or(Some(Policy::DetachOnDelete.as_str().into())));
+            }
+            if let (Some(ns), Some(name)) = (ns, manifest.name_str()) {
+                if !is_patch {
+                    self.namespace_objects.insert(name.to_string());
+                }
+                if name != ns {
+                    dst_doc.rename_namespace = Some(ns.to_string());
                 }
             }
-            match doc.common {
-                Some(want) => rewrite::common_policy_step(text, root, want, path),
-                None => Step::Done,
-            }
-        }) {
-            Ok((after, actions)) => plan.push_change(FileChange {
-                path: path.to_path_buf(),
-                before: Some(file.text.clone()),
-                after,
-                actions,
-                source: None,
-            }),
-            Err(message) => plan.conflict(path, message),
         }
+        if let (Some(ns), Some(current)) = (ns, manifest.namespace) {
+            if current != ns {
+                dst_doc.namespace = Some(ns.to_string());
+            }
+        }
+        dst_doc.deploy_paths = self.deployer_paths(manifest, path);
+        if kustomize::is_kustomization(path) {
+            self.plan_kustomization(manifest, path, file_rel, &mut src_doc, &mut dst_doc);
+            for patch in kustomize::inline_patches(manifest.root) {
+                if patch.contains(crate::manifest::RECONCILE_POLICY) {
+                    self.plan.notes.push(format!(
+                        "{}: an inline patch sets the reconcile-policy; review it in both copies",
+                        path.display()
+                    ));
+                }
+            }
+        } else if manifest.kind.is_none() && file.text.contains(crate::manifest::RECONCILE_POLICY) {
+            self.plan.notes.push(format!(
+                "{}: mentions the reconcile-policy but is not an object (a JSON patch?); review it in both copies",
+                path.display()
+            ));
+        }
+        (src_doc, dst_doc)
     }
 
-    // A step 1 that changes nothing while the source is applied without `skip` would leave
-    // its ASO writing to Azure: refuse, saying where the policy comes from.
-    if plan.changes.is_empty() {
-        source_unchanged(&mut plan, &index, &from, &options.from);
+    /// Plan an ArgoCD Application or Flux Kustomization of the source. Its paths inside the
+    /// source are re-pointed at the destination in the copy (the copy is synced by the
+    /// destination cluster, as `check` assumes of a manifest under a cluster's paths).
+    /// Conflicts: a deployer whose destination is another cluster (a person must retarget the
+    /// copy), and one that deploys ASO resources from outside the source (both clusters would
+    /// reconcile them).
+    fn deployer_paths(&mut self, manifest: &Manifest, path: &Path) -> Vec<Option<String>> {
+        let sides = self.sides;
+        let (settings, from, to) = (sides.settings, &sides.from, &sides.to);
+        let mut rewrites = Vec::new();
+        let what = label(manifest);
+        for node in deploy_path_nodes(manifest) {
+            let Some(written) = node.as_str() else {
+                rewrites.push(None);
+                continue;
+            };
+            let target = normalize(&settings.root.join(written));
+            if target.starts_with(from) {
+                if let Some(remote) = remote_destination(manifest) {
+                    self.plan.conflict(
+                        path,
+                        format!(
+                            "{what} deploys {written} to {remote}: its copy would deploy the destination's manifests there too; move it out of the source, or retarget it by hand"
+                        ),
+                    );
+                }
+                let moved = to.join(target.strip_prefix(from).unwrap_or(Path::new("")));
+                let mut new = kustomize::relative_path(&settings.root, &normalize(&moved));
+                if written.starts_with("./") {
+                    new = format!("./{new}");
+                }
+                rewrites.push(Some(new));
+            } else {
+                rewrites.push(None);
+                if rewrite::holds_aso(&target, settings) {
+                    self.plan.conflict(
+                        path,
+                        format!(
+                            "{what} deploys {written}, outside the source, which holds ASO resources: its copy would have both clusters reconcile them; migrate {written} itself, or move {what} out of the source"
+                        ),
+                    );
+                } else {
+                    self.plan.notes.push(format!(
+                        "{}: {what} deploys {written}, outside the source: its copy deploys it too",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        rewrites
     }
 
-    // Step 3: the copies.
-    for (file, docs) in src_files.iter().zip(&dst_docs) {
-        let file_rel = rel(file, &from);
-        let dst_path = options.to.join(&file_rel);
-        let existing = dst_by_rel.get(&file_rel).map(|f| f.text.as_str());
-        if file.status != Status::Yaml {
-            if ns.is_some() && file.status == Status::Sops {
-                plan.checklist.push(format!(
-                    "{} is SOPS-encrypted and copied as is: its namespace is not rewritten; re-encrypt it for the new namespace",
-                    dst_path.display()
+    /// Plan a kustomization document: its `namespace:`, its `commonAnnotations` policy on both
+    /// sides, references that leave the source (rewritten in the copy; when they render ASO
+    /// resources, the source's `commonAnnotations` gets `skip` so step 1 covers them), and
+    /// files it references inside the source that are not YAML (copied as they are).
+    fn plan_kustomization(
+        &mut self,
+        manifest: &Manifest,
+        display: &Path,
+        file_rel: &Path,
+        src_doc: &mut SrcDoc,
+        dst_doc: &mut DstDoc,
+    ) {
+        let sides = self.sides;
+        let (settings, ns, from, to) = (sides.settings, sides.ns, &sides.from, &sides.to);
+        let dst_existing_common = self.dst_common.get(file_rel).cloned();
+        let root = manifest.root;
+        let kdir_rel = file_rel.parent().unwrap_or(Path::new(""));
+        let (src_dir, dst_dir) = (
+            normalize(&from.join(kdir_rel)),
+            normalize(&to.join(kdir_rel)),
+        );
+        let src_path = display;
+        if let (Some(ns), Some(current)) = (ns, root.get_str("namespace")) {
+            if current != ns {
+                dst_doc.kustomize_namespace = Some(ns.to_string());
+            }
+        }
+        let mut renders_outside_aso = false;
+        for reference in kustomize::refs(root) {
+            let target = kustomize::resolve(&src_dir, &reference.path);
+            if target.starts_with(from) {
+                dst_doc.refs.push(None);
+                let is_file = target.is_file();
+                if is_file && !sides.src_targets.contains(&target) {
+                    let file_rel = target.strip_prefix(from).unwrap_or(&target).to_path_buf();
+                    let text = match discover::read_text(&target, settings.max_file_size) {
+                        Ok(text) => Some(text),
+                        Err(e) => {
+                            self.plan.conflict(&target, format!("cannot copy it: {e}"));
+                            None
+                        }
+                    };
+                    self.verbatim.insert(file_rel, (target.clone(), text));
+                } else if !target.exists() {
+                    self.plan.notes.push(format!(
+                        "{}: references {}, which does not exist",
+                        src_path.display(),
+                        reference.path
+                    ));
+                }
+                continue;
+            }
+            let from_copy = kustomize::resolve(&dst_dir, &reference.path);
+            dst_doc.refs.push(
+                (from_copy != target)
+                    .then(|| reference.with_path(&kustomize::relative_path(&dst_dir, &target))),
+            );
+            if reference.kind == RefKind::Resource && rewrite::holds_aso(&target, settings) {
+                renders_outside_aso = true;
+                self.outside_aso.push(format!(
+                    "{}: renders ASO resources from {}, outside the source: step 1 marks them `skip` through this kustomization's commonAnnotations, and the copy renders them without it",
+                    src_path.display(),
+                    reference.path
                 ));
             }
-            copy_as_is(
-                &mut plan,
-                &dst_path,
-                &file.text,
-                existing,
-                &file.target.display,
-            );
-            continue;
         }
-        match copy_text(file, docs, &dst_path) {
-            Ok((after, actions)) => match existing {
-                None => plan.push_change(FileChange {
-                    path: dst_path,
-                    before: None,
+        let common = rewrite::common_policy(root);
+        if (common.is_some() || renders_outside_aso) && common != Some("skip") {
+            src_doc.common = Some(Some("skip"));
+        }
+        if common.is_some() || renders_outside_aso {
+            // The copy: the source's value, unless it is `skip`; then what the destination had.
+            dst_doc.common = Some(match common {
+                Some(value) if value != "skip" => Some(value.to_string()),
+                _ => dst_existing_common,
+            });
+        }
+    }
+
+    /// Step 1: the source gets `skip`, in place. A step 1 that changes nothing while the
+    /// source is applied without `skip` would leave its ASO writing to Azure: refused, saying
+    /// where the policy comes from.
+    fn skip_source(&mut self) {
+        let sides = self.sides;
+        for (file, docs) in sides.src_files.iter().zip(&self.src_docs) {
+            if file.status != Status::Yaml {
+                continue;
+            }
+            let path = &file.target.display;
+            match rewrite::rewrite(&file.text, |index, text, root| {
+                let doc = docs.get(index).cloned().unwrap_or_default();
+                if let Some(want) = doc.policy {
+                    if let step @ (Step::Edit(..) | Step::Stuck(_)) =
+                        rewrite::policy_step_as(text, root, want, doc.label.as_deref())
+                    {
+                        return step;
+                    }
+                }
+                match doc.common {
+                    Some(want) => rewrite::common_policy_step(text, root, want, path),
+                    None => Step::Done,
+                }
+            }) {
+                Ok((after, actions)) => self.plan.push_change(FileChange {
+                    path: path.to_path_buf(),
+                    before: Some(file.text.clone()),
                     after,
                     actions,
-                    source: Some(file.target.display.to_path_buf()),
+                    source: None,
                 }),
-                Some(existing) if same_documents(existing, &after) => {}
-                Some(existing) => {
-                    if let Some(dropped) = dropped_object(existing, &after) {
-                        plan.conflict(
-                            &dst_path,
-                            format!(
-                                "the destination file holds {dropped}, which the copy of {} would drop (and the destination cluster would delete); move it to another file first",
-                                file.target.display.display()
-                            ),
-                        );
-                    }
-                    plan.push_change(FileChange {
+                Err(message) => self.plan.conflict(path, message),
+            }
+        }
+        if self.plan.changes.is_empty() {
+            source_unchanged(
+                &mut self.plan,
+                &sides.index,
+                &sides.from,
+                &sides.options.from,
+            );
+        }
+    }
+
+    /// Step 3: the copies, and the files the source's kustomizations reference copied as they
+    /// are.
+    fn copy_to_destination(&mut self) {
+        let sides = self.sides;
+        let (ns, from, to) = (sides.ns, &sides.from, &sides.to);
+        let dst_by_rel: HashMap<PathBuf, &Loaded> =
+            sides.dst_files.iter().map(|f| (rel(f, to), f)).collect();
+        for (file, docs) in sides.src_files.iter().zip(&self.dst_docs) {
+            let file_rel = rel(file, from);
+            let dst_path = sides.options.to.join(&file_rel);
+            let existing = dst_by_rel.get(&file_rel).map(|f| f.text.as_str());
+            if file.status != Status::Yaml {
+                if ns.is_some() && file.status == Status::Sops {
+                    self.plan.checklist.push(format!(
+                        "{} is SOPS-encrypted and copied as is: its namespace is not rewritten; re-encrypt it for the new namespace",
+                        dst_path.display()
+                    ));
+                }
+                copy_as_is(
+                    &mut self.plan,
+                    &dst_path,
+                    &file.text,
+                    existing,
+                    &file.target.display,
+                );
+                continue;
+            }
+            match copy_text(file, docs, &dst_path) {
+                Ok((after, actions)) => match existing {
+                    None => self.plan.push_change(FileChange {
                         path: dst_path,
-                        before: Some(existing.to_string()),
+                        before: None,
                         after,
                         actions,
                         source: Some(file.target.display.to_path_buf()),
-                    });
-                }
-            },
-            Err(message) => plan.conflict(&dst_path, message),
+                    }),
+                    Some(existing) if same_documents(existing, &after) => {}
+                    Some(existing) => {
+                        if let Some(dropped) = dropped_object(existing, &after) {
+                            self.plan.conflict(
+                                &dst_path,
+                                format!(
+                                    "the destination file holds {dropped}, which the copy of {} would drop (and the destination cluster would delete); move it to another file first",
+                                    file.target.display.display()
+                                ),
+                            );
+                        }
+                        self.plan.push_change(FileChange {
+                            path: dst_path,
+                            before: Some(existing.to_string()),
+                            after,
+                            actions,
+                            source: Some(file.target.display.to_path_buf()),
+                        });
+                    }
+                },
+                Err(message) => self.plan.conflict(&dst_path, message),
+            }
+        }
+        for (file_rel, (src_path, text)) in &self.verbatim {
+            let dst_path = sides.options.to.join(file_rel);
+            let Some(text) = text else {
+                continue;
+            };
+            let existing = match std::fs::read(to.join(file_rel)) {
+                Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(_) => None,
+            };
+            copy_as_is(
+                &mut self.plan,
+                &dst_path,
+                text,
+                existing.as_deref(),
+                src_path,
+            );
+        }
+        for message in std::mem::take(&mut self.outside_aso) {
+            self.plan.notes.push(message);
         }
     }
-    for (file_rel, (src_path, text)) in &verbatim {
-        let dst_path = options.to.join(file_rel);
-        let Some(text) = text else {
-            continue;
-        };
-        let existing = match std::fs::read(to.join(file_rel)) {
-            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-            Err(_) => None,
-        };
-        copy_as_is(&mut plan, &dst_path, text, existing.as_deref(), src_path);
-    }
-    for message in outside_aso {
-        plan.notes.push(message);
+
+    /// `.asoguard.yaml` marks the source passive and the destination active (see
+    /// [`mark_clusters`]), so that `check` expects the source's `skip` and, in step 4, its
+    /// removal from the source cluster's sync. Returns the config's path.
+    fn mark_source_passive(&mut self) -> Result<PathBuf, TransformError> {
+        let sides = self.sides;
+        let (from, to) = (&sides.from, &sides.to);
+        let dst_paths: Vec<PathBuf> = sides
+            .src_files
+            .iter()
+            .map(|f| to.join(rel(f, from)))
+            .chain(self.verbatim.keys().map(|r| to.join(r)))
+            .collect();
+        let src_paths: Vec<PathBuf> = sides
+            .src_files
+            .iter()
+            .map(|f| f.target.fs_path.to_path_buf())
+            .collect();
+        let deployers = outside_deployers(&sides.index, from);
+        mark_clusters(
+            &mut self.plan,
+            sides.settings,
+            (from, to),
+            (&src_paths, &dst_paths),
+            &deployers,
+        )
     }
 
-    // `.asoguard.yaml`: the source becomes passive, the destination active.
-    let dst_paths: Vec<PathBuf> = src_files
-        .iter()
-        .map(|f| to.join(rel(f, &from)))
-        .chain(verbatim.keys().map(|r| to.join(r)))
-        .collect();
-    let src_paths: Vec<PathBuf> = src_files
-        .iter()
-        .map(|f| f.target.fs_path.to_path_buf())
-        .collect();
-    let deployers = outside_deployers(&index, &from);
-    let config_path = mark_clusters(
-        &mut plan,
-        settings,
-        (&from, &to),
-        (&src_paths, &dst_paths),
-        &deployers,
-    )?;
+    /// Check the plan against `check`'s guarded rules (see [`verify::verify`]), with the
+    /// config it writes at `config_path`.
+    fn verify(&mut self, config_path: &Path) {
+        verify::verify(&mut self.plan, self.sides.settings, Some(config_path));
+    }
 
-    super::verify::verify(&mut plan, settings, Some(&config_path));
-    plan.scope = vec![from.clone(), to.clone(), config_path];
-    let later = std::mem::take(&mut plan.checklist);
-    plan.checklist = vec![
-        format!(
-            "1. In {}, every ASO resource carries `skip` ({} set by this command). Commit and sync it, and confirm the source cluster's objects carry `serviceoperator.azure.com/reconcile-policy: skip` before going on: from then on its ASO no longer writes to Azure.",
-            options.from.display(),
-            count(skipped, "resource")
-        ),
-        format!(
-            "2. Install ASO in the destination cluster (the same version and CRDs as the source), with its credentials{}.",
-            ns.map_or_else(
-                || " (the `aso-credential` Secret, or the Secrets named by `serviceoperator.azure.com/credential-from`) in each namespace".to_string(),
-                |ns| format!(" (the `aso-credential` Secret, or the Secrets named by `serviceoperator.azure.com/credential-from`) in namespace `{ns}`")
-            )
-        ),
-        format!(
-            "3. {} holds {} {} (written by this command): `skip` removed, live state stripped, `detach-on-delete` on critical kinds{}. Point the destination cluster's ArgoCD Application or Flux Kustomization at it, and sync.",
-            options.to.display(),
-            crate::wording::agree(copied, "a copy of", "copies of"),
-            count(copied, "ASO resource"),
-            ns.map_or_else(String::new, |ns| format!(", namespace `{ns}`"))
-        ),
-        format!(
-            "4. Once every resource is Ready in the destination cluster, delete the source's copies (remove {} from the source cluster's sync): safe, because step 1 set `skip`, so the source's ASO leaves the Azure resources in place.",
-            options.from.display()
-        ),
-    ];
-    plan.checklist.extend(later);
-    Ok(plan.finish())
+    /// The plan, its scope, and the FAQ's four steps as its checklist (what this plan did in
+    /// each, and what is left to the user), before the checklist items gathered on the way.
+    fn into_plan(mut self, config_path: PathBuf) -> Plan {
+        let sides = self.sides;
+        let (options, ns) = (sides.options, sides.ns);
+        let (skipped, copied) = (self.skipped, self.copied);
+        let plan = &mut self.plan;
+        plan.scope = vec![sides.from.clone(), sides.to.clone(), config_path];
+        let later = std::mem::take(&mut plan.checklist);
+        plan.checklist = vec![
+            format!(
+                "1. In {}, every ASO resource carries `skip` ({} set by this command). Commit and sync it, and confirm the source cluster's objects carry `serviceoperator.azure.com/reconcile-policy: skip` before going on: from then on its ASO no longer writes to Azure.",
+                options.from.display(),
+                count(skipped, "resource")
+            ),
+            format!(
+                "2. Install ASO in the destination cluster (the same version and CRDs as the source), with its credentials{}.",
+                ns.map_or_else(
+                    || " (the `aso-credential` Secret, or the Secrets named by `serviceoperator.azure.com/credential-from`) in each namespace".to_string(),
+                    |ns| format!(" (the `aso-credential` Secret, or the Secrets named by `serviceoperator.azure.com/credential-from`) in namespace `{ns}`")
+                )
+            ),
+            format!(
+                "3. {} holds {} {} (written by this command): `skip` removed, live state stripped, `detach-on-delete` on critical kinds{}. Point the destination cluster's ArgoCD Application or Flux Kustomization at it, and sync.",
+                options.to.display(),
+                crate::wording::agree(copied, "a copy of", "copies of"),
+                count(copied, "ASO resource"),
+                ns.map_or_else(String::new, |ns| format!(", namespace `{ns}`"))
+            ),
+            format!(
+                "4. Once every resource is Ready in the destination cluster, delete the source's copies (remove {} from the source cluster's sync): safe, because step 1 set `skip`, so the source's ASO leaves the Azure resources in place.",
+                options.from.display()
+            ),
+        ];
+        plan.checklist.extend(later);
+        self.plan.finish()
+    }
 }
 
 /// What a source document needs in step 1.
@@ -548,99 +832,6 @@ struct DstResource {
     display: PathBuf,
     /// Its normalised spec.
     spec: Value,
-}
-
-/// Paths a kustomization's references are resolved against.
-struct KustomizationPaths<'p> {
-    display: &'p Path,
-    file_rel: &'p Path,
-    from: &'p Path,
-    to: &'p Path,
-    src_targets: &'p HashSet<PathBuf>,
-}
-
-/// Plan a kustomization document: its `namespace:`, its `commonAnnotations` policy on both
-/// sides, references that leave the source (rewritten in the copy; when they render ASO
-/// resources, the source's `commonAnnotations` gets `skip` so step 1 covers them), and files
-/// it references inside the source that are not YAML (copied as they are).
-#[allow(clippy::too_many_arguments)]
-fn kustomization_doc(
-    plan: &mut Plan,
-    settings: &Settings,
-    manifest: &Manifest,
-    paths: KustomizationPaths,
-    dst_existing_common: Option<String>,
-    ns: Option<&str>,
-    src_doc: &mut SrcDoc,
-    dst_doc: &mut DstDoc,
-    verbatim: &mut BTreeMap<PathBuf, (PathBuf, Option<String>)>,
-    outside_aso: &mut Vec<String>,
-) {
-    let root = manifest.root;
-    let kdir_rel = paths.file_rel.parent().unwrap_or(Path::new(""));
-    let (src_dir, dst_dir) = (
-        normalize(&paths.from.join(kdir_rel)),
-        normalize(&paths.to.join(kdir_rel)),
-    );
-    let src_path = paths.display;
-    if let (Some(ns), Some(current)) = (ns, root.get_str("namespace")) {
-        if current != ns {
-            dst_doc.kustomize_namespace = Some(ns.to_string());
-        }
-    }
-    let mut renders_outside_aso = false;
-    for reference in kustomize::refs(root) {
-        let target = kustomize::resolve(&src_dir, &reference.path);
-        if target.starts_with(paths.from) {
-            dst_doc.refs.push(None);
-            let is_file = target.is_file();
-            if is_file && !paths.src_targets.contains(&target) {
-                let file_rel = target
-                    .strip_prefix(paths.from)
-                    .unwrap_or(&target)
-                    .to_path_buf();
-                let text = match discover::read_text(&target, settings.max_file_size) {
-                    Ok(text) => Some(text),
-                    Err(e) => {
-                        plan.conflict(&target, format!("cannot copy it: {e}"));
-                        None
-                    }
-                };
-                verbatim.insert(file_rel, (target.clone(), text));
-            } else if !target.exists() {
-                plan.notes.push(format!(
-                    "{}: references {}, which does not exist",
-                    src_path.display(),
-                    reference.path
-                ));
-            }
-            continue;
-        }
-        let from_copy = kustomize::resolve(&dst_dir, &reference.path);
-        dst_doc.refs.push(
-            (from_copy != target)
-                .then(|| reference.with_path(&kustomize::relative_path(&dst_dir, &target))),
-        );
-        if reference.kind == RefKind::Resource && rewrite::holds_aso(&target, settings) {
-            renders_outside_aso = true;
-            outside_aso.push(format!(
-                "{}: renders ASO resources from {}, outside the source: step 1 marks them `skip` through this kustomization's commonAnnotations, and the copy renders them without it",
-                src_path.display(),
-                reference.path
-            ));
-        }
-    }
-    let common = rewrite::common_policy(root);
-    if (common.is_some() || renders_outside_aso) && common != Some("skip") {
-        src_doc.common = Some(Some("skip"));
-    }
-    if common.is_some() || renders_outside_aso {
-        // The copy: the source's value, unless it is `skip`; then what the destination had.
-        dst_doc.common = Some(match common {
-            Some(value) if value != "skip" => Some(value.to_string()),
-            _ => dst_existing_common,
-        });
-    }
 }
 
 /// A conflict when ASO resources the source holds or deploys (instances of the index whose
@@ -1139,62 +1330,6 @@ fn remote_destination(manifest: &Manifest) -> Option<String> {
     }
     spec.get("kubeConfig")
         .map(|_| "spec.kubeConfig".to_string())
-}
-
-/// Plan an ArgoCD Application or Flux Kustomization of the source. Its paths inside the source
-/// are re-pointed at the destination in the copy (the copy is synced by the destination
-/// cluster, as `check` assumes of a manifest under a cluster's paths). Conflicts: a deployer
-/// whose destination is another cluster (a person must retarget the copy), and one that
-/// deploys ASO resources from outside the source (both clusters would reconcile them).
-fn deployer_doc(
-    plan: &mut Plan,
-    settings: &Settings,
-    manifest: &Manifest,
-    path: &Path,
-    from: &Path,
-    to: &Path,
-) -> Vec<Option<String>> {
-    let mut rewrites = Vec::new();
-    let what = label(manifest);
-    for node in deploy_path_nodes(manifest) {
-        let Some(written) = node.as_str() else {
-            rewrites.push(None);
-            continue;
-        };
-        let target = normalize(&settings.root.join(written));
-        if target.starts_with(from) {
-            if let Some(remote) = remote_destination(manifest) {
-                plan.conflict(
-                    path,
-                    format!(
-                        "{what} deploys {written} to {remote}: its copy would deploy the destination's manifests there too; move it out of the source, or retarget it by hand"
-                    ),
-                );
-            }
-            let moved = to.join(target.strip_prefix(from).unwrap_or(Path::new("")));
-            let mut new = kustomize::relative_path(&settings.root, &normalize(&moved));
-            if written.starts_with("./") {
-                new = format!("./{new}");
-            }
-            rewrites.push(Some(new));
-        } else {
-            rewrites.push(None);
-            if rewrite::holds_aso(&target, settings) {
-                plan.conflict(
-                    path,
-                    format!(
-                        "{what} deploys {written}, outside the source, which holds ASO resources: its copy would have both clusters reconcile them; migrate {written} itself, or move {what} out of the source"
-                    ),
-                );
-            } else {
-                plan.notes.push(format!(
-                    "{}: {what} deploys {written}, outside the source: its copy deploys it too",
-                    path.display()
-                ));
-            }
-        }
-    }
-    rewrites
 }
 
 /// Every object of a stream.
