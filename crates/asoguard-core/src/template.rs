@@ -18,6 +18,9 @@
 //! test starts with one search for `{{`.
 
 use std::path::Path;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use crate::note::{Note, NoteKind};
 use crate::span::{LineIndex, Span};
@@ -45,7 +48,10 @@ impl Template {
         if in_chart_templates(fs_path) {
             return Some(Template::Chart);
         }
-        memchr::memmem::find(text.as_bytes(), b"{{")?;
+        // Built once: `memmem::find` builds its searcher on every call, and this one is made for
+        // every file parsed.
+        static BRACES: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"{{"));
+        BRACES.find(text.as_bytes())?;
         if stream.error.is_some() {
             return outside_comments(text).then_some(Template::Invalid);
         }
@@ -83,6 +89,16 @@ impl Template {
 
 /// Whether `path` lies under a directory named `templates` that has a `Chart.yaml` beside it.
 fn in_chart_templates(path: &Path) -> bool {
+    // Asked of every file parsed: walking its ancestors costs a component parse per step
+    // (quadratic in the depth), while a path without the name `templates` anywhere has no
+    // such ancestor at all.
+    static TEMPLATES: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"templates"));
+    if TEMPLATES
+        .find(path.as_os_str().as_encoded_bytes())
+        .is_none()
+    {
+        return false;
+    }
     path.ancestors()
         .skip(1)
         .filter(|dir| dir.file_name().is_some_and(|name| name == "templates"))
