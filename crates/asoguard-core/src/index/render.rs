@@ -271,7 +271,7 @@ fn resolve(
         || text.contains("?ref=")
     {
         Leads::Remote
-    } else if !path.starts_with(root) {
+    } else if !under(&path, root) {
         Leads::Outside
     } else if let Some(sub) = kustomization {
         Leads::Kustomization(sub)
@@ -287,6 +287,22 @@ fn resolve(
         kustomization,
         leads,
     }
+}
+
+/// Whether `path` is `dir` or lies below it: [`Path::starts_with`], answered by bytes when the
+/// path is spelled as `dir` followed by a separator (or nothing), which is how the renderer's
+/// paths, joined and normalized under one root, nearly always are. `Path::starts_with` parses
+/// both paths component by component, and the renderer asks this of every file it reaches,
+/// often of every ancestor: else that parse is most of the renderer's time.
+fn under(path: &Path, dir: &Path) -> bool {
+    let (p, d) = (
+        path.as_os_str().as_encoded_bytes(),
+        dir.as_os_str().as_encoded_bytes(),
+    );
+    let spelled_under = p.starts_with(d)
+        && p.get(d.len())
+            .is_none_or(|&b| std::path::is_separator(char::from(b)));
+    spelled_under || path.starts_with(dir)
 }
 
 impl Renderer<'_> {
@@ -419,7 +435,7 @@ impl Renderer<'_> {
             .fs_path
             .ancestors()
             .skip(1)
-            .take_while(|dir| dir.starts_with(root))
+            .take_while(|dir| under(dir, root))
             .find_map(|dir| self.kustomization_of.get(dir.as_os_str()).copied())
     }
 
@@ -504,7 +520,7 @@ impl Renderer<'_> {
             return None;
         }
         let dir = normalize(&self.root().join(path.trim_start_matches('/')));
-        dir.starts_with(self.root()).then_some(dir)
+        under(&dir, self.root()).then_some(dir)
     }
 
     /// The directories (relative to the root, sorted) that hold indexed files, found once.
@@ -721,7 +737,7 @@ impl Renderer<'_> {
         let files = &self.index.files;
         let first = files.partition_point(|f| *f.fs_path < *dir);
         let files: Vec<FileId> = (first..files.len())
-            .take_while(|&id| files[id].fs_path.starts_with(dir))
+            .take_while(|&id| under(&files[id].fs_path, dir))
             .filter(|&id| recurse || files[id].fs_path.parent() == Some(dir))
             .collect();
         for id in files {
@@ -730,7 +746,7 @@ impl Renderer<'_> {
             let unit = path
                 .ancestors()
                 .skip(1)
-                .take_while(|a| a.starts_with(dir) && *a != dir)
+                .take_while(|a| under(a, dir) && *a != dir)
                 .filter_map(|a| self.kustomization_of.get(a.as_os_str()).copied())
                 .last();
             match unit {
@@ -927,7 +943,7 @@ impl Renderer<'_> {
             .chain(fact.components.iter().map(|r| (r, true)));
         for ((r, component), resolved) in entries.zip(resolved) {
             let outside = |path: &Path| {
-                (!path.starts_with(&dir)).then(|| Failure {
+                (!under(path, &dir)).then(|| Failure {
                 file: k,
                 why: format!(
                     "`{}` is a file outside its directory, which kustomize's load restrictions refuse",
@@ -987,7 +1003,7 @@ impl Renderer<'_> {
         for patch in &fact.patches {
             if let Patch::File { reference, .. } = patch {
                 let path = normalize(&dir.join(&reference.text));
-                if path.starts_with(self.root()) && !path.starts_with(&dir) {
+                if under(&path, self.root()) && !under(&path, &dir) {
                     failures.restricted = failures.restricted.or_else(|| {
                         Some(Failure {
                             file: k,
@@ -1215,9 +1231,9 @@ impl Renderer<'_> {
                 let Some(file) = self
                     .index
                     .file_id(&path)
-                    .filter(|_| path.starts_with(self.root()))
+                    .filter(|_| under(&path, self.root()))
                 else {
-                    if !path.starts_with(self.root()) {
+                    if !under(&path, self.root()) {
                         self.index.outside_root.push(OutsideRoot {
                             file: k,
                             span: reference.span,
@@ -1565,6 +1581,46 @@ mod tests {
     use crate::config::Config;
     use crate::index::{FileFacts, IndexedFile};
     use crate::span::LineIndex;
+
+    /// `under` answers as `Path::starts_with`, whether its byte test settles it or not.
+    #[test]
+    fn under_is_path_starts_with() {
+        let paths = [
+            "",
+            ".",
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "/a//",
+            "/a/b",
+            "/a/b/",
+            "/a//b",
+            "/a/./b",
+            "/a/.",
+            "/a/../b",
+            "/a/..",
+            "/ab",
+            "/ab/c",
+            "a",
+            "a/",
+            "a/b",
+            "./a",
+            "./a/b",
+            "../a",
+            "/a/b c/d",
+            "/a/é/b",
+            "/é",
+            "/a/b.yaml",
+            "/a/bb",
+        ];
+        for p in paths {
+            for d in paths {
+                let (p, d) = (Path::new(p), Path::new(d));
+                assert_eq!(under(p, d), p.starts_with(d), "{p:?} under {d:?}");
+            }
+        }
+    }
 
     /// Every way a kustomization's entry can lead, resolved before the builds: a base with a
     /// kustomization (built through it, never on its own), a file, a remote base, a path
