@@ -745,6 +745,10 @@ pub struct Settings {
     critical: rustc_hash::FxHashMap<String, Vec<String>>,
     levels: rustc_hash::FxHashMap<Rule, RuleLevel>,
     enabled: rustc_hash::FxHashSet<Rule>,
+    /// What [`Settings::severity`] answers, by `Rule as usize`, from `levels` and `enabled`:
+    /// it is asked of every rule for every document, where two hash lookups cost more than
+    /// some of the checks they guard.
+    severities: [Option<Severity>; Rule::ALL.len()],
     per_file_ignores: Vec<(GlobSet, Vec<Rule>)>,
     exclude: GlobSet,
 }
@@ -873,6 +877,7 @@ impl Settings {
                     by_kind
                 },
             ),
+            severities: severities(&levels, &enabled),
             levels,
             enabled,
             per_file_ignores,
@@ -883,6 +888,7 @@ impl Settings {
     /// Select exactly these rules (the CLI's `--select`), replacing the config's `select`.
     pub fn select(&mut self, rules: &[Rule]) {
         self.enabled = rules.iter().copied().collect();
+        self.severities = severities(&self.levels, &self.enabled);
     }
 
     /// Stop running these rules (the CLI's `--ignore`).
@@ -890,6 +896,7 @@ impl Settings {
         for rule in rules {
             self.enabled.remove(rule);
         }
+        self.severities = severities(&self.levels, &self.enabled);
     }
 
     /// Every critical kind, sorted: the defaults with the config's changes.
@@ -912,15 +919,7 @@ impl Settings {
 
     /// The severity `rule` reports at, `None` when it does not run.
     pub fn severity(&self, rule: Rule) -> Option<Severity> {
-        if !self.enabled.contains(&rule) {
-            return None;
-        }
-        match self.levels.get(&rule) {
-            None => Some(rule.meta().severity),
-            Some(RuleLevel::Error) => Some(Severity::Error),
-            Some(RuleLevel::Warning) => Some(Severity::Warning),
-            Some(RuleLevel::Off) => None,
-        }
+        self.severities[rule as usize]
     }
 
     /// Whether `per-file-ignores` silences `rule` in the file at `path` (absolute).
@@ -966,6 +965,23 @@ impl Settings {
         let relative = self.relative(path).unwrap_or(path);
         !relative.as_os_str().is_empty() && self.exclude.is_match(relative)
     }
+}
+
+/// Each rule's severity (by `Rule as usize`), `None` for a rule that does not run.
+fn severities(
+    levels: &rustc_hash::FxHashMap<Rule, RuleLevel>,
+    enabled: &rustc_hash::FxHashSet<Rule>,
+) -> [Option<Severity>; Rule::ALL.len()] {
+    let mut severities = [None; Rule::ALL.len()];
+    for rule in Rule::ALL.into_iter().filter(|rule| enabled.contains(rule)) {
+        severities[rule as usize] = match levels.get(&rule) {
+            None => Some(rule.meta().severity),
+            Some(RuleLevel::Error) => Some(Severity::Error),
+            Some(RuleLevel::Warning) => Some(Severity::Warning),
+            Some(RuleLevel::Off) => None,
+        };
+    }
+    severities
 }
 
 /// Compile one glob as config globs are compiled (`*` stays within a directory).
