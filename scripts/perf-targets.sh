@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The issue-7 performance targets, measured end to end on generated corpora: each command runs
+# The performance targets of docs/performance.md, measured end to end on generated corpora: each command runs
 # RUNS times (default 5) and the median CPU seconds (user + system), wall seconds and the
 # largest peak RSS are printed as a markdown table (docs/performance.md holds its output).
 #

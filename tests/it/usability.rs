@@ -1,4 +1,4 @@
-//! What a new user meets first (issue 14): config errors in the config's own words, excludes
+//! What a new user meets first: config errors in the config's own words, excludes
 //! that add to the defaults, `asoguard config` without a flag, counts that agree with their
 //! nouns, the `--statistics` legend and `--stdin-filename` without `-`.
 //!
