@@ -181,7 +181,10 @@ fn fixture_repositories() {
         .filter(|p| p.is_dir())
         .collect();
     repos.sort();
-    assert!(repos.len() >= 4, "the four layouts (Flux, ArgoCD app of apps, Kustomize overlays, namespace per env) are there");
+    assert!(
+        repos.len() >= 4,
+        "the four layouts (Flux, ArgoCD app of apps, Kustomize overlays, namespace per env) are there"
+    );
     for repo in repos {
         let tmp = tempfile::tempdir().unwrap();
         let copy = tmp.path().join("repo");
