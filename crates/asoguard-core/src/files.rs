@@ -12,6 +12,37 @@ pub fn is_yaml_name(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
+/// A revision of the repository's files, as the index reads the few it did not summarise (a
+/// Flux `substituteFrom` ConfigMap, a replacement's source) and asks which paths exist: the
+/// working tree on disk ([`Disk`]), or a revision held in git, which `plan` reads without
+/// checking it out. Paths are absolute, as the index holds them.
+pub trait Tree: Send + Sync + std::fmt::Debug {
+    /// The text of the file at `path`, if the revision has one that is text.
+    fn read(&self, path: &Path) -> Option<String>;
+    /// Whether `path` is a directory of the revision.
+    fn is_dir(&self, path: &Path) -> bool;
+    /// Whether `path` is a file or directory of the revision.
+    fn exists(&self, path: &Path) -> bool;
+}
+
+/// The working tree: the files on disk.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Disk;
+
+impl Tree for Disk {
+    fn read(&self, path: &Path) -> Option<String> {
+        fs::read_to_string(path).ok()
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+}
+
 /// Why a file could not be loaded as text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadError {

@@ -251,6 +251,25 @@ pub fn index_paths(paths: &[PathBuf], settings: &Settings) -> (Index, Vec<PathPr
     (Index::build(files, settings), problems)
 }
 
+/// Render a revision other than the working tree, judging nothing: `texts` are its files read
+/// from it (each target's `fs_path` is where the file lies in the working tree, so config globs
+/// and kustomization paths mean the same), `known` are files whose facts another revision's
+/// index holds already (the same text in both), and `tree` answers what rendering asks of other
+/// paths.
+pub fn index_revision(
+    texts: Vec<(Target, String)>,
+    known: Vec<IndexedFile>,
+    settings: &Settings,
+    tree: std::sync::Arc<dyn crate::files::Tree>,
+) -> Index {
+    let mut files: Vec<IndexedFile> = texts
+        .into_par_iter()
+        .map(|(target, text)| summarise::summarise(target, &text, RunOptions::default()))
+        .collect();
+    files.extend(known);
+    Index::build_in(files, settings, Some(tree))
+}
+
 /// A target, and its text when it was loaded before the run (otherwise the first pass reads
 /// it).
 type Pending = (Target, Option<Result<String, LoadError>>);

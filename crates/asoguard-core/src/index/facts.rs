@@ -14,6 +14,10 @@ use crate::yaml::{self, Node, Stream, Style};
 pub const FLUX_FORCE: &str = "kustomize.toolkit.fluxcd.io/force";
 /// Flux's per-resource annotation that turns postBuild substitution off.
 const FLUX_SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
+/// The annotation that exempts an object from Flux's pruning (`disabled`).
+const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
+/// ArgoCD's cascading-deletion finalizer (also with `/foreground` or `/background`).
+const ARGOCD_RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
 const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
 const FLUX_GROUP: &str = "kustomize.toolkit.fluxcd.io";
 const ARGO_GROUP: &str = "argoproj.io";
@@ -155,6 +159,8 @@ pub struct ObjectFact {
     /// Annotated `kustomize.toolkit.fluxcd.io/substitute: disabled`: Flux substitutes nothing
     /// in it.
     pub substitute_disabled: bool,
+    /// Annotated `kustomize.toolkit.fluxcd.io/prune: disabled`: Flux never deletes it.
+    pub prune_disabled: bool,
     /// What else the index needs of it.
     pub extra: Extra,
 }
@@ -234,6 +240,12 @@ pub struct ArgoFact {
     pub destination_namespace: Option<String>,
     /// `syncPolicy.managedNamespaceMetadata.annotations` reconcile-policy.
     pub managed_namespace_policy: Option<PolicyFact>,
+    /// `syncPolicy.automated.prune: true`: an object removed from Git is deleted from the
+    /// cluster (ArgoCD's default leaves it, OutOfSync).
+    pub automated_prune: bool,
+    /// The Application carries the `resources-finalizer.argocd.argoproj.io` finalizer (any of
+    /// its variants): deleting the Application deletes everything it applied.
+    pub resources_finalizer: bool,
     /// Paths listed by an ApplicationSet's list and git-directory generators.
     pub generator_paths: Vec<String>,
 }
@@ -571,6 +583,10 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
             .annotations()
             .and_then(|a| a.get_str(FLUX_SUBSTITUTE))
             .is_some_and(|v| v.eq_ignore_ascii_case("disabled")),
+        prune_disabled: manifest
+            .annotations()
+            .and_then(|a| a.get_str(FLUX_PRUNE))
+            .is_some_and(|v| v.eq_ignore_ascii_case("disabled")),
         exports: spec.and_then(|s| s.get("operatorSpec")).is_some_and(|o| {
             ["configMaps", "secrets"].iter().any(|k| {
                 o.get(k)
@@ -683,6 +699,21 @@ fn argo(root: &Node, app_set: bool) -> ArgoFact {
         .map(str::to_string);
     fact.managed_namespace_policy =
         PolicyFact::of(spec.get_path(&["syncPolicy", "managedNamespaceMetadata", "annotations"]));
+    fact.automated_prune = is_true(spec.get_path(&["syncPolicy", "automated", "prune"]));
+    // An ApplicationSet deletes the Applications it generated; each carries the template's
+    // finalizers.
+    let metadata = if app_set {
+        root.get_path(&["spec", "template", "metadata"])
+    } else {
+        root.get("metadata")
+    };
+    fact.resources_finalizer = metadata
+        .and_then(|m| m.get("finalizers"))
+        .and_then(Node::items)
+        .into_iter()
+        .flatten()
+        .filter_map(Node::as_str)
+        .any(|f| f.starts_with(ARGOCD_RESOURCES_FINALIZER));
     if app_set {
         for generator in root
             .get_path(&["spec", "generators"])

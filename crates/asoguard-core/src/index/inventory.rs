@@ -104,7 +104,8 @@ pub struct Entry {
     pub sync_options: Option<Written>,
     /// Where the object is written.
     pub written_at: Location,
-    /// Its applier prunes (Flux `spec.prune: true`): removing it from Git deletes it.
+    /// Its applier prunes (Flux `spec.prune: true`, ArgoCD `syncPolicy.automated.prune: true`):
+    /// removing it from Git deletes it.
     pub prune: bool,
 }
 

@@ -19,6 +19,7 @@ pub use facts::{FileFacts, ObjectFact, PolicyFact};
 use crate::config::{Role, Settings};
 use crate::diagnostic::{ObjectRef, Related, Severity};
 use crate::discover::Target;
+use crate::files::{Disk, Tree};
 use crate::fix::Applicability;
 use crate::manifest::{DeclaredPolicy, Policy};
 use crate::note::Note;
@@ -147,7 +148,8 @@ pub struct Context {
     pub cluster: Option<usize>,
     /// Its role.
     pub role: Role,
-    /// Flux `spec.prune: true`.
+    /// Its applier deletes from the cluster what is removed from Git: Flux `spec.prune: true`,
+    /// ArgoCD `syncPolicy.automated.prune: true`.
     pub prune: bool,
     /// What a Flux Kustomization's `postBuild` substitutes in what it applies.
     pub substitution: Option<Arc<substitute::Substitution>>,
@@ -352,12 +354,24 @@ pub struct Index {
     notes: FxHashMap<FileId, Vec<Note>>,
     run_notes: Vec<Note>,
     root: PathBuf,
+    /// The revision the files come from, when it is not the working tree.
+    tree: Option<Arc<dyn Tree>>,
 }
 
 impl Index {
     /// Index `files` (display path, absolute path, facts, line starts) and render what each
     /// context applies. It judges nothing: the engine has the cross-file rules judge it.
-    pub fn build(mut files: Vec<IndexedFile>, settings: &Settings) -> Self {
+    pub fn build(files: Vec<IndexedFile>, settings: &Settings) -> Self {
+        Index::build_in(files, settings, None)
+    }
+
+    /// [`Index::build`] for files of `tree` (the working tree when `None`): what rendering reads
+    /// or asks of paths beyond the summarised files, it asks of that revision.
+    pub fn build_in(
+        mut files: Vec<IndexedFile>,
+        settings: &Settings,
+        tree: Option<Arc<dyn Tree>>,
+    ) -> Self {
         use rayon::prelude::*;
         // Sorted by path, so ids are the same however the files were given.
         files.par_sort_by(|a, b| a.fs_path.cmp(&b.fs_path));
@@ -373,6 +387,7 @@ impl Index {
         index.by_path = by_path;
         index.files = files;
         index.root = settings.root.clone();
+        index.tree = tree;
         for (id, file) in index.files.iter().enumerate() {
             for (i, object) in file.facts.objects.iter().enumerate() {
                 if object.group.is_empty() && object.kind == "Namespace" {
@@ -396,6 +411,11 @@ impl Index {
         by_source.par_sort_unstable();
         index.by_source = by_source;
         index
+    }
+
+    /// The revision the index's files come from.
+    pub fn tree(&self) -> &dyn Tree {
+        self.tree.as_deref().unwrap_or(&Disk)
     }
 
     /// A file as messages name it: relative to the repository root, so a message reads the same

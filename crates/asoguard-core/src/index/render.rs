@@ -279,8 +279,8 @@ fn resolve(
         Leads::File(file)
     } else {
         Leads::Missing {
-            exists: path.exists(),
-            is_dir: path.is_dir(),
+            exists: index.tree().exists(&path),
+            is_dir: index.tree().is_dir(&path),
         }
     };
     Resolved {
@@ -685,7 +685,8 @@ impl Renderer<'_> {
                     for path in paths {
                         // The directory of a kustomization exists: no need to ask the disk.
                         match self.resolve_dir(&path).filter(|d| {
-                            self.kustomization_of.contains_key(d.as_os_str()) || d.is_dir()
+                            self.kustomization_of.contains_key(d.as_os_str())
+                                || self.index.tree().is_dir(d)
                         }) {
                             None => unresolved = unresolved.or(Some(path.clone())),
                             Some(dir) => {
@@ -717,7 +718,10 @@ impl Renderer<'_> {
                     (None, None) => Reach::NoAso,
                 };
                 self.index.app_reach.insert((file, fact.doc), reach);
-                let context = Context::new(ContextKind::Argo, file, Some(fact.doc));
+                let context = Context {
+                    prune: app.automated_prune,
+                    ..Context::new(ContextKind::Argo, file, Some(fact.doc))
+                };
                 self.place(context, all, &dirs);
             }
             Extra::None => {}
@@ -801,7 +805,7 @@ impl Renderer<'_> {
         }
         let mut found = None;
         for file in &self.index.files {
-            let Ok(text) = std::fs::read_to_string(&file.fs_path) else {
+            let Some(text) = self.index.tree().read(&file.fs_path) else {
                 continue;
             };
             if !(text.contains("ConfigMap") && text.contains(name)) {
@@ -1114,7 +1118,7 @@ impl Renderer<'_> {
                     {
                         continue;
                     }
-                    let text = std::fs::read_to_string(&self.index.files[r.file].fs_path).ok()?;
+                    let text = self.index.tree().read(&self.index.files[r.file].fs_path)?;
                     let arena = crate::yaml::Arena::new();
                     let stream = crate::yaml::parse(&arena, &text);
                     let Some(root) = stream

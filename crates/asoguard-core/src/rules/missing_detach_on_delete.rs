@@ -138,10 +138,10 @@ pub(super) fn judge(index: &Index, out: &mut Vec<(FileId, Judgement)>) {
                 continue;
             }
         }
-        let pruned = if seen.context.prune {
-            ", and Flux prunes this path"
-        } else {
-            ""
+        let pruned = match seen.context.kind {
+            _ if !seen.context.prune => "",
+            crate::index::ContextKind::Argo => ", and ArgoCD prunes this path (automated prune)",
+            _ => ", and Flux prunes this path",
         };
         let place = match seen.context.kind {
             crate::index::ContextKind::Standalone => String::new(),
