@@ -38,6 +38,8 @@ const LAYERS: &[&str] = &[
     "engine",
     // Bulk edits on top of a run.
     "transform",
+    // What a change between two revisions does in Azure: renders both with the engine.
+    "plan",
 ];
 
 mod tests {

@@ -20,6 +20,7 @@ pub mod init;
 pub mod manifest;
 pub mod marker;
 pub mod note;
+pub mod plan;
 pub mod registry;
 pub mod relevance;
 pub mod rules;

@@ -36,6 +36,7 @@ macro_rules! for_each_rule {
             UnknownKind(unknown_kind) ["ASO015", "unknown-kind", Error, Never, None, default, [ASO]];
             UnusedSuppression(unused_suppression) ["ASO100", "unused-suppression", Warning, Always, Safe, default, [SUPPRESSION]];
             InvalidSuppression(invalid_suppression) ["ASO101", "invalid-suppression", Error, Never, None, default, [SUPPRESSION]];
+            DestructiveChange(destructive_change) ["ASO200", "destructive-change", Error, Never, None, default, []];
         }
     };
 }

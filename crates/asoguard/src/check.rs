@@ -111,11 +111,11 @@ pub enum Level {
 
 /// Pair each `--output` with the `--format` before it on the command line. An `--output`
 /// before any `--format` belongs to the first format; a format without one goes to stdout.
-pub fn pair_outputs(
+pub fn pair_outputs<F: Copy>(
     matches: &ArgMatches,
-    args: &CheckArgs,
-    default: OutputFormat,
-) -> Vec<(OutputFormat, Option<PathBuf>)> {
+    (formats, outputs): (&[F], &[PathBuf]),
+    default: F,
+) -> Vec<(F, Option<PathBuf>)> {
     let format_at: Vec<usize> = matches
         .indices_of("format")
         .map(Iterator::collect)
@@ -124,12 +124,12 @@ pub fn pair_outputs(
         .indices_of("output")
         .map(Iterator::collect)
         .unwrap_or_default();
-    let mut pairs: Vec<(OutputFormat, Option<PathBuf>)> = if args.format.is_empty() {
+    let mut pairs: Vec<(F, Option<PathBuf>)> = if formats.is_empty() {
         vec![(default, None)]
     } else {
-        args.format.iter().map(|f| (*f, None)).collect()
+        formats.iter().map(|f| (*f, None)).collect()
     };
-    for (output, at) in args.output.iter().zip(output_at) {
+    for (output, at) in outputs.iter().zip(output_at) {
         let owner = format_at.iter().rposition(|f| *f < at).unwrap_or(0);
         if pairs[owner].1.is_none() {
             pairs[owner].1 = Some(output.clone());
@@ -285,7 +285,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> u8 {
         return code.max(if changed > 0 { EXIT_FINDINGS } else { EXIT_OK });
     }
     let default = settings.output_format.unwrap_or(OutputFormat::Text);
-    for (format, output) in pair_outputs(matches, &args, default) {
+    for (format, output) in pair_outputs(matches, (&args.format, &args.output), default) {
         let context = Context {
             colour: crate::is_stdout(output.as_ref())
                 && std::io::stdout().is_terminal()

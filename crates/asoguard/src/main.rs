@@ -6,6 +6,7 @@ mod config_cmd;
 mod crds;
 mod init;
 mod inventory;
+mod plan_cmd;
 mod printers;
 mod transform_cmd;
 
@@ -62,6 +63,9 @@ enum Command {
     /// List what every cluster applies: each ASO resource, its applier, its effective
     /// reconcile-policy and where that comes from.
     Inventory(inventory::InventoryArgs),
+    /// What merging a change does in Azure: compare two revisions (the base read from git)
+    /// and classify every ASO resource's change; exit 1 when one is destructive.
+    Plan(plan_cmd::PlanArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -106,6 +110,10 @@ fn main() -> ExitCode {
         Command::Rule { rule } => print_rule(&rule),
         Command::Init(args) => init::run(args),
         Command::Inventory(args) => inventory::run(args),
+        Command::Plan(args) => match matches.subcommand_matches("plan") {
+            Some(plan_matches) => plan_cmd::run(args, plan_matches),
+            None => EXIT_ERROR,
+        },
     };
     ExitCode::from(code)
 }

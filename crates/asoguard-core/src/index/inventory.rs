@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::facts::Extra;
 use super::{Context, ContextKind, Index, Instance};
 use crate::config::{Role, Settings};
 use crate::manifest::Policy;
@@ -104,9 +105,17 @@ pub struct Entry {
     pub sync_options: Option<Written>,
     /// Where the object is written.
     pub written_at: Location,
+    /// Its document's index in that file.
+    pub doc: usize,
     /// Its applier prunes (Flux `spec.prune: true`, ArgoCD `syncPolicy.automated.prune: true`):
     /// removing it from Git deletes it.
     pub prune: bool,
+    /// The object is exempt from pruning: Flux `kustomize.toolkit.fluxcd.io/prune: disabled`,
+    /// or ArgoCD sync-options `Prune=false`.
+    pub prune_exempt: bool,
+    /// Deleting its applier deletes it too: an ArgoCD Application (or ApplicationSet) with the
+    /// resources finalizer, a Flux Kustomization with `spec.prune: true`.
+    pub applier_cascades: bool,
 }
 
 /// Every object the repository applies, by cluster, applier and object.
@@ -154,11 +163,16 @@ fn entry(index: &Index, settings: &Settings, instance: &Instance) -> Entry {
             at: Some(location(origin.file, origin.entry.start)),
         },
     };
-    let sync_options = index.sync_options(instance).map(|(value, origin)| Written {
-        value: value.to_string(),
-        kind: origin.kind.as_str(),
-        at: location(origin.file, origin.entry.start),
-    });
+    let sync_options: Option<Written> =
+        index.sync_options(instance).map(|(value, origin)| Written {
+            value: value.to_string(),
+            kind: origin.kind.as_str(),
+            at: location(origin.file, origin.entry.start),
+        });
+    let prune_exempt = object.prune_disabled
+        || sync_options
+            .as_ref()
+            .is_some_and(|s| has_option(&s.value, "Prune=false"));
     Entry {
         cluster: context.cluster.map(|c| settings.clusters[c].name.clone()),
         role: context.role,
@@ -185,6 +199,18 @@ fn entry(index: &Index, settings: &Settings, instance: &Instance) -> Entry {
         policy_source,
         sync_options,
         written_at: location(instance.file, object.name_span.start),
+        doc: object.doc,
         prune: context.prune,
+        prune_exempt,
+        applier_cascades: match applier_object.map(|o| &o.extra) {
+            Some(Extra::Argo(app)) => app.resources_finalizer,
+            Some(Extra::Flux(flux)) => flux.prune.is_some(),
+            _ => false,
+        },
     }
+}
+
+/// Whether an ArgoCD sync-options value (comma-separated) holds `option`.
+fn has_option(value: &str, option: &str) -> bool {
+    value.split(',').any(|o| o.trim() == option)
 }

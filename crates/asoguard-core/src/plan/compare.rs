@@ -1,0 +1,826 @@
+//! Matching the ASO resources of two rendered revisions and classifying each difference by
+//! what ASO does in Azure: the rules of "What a change in Git does in Azure", one function
+//! per question (is it still applied, is it pruned, is it the same Azure resource, what do its
+//! children do).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::spec::{Specs, changed_fields};
+use super::{Change, Class, Side};
+use crate::config::Settings;
+use crate::index::inventory::{ApplierKind, Entry, Inventory, Location};
+use crate::index::{ContextKind, Index};
+use crate::manifest::Policy;
+
+/// A resource's Kubernetes identity: cluster, API group, kind, namespace, name.
+type Key = (
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// The deepest owner chain followed (a cycle of owners is a mistake, not a chain).
+const MOST_OWNERS: usize = 16;
+
+/// One revision's ASO resources, by Kubernetes identity, with their Azure identities and
+/// owners resolved, and the appliers it has.
+struct View<'x> {
+    index: &'x Index,
+    entries: Vec<Entry>,
+    by_key: BTreeMap<Key, Vec<usize>>,
+    owner_of: Vec<Option<usize>>,
+    azure: Vec<Option<String>>,
+    appliers: HashSet<String>,
+}
+
+impl<'x> View<'x> {
+    fn new(index: &'x Index, settings: &Settings) -> Self {
+        let entries: Vec<Entry> = Inventory::of(index, settings)
+            .entries
+            .into_iter()
+            .filter(|e| e.aso)
+            .collect();
+        let mut by_key: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+        let mut by_name: HashMap<(Option<&str>, Option<&str>, &str), usize> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            by_key.entry(key(e)).or_default().push(i);
+            if let Some(name) = e.name.as_deref() {
+                by_name
+                    .entry((e.cluster.as_deref(), e.namespace.as_deref(), name))
+                    .or_insert(i);
+            }
+        }
+        let owner_of: Vec<Option<usize>> = entries
+            .iter()
+            .map(|e| {
+                let owner = e.owner.as_deref()?;
+                by_name
+                    .get(&(e.cluster.as_deref(), e.namespace.as_deref(), owner))
+                    .copied()
+            })
+            .collect();
+        let mut view = View {
+            index,
+            entries,
+            by_key,
+            owner_of,
+            azure: Vec::new(),
+            appliers: HashSet::new(),
+        };
+        view.azure = (0..view.entries.len())
+            .map(|i| view.azure_id(i, 0))
+            .collect();
+        for context in &index.contexts {
+            if matches!(context.kind, ContextKind::Flux | ContextKind::Argo) {
+                if let Some(object) = index.applier(context) {
+                    let kind = match context.kind {
+                        ContextKind::Flux => ApplierKind::Flux,
+                        _ => ApplierKind::Argo,
+                    };
+                    let path = PathBuf::from(index.describe(context.file));
+                    view.appliers
+                        .insert(applier_id(&kind, object.name.as_deref(), &path));
+                }
+            }
+        }
+        view
+    }
+
+    /// The Azure identity: the owner's, then the group, kind and Azure name (Azure names are
+    /// case-insensitive). Unknown while a Flux variable is unresolved; an owner the repository
+    /// does not hold is named by its reference.
+    fn azure_id(&self, i: usize, depth: usize) -> Option<String> {
+        let e = &self.entries[i];
+        let name = e.azure_name.as_deref().or(e.name.as_deref())?;
+        if name.contains("${") {
+            return None;
+        }
+        let parent = match (&e.owner, self.owner_of[i]) {
+            (None, _) => String::new(),
+            (Some(owner), _) if owner.contains("${") => return None,
+            (Some(_), Some(p)) if depth < MOST_OWNERS && p != i => self.azure_id(p, depth + 1)?,
+            (Some(owner), _) => format!("{}/{owner}", e.namespace.as_deref().unwrap_or("")),
+        };
+        Some(format!(
+            "{parent}/{}/{}/{}",
+            group(e),
+            e.kind,
+            name.to_ascii_lowercase()
+        ))
+    }
+
+    /// The entries of a key, and their policy: the most dangerous of them (`manage` if any
+    /// applier applies it with `manage`).
+    fn policy(&self, at: &[usize]) -> Policy {
+        let policies: Vec<Policy> = at.iter().map(|&i| self.entries[i].policy).collect();
+        [Policy::Manage, Policy::DetachOnDelete, Policy::Skip]
+            .into_iter()
+            .find(|p| policies.contains(p))
+            .unwrap_or(Policy::Manage)
+    }
+
+    fn has_applier(&self, e: &Entry) -> bool {
+        self.appliers.contains(&applier_id(
+            &e.applier,
+            e.applier_name.as_deref(),
+            &e.applier_path,
+        ))
+    }
+}
+
+fn key(e: &Entry) -> Key {
+    (
+        e.cluster.clone(),
+        group(e).to_string(),
+        e.kind.clone(),
+        e.namespace.clone(),
+        e.name.clone(),
+    )
+}
+
+fn group(e: &Entry) -> &str {
+    e.api_version
+        .as_deref()
+        .and_then(|v| v.rsplit_once('/'))
+        .map_or("", |(g, _)| g)
+}
+
+/// An applier as both revisions name it: a Flux Kustomization or ArgoCD Application by its
+/// name (its file may move), anything else by its file.
+fn applier_id(kind: &ApplierKind, name: Option<&str>, path: &Path) -> String {
+    match (kind, name) {
+        (ApplierKind::Flux | ApplierKind::Argo, Some(name)) => format!("{}:{name}", kind.as_str()),
+        _ => format!("{}@{}", kind.as_str(), path.display()),
+    }
+}
+
+/// An applier as messages name it.
+fn describe_applier(e: &Entry) -> String {
+    let name = e.applier_name.as_deref().unwrap_or("?");
+    let path = e.applier_path.display();
+    match e.applier {
+        ApplierKind::Flux => format!("Flux Kustomization `{name}` ({path})"),
+        ApplierKind::Argo => format!("ArgoCD Application `{name}` ({path})"),
+        ApplierKind::Kustomization => format!("the kustomization {path}"),
+        ApplierKind::File => format!("{path}"),
+    }
+}
+
+/// What becomes of an object no applier applies any more.
+enum Gone {
+    /// The cluster deletes it: its applier prunes, or the applier itself is deleted with
+    /// everything it applied.
+    Deleted(String),
+    /// It stays in the cluster.
+    Orphaned(String),
+}
+
+fn gone(head: &View, e: &Entry) -> Gone {
+    let applier = describe_applier(e);
+    match e.applier {
+        ApplierKind::Flux | ApplierKind::Argo if !head.has_applier(e) => {
+            if e.applier_cascades {
+                let why = match e.applier {
+                    ApplierKind::Flux => "it prunes",
+                    _ => "it has the resources finalizer",
+                };
+                Gone::Deleted(format!(
+                    "{applier} is deleted, and {why}: deleting it deletes everything it applied"
+                ))
+            } else {
+                let why = match e.applier {
+                    ApplierKind::Flux => "without `prune: true`",
+                    _ => "without the resources finalizer",
+                };
+                Gone::Orphaned(format!(
+                    "{applier} is deleted {why}: the object stays in the cluster"
+                ))
+            }
+        }
+        ApplierKind::Flux | ApplierKind::Argo if e.prune_exempt => Gone::Orphaned(format!(
+            "{applier} no longer applies it, and the object is exempt from pruning: it stays in \
+             the cluster"
+        )),
+        ApplierKind::Flux | ApplierKind::Argo if e.prune => {
+            Gone::Deleted(format!("{applier} no longer applies it, and prunes"))
+        }
+        ApplierKind::Flux => Gone::Orphaned(format!(
+            "{applier} no longer applies it, but does not prune: the object stays in the cluster"
+        )),
+        ApplierKind::Argo => Gone::Orphaned(format!(
+            "{applier} no longer applies it, but has no automated prune: the object stays in the \
+             cluster, OutOfSync"
+        )),
+        ApplierKind::Kustomization | ApplierKind::File => Gone::Deleted(format!(
+            "no longer applied by {applier}; no Flux Kustomization or ArgoCD Application in the \
+             repository says whether what applies it prunes, so it is planned as pruned"
+        )),
+    }
+}
+
+/// The changes from `base` to `head`.
+pub(super) fn compare(settings: &Settings, base_index: &Index, head_index: &Index) -> Vec<Change> {
+    let base = View::new(base_index, settings);
+    let head = View::new(head_index, settings);
+    let mut cx = Compare {
+        settings,
+        base: &base,
+        head: &head,
+        specs: (Specs::default(), Specs::default()),
+        changes: BTreeMap::new(),
+    };
+    cx.both();
+    cx.removed_and_added();
+    cx.cascade();
+    let mut changes: Vec<Change> = cx.changes.into_values().collect();
+    changes.sort_by(|a, b| {
+        let order = |c: &Change| {
+            (
+                !c.class.is_destructive(),
+                c.cluster.clone(),
+                c.kind.clone(),
+                c.namespace.clone(),
+                c.name.clone(),
+            )
+        };
+        order(a).cmp(&order(b))
+    });
+    changes
+}
+
+struct Compare<'a, 'x> {
+    settings: &'a Settings,
+    base: &'a View<'x>,
+    head: &'a View<'x>,
+    specs: (Specs, Specs),
+    /// One change per resource, the worst kept.
+    changes: BTreeMap<Key, Change>,
+}
+
+impl Compare<'_, '_> {
+    /// Record `change` for `key`, unless a worse one is there; a worse one keeps the other's
+    /// cause as a note.
+    fn record(&mut self, key: Key, mut change: Change) {
+        match self.changes.get_mut(&key) {
+            Some(existing) if existing.class.rank() >= change.class.rank() => {
+                existing.notes.push(change.cause);
+            }
+            Some(existing) => {
+                change.notes.push(existing.cause.clone());
+                *existing = change;
+            }
+            None => {
+                self.changes.insert(key, change);
+            }
+        }
+    }
+
+    /// A change of `e` (a head entry, or a base one when it is gone).
+    fn change(
+        &self,
+        class: Class,
+        e: &Entry,
+        azure_id: Option<String>,
+        policies: (Option<Policy>, Option<Policy>),
+        cause: String,
+        (at, side): (Location, Side),
+    ) -> Change {
+        Change {
+            class,
+            cluster: e.cluster.clone(),
+            api_version: e.api_version.clone(),
+            kind: e.kind.clone(),
+            namespace: e.namespace.clone(),
+            name: e.name.clone(),
+            azure_id,
+            base_policy: policies.0,
+            head_policy: policies.1,
+            cause,
+            fields: Vec::new(),
+            notes: Vec::new(),
+            at,
+            side,
+            previous: None,
+        }
+    }
+
+    /// Resources in both revisions: policy, identity and spec changes, and a re-creation when
+    /// the applier that applied it is deleted with what it applied while another applies it.
+    fn both(&mut self) {
+        for (key, b_at) in &self.base.by_key {
+            let Some(h_at) = self.head.by_key.get(key) else {
+                continue;
+            };
+            let (b, h) = (&self.base.entries[b_at[0]], &self.head.entries[h_at[0]]);
+            let (bp, hp) = (self.base.policy(b_at), self.head.policy(h_at));
+            let azure_id = self.head.azure[h_at[0]].clone();
+            let policies = (Some(bp), Some(hp));
+            let mut found: Vec<(Class, String, Location)> = Vec::new();
+            let policy_at = h
+                .policy_source
+                .at
+                .clone()
+                .unwrap_or_else(|| h.written_at.clone());
+            let b_name = b.azure_name.as_deref().or(b.name.as_deref());
+            let h_name = h.azure_name.as_deref().or(h.name.as_deref());
+            if b_name != h_name {
+                found.push((
+                    Class::Immutable,
+                    format!(
+                        "spec.azureName changes from `{}` to `{}`: ASO's webhook rejects it on a \
+                         live object, and the sync fails until the object is deleted and \
+                         created again",
+                        b_name.unwrap_or("?"),
+                        h_name.unwrap_or("?")
+                    ),
+                    h.written_at.clone(),
+                ));
+            }
+            if b.owner != h.owner {
+                found.push((
+                    Class::Immutable,
+                    format!(
+                        "spec.owner changes from `{}` to `{}`: ASO's webhook rejects it on a live \
+                         object, and the sync fails until the object is deleted and created again",
+                        b.owner.as_deref().unwrap_or("none"),
+                        h.owner.as_deref().unwrap_or("none")
+                    ),
+                    h.written_at.clone(),
+                ));
+            }
+            if bp == Policy::Skip && hp != Policy::Skip {
+                found.push((
+                    Class::Takeover,
+                    format!(
+                        "reconcile-policy `skip` becomes `{}`: ASO starts writing to the Azure \
+                         resource (make sure no other cluster or tool manages it)",
+                        hp.as_str()
+                    ),
+                    policy_at.clone(),
+                ));
+            } else if bp == Policy::DetachOnDelete && hp == Policy::Manage && h.critical {
+                found.push((
+                    Class::Unprotect,
+                    format!(
+                        "`detach-on-delete` is removed from a critical kind: deleting the object \
+                         deletes the Azure resource again ({} applies)",
+                        hp.as_str()
+                    ),
+                    policy_at.clone(),
+                ));
+            } else if bp != hp {
+                let what = match hp {
+                    Policy::Skip => "ASO stops writing to the Azure resource",
+                    Policy::DetachOnDelete => "deleting the object will leave the Azure resource",
+                    Policy::Manage => "deleting the object deletes the Azure resource again",
+                };
+                found.push((
+                    Class::Update,
+                    format!(
+                        "reconcile-policy `{}` becomes `{}`: {what}",
+                        bp.as_str(),
+                        hp.as_str()
+                    ),
+                    policy_at.clone(),
+                ));
+            }
+            if let Some(recreated) = self.recreated(b_at, bp, h) {
+                found.push((Class::Replace, recreated, h.written_at.clone()));
+            }
+            let fields = self.changed_spec(b, h);
+            if !fields.is_empty() {
+                found.push((
+                    Class::Update,
+                    format!("spec changes: {}", fields.join(", ")),
+                    h.written_at.clone(),
+                ));
+            }
+            let Some(worst) = found.iter().map(|f| f.0).max_by_key(|c| c.rank()) else {
+                continue;
+            };
+            let (_, cause, at) = found
+                .iter()
+                .find(|f| f.0 == worst)
+                .cloned()
+                .expect("the worst is found");
+            let mut change = self.change(
+                worst,
+                h,
+                azure_id,
+                policies,
+                cause.clone(),
+                (at, Side::Head),
+            );
+            change.fields = fields;
+            if bp != hp {
+                change.fields.insert(0, "reconcile-policy".to_string());
+            }
+            change.notes = found
+                .into_iter()
+                .map(|f| f.1)
+                .filter(|c| *c != cause)
+                .collect();
+            self.record(key.clone(), change);
+        }
+    }
+
+    /// Why an object both revisions apply is deleted and created again: the applier that
+    /// applied it in the base is deleted with everything it applied, and another applies it
+    /// in the head. `None` when that does not happen, or its policy keeps the Azure resource.
+    fn recreated(&self, b_at: &[usize], bp: Policy, h: &Entry) -> Option<String> {
+        if bp != Policy::Manage {
+            return None;
+        }
+        let b = b_at
+            .iter()
+            .map(|&i| &self.base.entries[i])
+            .find(|b| b.applier_cascades && !self.head.has_applier(b))?;
+        Some(format!(
+            "{} is deleted with everything it applied, and {} applies the object again: Azure \
+             DELETE, then a new, empty resource",
+            describe_applier(b),
+            describe_applier(h)
+        ))
+    }
+
+    /// The spec fields that differ, read only when the object's file changed.
+    fn changed_spec(&mut self, b: &Entry, h: &Entry) -> Vec<String> {
+        let root = &self.settings.root;
+        let (b_path, h_path) = (root.join(&b.written_at.path), root.join(&h.written_at.path));
+        let (b_tree, h_tree) = (self.base.index.tree(), self.head.index.tree());
+        if b_path == h_path && b.doc == h.doc {
+            let same = b_tree
+                .read(&b_path)
+                .is_some_and(|t| Some(t) == h_tree.read(&h_path));
+            if same {
+                return Vec::new();
+            }
+        }
+        changed_fields(
+            (&mut self.specs.0, b_tree, &b_path, b.doc),
+            (&mut self.specs.1, h_tree, &h_path, h.doc),
+        )
+    }
+
+    /// Resources only one revision has: a move or rename (the same Azure identity on both
+    /// sides), a removal, a creation.
+    fn removed_and_added(&mut self) {
+        let added: Vec<&Key> = self
+            .head
+            .by_key
+            .keys()
+            .filter(|k| !self.base.by_key.contains_key(*k))
+            .collect();
+        let mut added_by_azure: HashMap<&str, Vec<&Key>> = HashMap::new();
+        for k in &added {
+            let i = self.head.by_key[*k][0];
+            if let Some(id) = self.head.azure[i].as_deref() {
+                added_by_azure.entry(id).or_default().push(k);
+            }
+        }
+        let mut paired: HashSet<&Key> = HashSet::new();
+        let mut adopted: HashMap<&Key, String> = HashMap::new();
+        for (key, b_at) in &self.base.by_key {
+            if self.head.by_key.contains_key(key) {
+                continue;
+            }
+            let b = &self.base.entries[b_at[0]];
+            let bp = self.base.policy(b_at);
+            let fates: Vec<Gone> = b_at
+                .iter()
+                .map(|&i| gone(self.head, &self.base.entries[i]))
+                .collect();
+            let deleted = fates.iter().find_map(|f| match f {
+                Gone::Deleted(why) => Some(why.clone()),
+                Gone::Orphaned(_) => None,
+            });
+            let azure_id = self.base.azure[b_at[0]].clone();
+            let successor = azure_id
+                .as_deref()
+                .and_then(|id| added_by_azure.get(id))
+                .and_then(|ks| ks.iter().find(|k| !paired.contains(**k)).copied());
+            let removal_at = self.removal_at(b);
+            let (class, cause) = match (&deleted, bp) {
+                (Some(why), Policy::Manage) => (
+                    Class::Delete,
+                    format!("{why}: its policy is `manage`, so ASO deletes the Azure resource"),
+                ),
+                (Some(why), policy) => (
+                    Class::Detach,
+                    format!(
+                        "{why}: its policy is `{}`, so the Azure resource stays, unmanaged",
+                        policy.as_str()
+                    ),
+                ),
+                (None, _) => (
+                    Class::Orphan,
+                    match &fates[0] {
+                        Gone::Orphaned(why) | Gone::Deleted(why) => why.clone(),
+                    },
+                ),
+            };
+            if let (Class::Delete, Some(next)) = (class, successor) {
+                paired.insert(next);
+                let h = &self.head.entries[self.head.by_key[next][0]];
+                let what = moved(b, h);
+                let mut change = self.change(
+                    Class::Replace,
+                    h,
+                    azure_id,
+                    (Some(bp), Some(self.head.policy(&self.head.by_key[next]))),
+                    format!(
+                        "{what}, with the same Azure resource: the old object is deleted with \
+                         policy `manage` ({}), so ASO deletes the Azure resource, then creates a \
+                         new, empty one",
+                        deleted.unwrap_or_default()
+                    ),
+                    (h.written_at.clone(), Side::Head),
+                );
+                change.previous = Some(b.written_at.clone());
+                self.record(next.clone(), change);
+                continue;
+            }
+            if let Some(next) = successor {
+                adopted.insert(
+                    next,
+                    format!(
+                        "it takes over the Azure resource of {} {} in {}, which is {}",
+                        b.kind,
+                        name_of(b),
+                        cluster_of(b),
+                        match class {
+                            Class::Orphan =>
+                                "still in its cluster: two objects would manage one resource",
+                            _ => "detached",
+                        }
+                    ),
+                );
+            }
+            let change = self.change(class, b, azure_id, (Some(bp), None), cause, removal_at);
+            self.record(key.clone(), change);
+        }
+        for key in added {
+            if paired.contains(key) {
+                continue;
+            }
+            let h_at = &self.head.by_key[key];
+            let h = &self.head.entries[h_at[0]];
+            let hp = self.head.policy(h_at);
+            let azure_id = self.head.azure[h_at[0]].clone();
+            let mut notes: Vec<String> = adopted.remove(key).into_iter().collect();
+            if let Some(id) = azure_id.as_deref() {
+                notes.extend(self.same_azure_resource(key, id));
+            }
+            let cause = format!(
+                "new object with policy `{}`: ASO {} the Azure resource",
+                hp.as_str(),
+                match hp {
+                    Policy::Skip => "reads (never writes)",
+                    _ => "creates or adopts",
+                }
+            );
+            let mut change = self.change(
+                Class::Create,
+                h,
+                azure_id,
+                (None, Some(hp)),
+                cause,
+                (h.written_at.clone(), Side::Head),
+            );
+            change.notes = notes;
+            self.record(key.clone(), change);
+        }
+    }
+
+    /// Other resources of the head with Azure identity `id`: an adoption, or two clusters
+    /// managing one resource.
+    fn same_azure_resource(&self, key: &Key, id: &str) -> Vec<String> {
+        self.head
+            .by_key
+            .iter()
+            .filter(|(k, at)| *k != key && self.head.azure[at[0]].as_deref() == Some(id))
+            .map(|(_, at)| {
+                let o = &self.head.entries[at[0]];
+                format!(
+                    "the same Azure resource is {} by {} {} in {} ({}:{}){}",
+                    match o.policy {
+                        Policy::Skip => "read (skip)",
+                        _ => "managed",
+                    },
+                    o.kind,
+                    name_of(o),
+                    cluster_of(o),
+                    o.written_at.path.display(),
+                    o.written_at.line,
+                    match o.policy {
+                        Policy::Skip => "",
+                        _ => ": two objects writing one resource (active-active)",
+                    }
+                )
+            })
+            .collect()
+    }
+
+    /// Deleting an owner deletes its children: in Azure with the owner when the owner is
+    /// deleted, through Kubernetes' ownerReferences (each by its own policy) when it is only
+    /// detached.
+    fn cascade(&mut self) {
+        let gone_owners: Vec<(Key, bool)> = self
+            .changes
+            .iter()
+            .filter(|(_, c)| matches!(c.class, Class::Delete | Class::Replace | Class::Detach))
+            .filter(|(k, c)| c.class != Class::Replace || self.base.by_key.contains_key(*k))
+            .map(|(k, c)| (k.clone(), c.class != Class::Detach))
+            .collect();
+        // Replaces are keyed by the new object: its old one is the owner that goes.
+        let mut replaced_old: Vec<(Key, bool)> = Vec::new();
+        for change in self.changes.values().filter(|c| c.class == Class::Replace) {
+            if let Some(previous) = &change.previous {
+                for (k, at) in &self.base.by_key {
+                    if self.base.entries[at[0]].written_at == *previous {
+                        replaced_old.push((k.clone(), true));
+                    }
+                }
+            }
+        }
+        let mut queue: Vec<(Key, bool, String)> = gone_owners
+            .into_iter()
+            .chain(replaced_old)
+            .map(|(k, destroyed)| {
+                let e = &self.base.entries[self.base.by_key.get(&k).map_or(0, |a| a[0])];
+                (k, destroyed, format!("{} {}", e.kind, name_of(e)))
+            })
+            .filter(|(k, _, _)| self.base.by_key.contains_key(k))
+            .collect();
+        let mut seen: HashSet<Key> = HashSet::new();
+        while let Some((owner, destroyed, owner_name)) = queue.pop() {
+            if !seen.insert(owner.clone()) {
+                continue;
+            }
+            let owner_at = &self.base.by_key[&owner];
+            let children: Vec<usize> = (0..self.base.entries.len())
+                .filter(|&c| self.base.owner_of[c].is_some_and(|o| owner_at.contains(&o)))
+                .collect();
+            for c in children {
+                let child = &self.base.entries[c];
+                let child_key = key(child);
+                let policy = self.base.policy(&self.base.by_key[&child_key]);
+                let (class, cause, child_destroyed) = if destroyed {
+                    (
+                        Class::Delete,
+                        format!(
+                            "its owner {owner_name} is deleted in Azure, and the resource with it"
+                        ),
+                        true,
+                    )
+                } else if policy == Policy::Manage {
+                    (
+                        Class::Delete,
+                        format!(
+                            "its owner {owner_name} is deleted from the cluster: Kubernetes \
+                             deletes this object with it (ownerReferences), and its policy \
+                             `manage` has ASO delete the Azure resource"
+                        ),
+                        true,
+                    )
+                } else {
+                    (
+                        Class::Detach,
+                        format!(
+                            "its owner {owner_name} is deleted from the cluster: Kubernetes \
+                             deletes this object with it, and its policy `{}` leaves the Azure \
+                             resource",
+                            policy.as_str()
+                        ),
+                        false,
+                    )
+                };
+                let head_entry = self
+                    .head
+                    .by_key
+                    .get(&child_key)
+                    .map(|at| &self.head.entries[at[0]]);
+                // A child moved with its owner is reported once, as its replacement.
+                let replaced = head_entry.is_none()
+                    && self.changes.values().any(|r| {
+                        r.class == Class::Replace && r.previous.as_ref() == Some(&child.written_at)
+                    });
+                if replaced {
+                    queue.push((
+                        child_key,
+                        true,
+                        format!("{} {}", child.kind, name_of(child)),
+                    ));
+                    continue;
+                }
+                let at = match head_entry {
+                    Some(h) => (h.written_at.clone(), Side::Head),
+                    None => self.removal_at(child),
+                };
+                let change = self.change(
+                    class,
+                    head_entry.unwrap_or(child),
+                    self.base.azure[c].clone(),
+                    (Some(policy), head_entry.map(|h| h.policy)),
+                    cause,
+                    at,
+                );
+                self.record(child_key.clone(), change);
+                queue.push((
+                    child_key,
+                    child_destroyed,
+                    format!("{} {}", child.kind, name_of(child)),
+                ));
+            }
+        }
+    }
+
+    /// Where a removal is caused: the head's kustomization nearest the object's file (the
+    /// one that dropped it), else its applier if the head still has it, else the object in
+    /// the base.
+    fn removal_at(&self, b: &Entry) -> (Location, Side) {
+        let root = &self.settings.root;
+        let tree = self.head.index.tree();
+        let file = root.join(&b.written_at.path);
+        for dir in file.ancestors().skip(1) {
+            if !dir.starts_with(root) {
+                break;
+            }
+            for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
+                let path = dir.join(name);
+                if tree.exists(&path) && tree.read(&path).is_some() {
+                    let line = tree
+                        .read(&path)
+                        .and_then(|t| {
+                            t.lines()
+                                .position(|l| l.starts_with("resources:"))
+                                .map(|l| l + 1)
+                        })
+                        .unwrap_or(1);
+                    let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                    return (
+                        Location {
+                            path: relative,
+                            line,
+                        },
+                        Side::Head,
+                    );
+                }
+            }
+        }
+        let applier = root.join(&b.applier_path);
+        if applier != file && tree.exists(&applier) {
+            return (
+                Location {
+                    path: b.applier_path.clone(),
+                    line: 1,
+                },
+                Side::Head,
+            );
+        }
+        (b.written_at.clone(), Side::Base)
+    }
+}
+
+/// What moved between two Kubernetes identities of one resource.
+fn moved(b: &Entry, h: &Entry) -> String {
+    let mut what = Vec::new();
+    if b.cluster != h.cluster {
+        what.push(format!("moved from {} to {}", cluster_of(b), cluster_of(h)));
+    }
+    if b.namespace != h.namespace {
+        what.push(format!(
+            "moved from namespace `{}` to `{}`",
+            b.namespace.as_deref().unwrap_or(""),
+            h.namespace.as_deref().unwrap_or("")
+        ));
+    }
+    if b.name != h.name {
+        what.push(format!(
+            "renamed from `{}` to `{}`",
+            b.name.as_deref().unwrap_or("?"),
+            h.name.as_deref().unwrap_or("?")
+        ));
+    }
+    if what.is_empty() {
+        what.push("applied as another object".to_string());
+    }
+    what.join(", ")
+}
+
+fn name_of(e: &Entry) -> String {
+    match &e.namespace {
+        Some(ns) => format!("`{ns}/{}`", e.name.as_deref().unwrap_or("?")),
+        None => format!("`{}`", e.name.as_deref().unwrap_or("?")),
+    }
+}
+
+fn cluster_of(e: &Entry) -> String {
+    match &e.cluster {
+        Some(c) => format!("cluster `{c}`"),
+        None => "no configured cluster".to_string(),
+    }
+}

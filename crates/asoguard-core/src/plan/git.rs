@@ -1,0 +1,269 @@
+//! Reading revisions from git without checking them out, through the `git` CLI: resolve a
+//! ref, list a commit's files, say which files differ, and read blobs in one batch.
+//!
+//! The CLI rather than a library: every CI image and developer machine that has a clone has
+//! `git`, and it reads every repository layout git itself writes (shallow and partial clones,
+//! worktrees, alternates, packed refs, `safe.directory`) exactly as the user's other tools do.
+//! `docs/architecture.md` ("Plan") gives the reasons in full.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use crate::files::Tree;
+
+/// Why a revision could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GitError(pub String);
+
+impl std::fmt::Display for GitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GitError {}
+
+/// A git repository, by its top-level directory.
+#[derive(Clone, Debug)]
+pub struct Repo {
+    /// The top-level directory of the work tree (absolute).
+    pub top: PathBuf,
+}
+
+/// One file of a commit: its path relative to the top level, and its blob id.
+#[derive(Clone, Debug)]
+pub struct TreeFile {
+    /// Relative to the repository's top level, with `/` separators.
+    pub path: PathBuf,
+    /// The blob's object id.
+    pub blob: String,
+}
+
+impl Repo {
+    /// The repository that holds `dir`.
+    pub fn of(dir: &Path) -> Result<Repo, GitError> {
+        let out = run(dir, &["rev-parse", "--show-toplevel"]).map_err(|e| {
+            GitError(format!(
+                "{} is not in a git repository, or git cannot be run: {e}",
+                dir.display()
+            ))
+        })?;
+        let top = PathBuf::from(String::from_utf8_lossy(&out).trim_end_matches(['\n', '\r']));
+        Ok(Repo {
+            top: crate::files::normalize(&top),
+        })
+    }
+
+    /// The commit `rev` names. A ref that is not there gets an error saying how to fetch it
+    /// (a CI clone often has only the head, or is shallow).
+    pub fn commit(&self, rev: &str) -> Result<String, GitError> {
+        if rev.starts_with('-') {
+            return Err(GitError(format!("`{rev}` is not a revision")));
+        }
+        let spec = format!("{rev}^{{commit}}");
+        match run(&self.top, &["rev-parse", "--verify", "--quiet", &spec]) {
+            Ok(out) => Ok(String::from_utf8_lossy(&out).trim().to_string()),
+            Err(_) => {
+                let shallow = run(&self.top, &["rev-parse", "--is-shallow-repository"])
+                    .is_ok_and(|o| o.starts_with(b"true"));
+                let branch = rev.strip_prefix("origin/").unwrap_or(rev);
+                let mut message = format!(
+                    "the revision `{rev}` is not in this clone; fetch it first, for example \
+                     `git fetch origin {branch}`"
+                );
+                if shallow {
+                    message.push_str(
+                        " (this is a shallow clone: fetch the base with `git fetch --depth=1 \
+                         origin <base-branch-or-sha>`, or check out with fetch-depth: 0)",
+                    );
+                }
+                Err(GitError(message))
+            }
+        }
+    }
+
+    /// The regular files of `commit` (no symlinks, no submodules), under `dir` (absolute,
+    /// inside the work tree).
+    pub fn files(&self, commit: &str, dir: &Path) -> Result<Vec<TreeFile>, GitError> {
+        let relative = dir.strip_prefix(&self.top).unwrap_or(Path::new(""));
+        let mut args = vec!["ls-tree", "-r", "-z", "--full-tree", commit];
+        let pathspec;
+        if !relative.as_os_str().is_empty() {
+            pathspec = relative.to_string_lossy().replace('\\', "/");
+            args.extend(["--", pathspec.as_str()]);
+        }
+        let out = run(&self.top, &args)?;
+        let mut files = Vec::new();
+        for record in out.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+            // `<mode> SP <type> SP <object> TAB <path>`
+            let Some(tab) = record.iter().position(|b| *b == b'\t') else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&record[..tab]);
+            let mut fields = head.split(' ');
+            let (Some(mode), Some(kind), Some(blob)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            if kind != "blob" || !(mode == "100644" || mode == "100755") {
+                continue;
+            }
+            let Ok(path) = std::str::from_utf8(&record[tab + 1..]) else {
+                continue;
+            };
+            files.push(TreeFile {
+                path: PathBuf::from(path),
+                blob: blob.to_string(),
+            });
+        }
+        Ok(files)
+    }
+
+    /// The files (relative to the top level) that differ between `base` and `head`, or the
+    /// work tree when `head` is `None`. Renames are a delete and an add, as the plan sees them.
+    pub fn changed(&self, base: &str, head: Option<&str>) -> Result<Vec<PathBuf>, GitError> {
+        let mut args = vec![
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            "--no-ext-diff",
+            base,
+        ];
+        if let Some(head) = head {
+            args.push(head);
+        }
+        args.push("--");
+        let out = run(&self.top, &args)?;
+        Ok(out
+            .split(|b| *b == 0)
+            .filter(|r| !r.is_empty())
+            .filter_map(|r| std::str::from_utf8(r).ok())
+            .map(PathBuf::from)
+            .collect())
+    }
+
+    /// The contents of `blobs`, in order, read with one `git cat-file --batch`. A blob larger
+    /// than `max_size` is not read (`None`).
+    pub fn read_blobs(
+        &self,
+        blobs: &[&str],
+        max_size: u64,
+    ) -> Result<Vec<Option<Vec<u8>>>, GitError> {
+        if blobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(&self.top)
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| GitError(format!("cannot run git: {e}")))?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let request: String = blobs.iter().map(|b| format!("{b}\n")).collect();
+        // Written from a thread: git answers while it reads, and both pipes have a bound.
+        let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
+        let mut reader = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut found = Vec::with_capacity(blobs.len());
+        let mut header = String::new();
+        for blob in blobs {
+            header.clear();
+            reader
+                .read_line(&mut header)
+                .map_err(|e| GitError(format!("reading blob {blob}: {e}")))?;
+            // `<oid> <type> <size>`, or `<oid> missing`.
+            let size = header
+                .split_whitespace()
+                .nth(2)
+                .and_then(|s| s.parse::<u64>().ok());
+            let Some(size) = size else {
+                found.push(None);
+                continue;
+            };
+            let mut bytes = vec![0; size as usize];
+            reader
+                .read_exact(&mut bytes)
+                .map_err(|e| GitError(format!("reading blob {blob}: {e}")))?;
+            let mut newline = [0u8; 1];
+            reader
+                .read_exact(&mut newline)
+                .map_err(|e| GitError(format!("reading blob {blob}: {e}")))?;
+            found.push((size <= max_size).then_some(bytes));
+        }
+        let _ = writer.join();
+        let _ = child.wait();
+        Ok(found)
+    }
+}
+
+/// A commit's files as the index asks of them: which paths exist, and (rarely) a file's text.
+#[derive(Debug)]
+pub struct GitTree {
+    repo: Repo,
+    /// Blob ids by absolute path.
+    blobs: HashMap<PathBuf, String>,
+    /// Every directory that holds a file, absolute.
+    dirs: std::collections::HashSet<PathBuf>,
+    max_size: u64,
+}
+
+impl GitTree {
+    /// The tree of `files` (absolute paths and their blobs).
+    pub fn new(repo: Repo, files: &[(PathBuf, String)], max_size: u64) -> Arc<GitTree> {
+        let mut dirs = std::collections::HashSet::new();
+        for (path, _) in files {
+            for dir in path.ancestors().skip(1) {
+                if !dirs.insert(dir.to_path_buf()) {
+                    break;
+                }
+            }
+        }
+        Arc::new(GitTree {
+            repo,
+            blobs: files.iter().cloned().collect(),
+            dirs,
+            max_size,
+        })
+    }
+}
+
+impl Tree for GitTree {
+    fn read(&self, path: &Path) -> Option<String> {
+        let blob = self.blobs.get(path)?;
+        let bytes = self.repo.read_blobs(&[blob], self.max_size).ok()?.pop()??;
+        crate::files::text_from_bytes(bytes).ok()
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.dirs.contains(path)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        self.blobs.contains_key(path) || self.dirs.contains(path)
+    }
+}
+
+/// Run git in `dir`; its stdout, or its stderr's first line as the error.
+fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| GitError(format!("cannot run git: {e}")))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let first = stderr.lines().next().unwrap_or("git failed").trim();
+        Err(GitError(format!("git {}: {first}", args.join(" "))))
+    }
+}
