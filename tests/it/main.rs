@@ -11,6 +11,7 @@ mod hostile;
 mod inventory;
 mod notes;
 mod output;
+mod plan;
 mod precommit;
 mod readme;
 mod repos;

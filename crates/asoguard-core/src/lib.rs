@@ -5,6 +5,8 @@
 //! checks every object against the [`rules`], applies [`fix`]es to a fixpoint, and returns a
 //! [`engine::RunReport`] that the CLI's printers render. [`transform`] plans and applies the
 //! bulk edits of `policy set`, `migrate` and `failover`.
+//! [`plan::plan`] compares two revisions of a repository and says what the change does in
+//! Azure.
 #![warn(missing_docs)]
 
 pub mod catalog;

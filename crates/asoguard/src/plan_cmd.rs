@@ -361,7 +361,8 @@ fn json(plan: &Plan) -> String {
 fn findings(plan: &Plan) -> RunReport {
     let mut files: Vec<FileReport> = Vec::new();
     for change in plan.changes.iter().filter(|c| c.class.is_destructive()) {
-        let path = plan.root.join(&change.at.path);
+        // Named as `check` names files: relative to the working directory.
+        let path = PathBuf::from(printers::display_path(&plan.root.join(&change.at.path)));
         let text = plan.text(change.side, &change.at.path).unwrap_or_default();
         let span = line_span(&text, change.at.line);
         let mut diagnostic = Diagnostic::new(
@@ -388,7 +389,7 @@ fn findings(plan: &Plan) -> RunReport {
         });
         if let Some(previous) = &change.previous {
             diagnostic.related.push(Related {
-                path: plan.root.join(&previous.path),
+                path: PathBuf::from(printers::display_path(&plan.root.join(&previous.path))),
                 span: Span::new(0, 0),
                 line: previous.line,
                 column: 1,

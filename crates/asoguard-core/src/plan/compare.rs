@@ -33,7 +33,8 @@ struct View<'x> {
     by_key: BTreeMap<Key, Vec<usize>>,
     owner_of: Vec<Option<usize>>,
     azure: Vec<Option<String>>,
-    appliers: HashSet<String>,
+    /// Every Flux Kustomization and ArgoCD Application, and whether it prunes.
+    appliers: HashMap<String, bool>,
 }
 
 impl<'x> View<'x> {
@@ -68,7 +69,7 @@ impl<'x> View<'x> {
             by_key,
             owner_of,
             azure: Vec::new(),
-            appliers: HashSet::new(),
+            appliers: HashMap::new(),
         };
         view.azure = (0..view.entries.len())
             .map(|i| view.azure_id(i, 0))
@@ -81,8 +82,10 @@ impl<'x> View<'x> {
                         _ => ApplierKind::Argo,
                     };
                     let path = PathBuf::from(index.describe(context.file));
-                    view.appliers
-                        .insert(applier_id(&kind, object.name.as_deref(), &path));
+                    view.appliers.insert(
+                        applier_id(&kind, object.name.as_deref(), &path),
+                        context.prune,
+                    );
                 }
             }
         }
@@ -122,12 +125,19 @@ impl<'x> View<'x> {
             .unwrap_or(Policy::Manage)
     }
 
+    /// Whether this revision has `e`'s applier, and if so whether it prunes.
+    fn applier_prunes(&self, e: &Entry) -> Option<bool> {
+        self.appliers
+            .get(&applier_id(
+                &e.applier,
+                e.applier_name.as_deref(),
+                &e.applier_path,
+            ))
+            .copied()
+    }
+
     fn has_applier(&self, e: &Entry) -> bool {
-        self.appliers.contains(&applier_id(
-            &e.applier,
-            e.applier_name.as_deref(),
-            &e.applier_path,
-        ))
+        self.applier_prunes(e).is_some()
     }
 }
 
@@ -178,43 +188,45 @@ enum Gone {
     Orphaned(String),
 }
 
+/// What the head's appliers do with `e`, a base entry the head no longer applies. Whether an
+/// applier prunes is the head's setting (the controller reconciling the head decides what it
+/// deletes); whether the object is exempt is the base's (the annotation is on the object in
+/// the cluster); whether a deleted applier cascades is the base's (it is deleted as it was).
 fn gone(head: &View, e: &Entry) -> Gone {
     let applier = describe_applier(e);
-    match e.applier {
-        ApplierKind::Flux | ApplierKind::Argo if !head.has_applier(e) => {
-            if e.applier_cascades {
-                let why = match e.applier {
-                    ApplierKind::Flux => "it prunes",
-                    _ => "it has the resources finalizer",
-                };
-                Gone::Deleted(format!(
-                    "{applier} is deleted, and {why}: deleting it deletes everything it applied"
-                ))
-            } else {
-                let why = match e.applier {
-                    ApplierKind::Flux => "without `prune: true`",
-                    _ => "without the resources finalizer",
-                };
-                Gone::Orphaned(format!(
-                    "{applier} is deleted {why}: the object stays in the cluster"
-                ))
-            }
+    let gitops = matches!(e.applier, ApplierKind::Flux | ApplierKind::Argo);
+    match head.applier_prunes(e) {
+        None if gitops && e.applier_cascades => {
+            let why = match e.applier {
+                ApplierKind::Flux => "it prunes",
+                _ => "it has the resources finalizer",
+            };
+            Gone::Deleted(format!(
+                "{applier} is deleted, and {why}: deleting it deletes everything it applied"
+            ))
         }
-        ApplierKind::Flux | ApplierKind::Argo if e.prune_exempt => Gone::Orphaned(format!(
+        None if gitops => {
+            let why = match e.applier {
+                ApplierKind::Flux => "without `prune: true`",
+                _ => "without the resources finalizer",
+            };
+            Gone::Orphaned(format!(
+                "{applier} is deleted {why}: the object stays in the cluster"
+            ))
+        }
+        Some(_) if e.prune_exempt => Gone::Orphaned(format!(
             "{applier} no longer applies it, and the object is exempt from pruning: it stays in \
              the cluster"
         )),
-        ApplierKind::Flux | ApplierKind::Argo if e.prune => {
-            Gone::Deleted(format!("{applier} no longer applies it, and prunes"))
-        }
-        ApplierKind::Flux => Gone::Orphaned(format!(
+        Some(true) => Gone::Deleted(format!("{applier} no longer applies it, and prunes")),
+        Some(false) if e.applier == ApplierKind::Flux => Gone::Orphaned(format!(
             "{applier} no longer applies it, but does not prune: the object stays in the cluster"
         )),
-        ApplierKind::Argo => Gone::Orphaned(format!(
+        Some(false) => Gone::Orphaned(format!(
             "{applier} no longer applies it, but has no automated prune: the object stays in the \
              cluster, OutOfSync"
         )),
-        ApplierKind::Kustomization | ApplierKind::File => Gone::Deleted(format!(
+        None => Gone::Deleted(format!(
             "no longer applied by {applier}; no Flux Kustomization or ArgoCD Application in the \
              repository says whether what applies it prunes, so it is planned as pruned"
         )),
@@ -222,7 +234,12 @@ fn gone(head: &View, e: &Entry) -> Gone {
 }
 
 /// The changes from `base` to `head`.
-pub(super) fn compare(settings: &Settings, base_index: &Index, head_index: &Index) -> Vec<Change> {
+/// `changed` holds the files (absolute) whose text differs between the two.
+pub(super) fn compare(
+    settings: &Settings,
+    (base_index, head_index): (&Index, &Index),
+    changed: &HashSet<PathBuf>,
+) -> Vec<Change> {
     let base = View::new(base_index, settings);
     let head = View::new(head_index, settings);
     let mut cx = Compare {
@@ -231,6 +248,7 @@ pub(super) fn compare(settings: &Settings, base_index: &Index, head_index: &Inde
         head: &head,
         specs: (Specs::default(), Specs::default()),
         changes: BTreeMap::new(),
+        changed,
     };
     cx.both();
     cx.removed_and_added();
@@ -258,6 +276,8 @@ struct Compare<'a, 'x> {
     specs: (Specs, Specs),
     /// One change per resource, the worst kept.
     changes: BTreeMap<Key, Change>,
+    /// The files whose text differs between the revisions.
+    changed: &'a HashSet<PathBuf>,
 }
 
 impl Compare<'_, '_> {
@@ -451,13 +471,9 @@ impl Compare<'_, '_> {
         let root = &self.settings.root;
         let (b_path, h_path) = (root.join(&b.written_at.path), root.join(&h.written_at.path));
         let (b_tree, h_tree) = (self.base.index.tree(), self.head.index.tree());
-        if b_path == h_path && b.doc == h.doc {
-            let same = b_tree
-                .read(&b_path)
-                .is_some_and(|t| Some(t) == h_tree.read(&h_path));
-            if same {
-                return Vec::new();
-            }
+        // The same file, unchanged: the same spec.
+        if b_path == h_path && b.doc == h.doc && !self.changed.contains(&b_path) {
+            return Vec::new();
         }
         changed_fields(
             (&mut self.specs.0, b_tree, &b_path, b.doc),

@@ -7,7 +7,7 @@
 //! `docs/architecture.md` ("Plan") gives the reasons in full.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -52,6 +52,8 @@ impl Repo {
             ))
         })?;
         let top = PathBuf::from(String::from_utf8_lossy(&out).trim_end_matches(['\n', '\r']));
+        // As the root is compared with it: symbolic links resolved.
+        let top = std::fs::canonicalize(&top).unwrap_or(top);
         Ok(Repo {
             top: crate::files::normalize(&top),
         })
@@ -172,30 +174,10 @@ impl Repo {
         let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
         let mut reader = BufReader::new(child.stdout.take().expect("piped stdout"));
         let mut found = Vec::with_capacity(blobs.len());
-        let mut header = String::new();
         for blob in blobs {
-            header.clear();
-            reader
-                .read_line(&mut header)
+            let bytes = read_one(&mut reader, max_size)
                 .map_err(|e| GitError(format!("reading blob {blob}: {e}")))?;
-            // `<oid> <type> <size>`, or `<oid> missing`.
-            let size = header
-                .split_whitespace()
-                .nth(2)
-                .and_then(|s| s.parse::<u64>().ok());
-            let Some(size) = size else {
-                found.push(None);
-                continue;
-            };
-            let mut bytes = vec![0; size as usize];
-            reader
-                .read_exact(&mut bytes)
-                .map_err(|e| GitError(format!("reading blob {blob}: {e}")))?;
-            let mut newline = [0u8; 1];
-            reader
-                .read_exact(&mut newline)
-                .map_err(|e| GitError(format!("reading blob {blob}: {e}")))?;
-            found.push((size <= max_size).then_some(bytes));
+            found.push(bytes);
         }
         let _ = writer.join();
         let _ = child.wait();
@@ -212,6 +194,70 @@ pub struct GitTree {
     /// Every directory that holds a file, absolute.
     dirs: std::collections::HashSet<PathBuf>,
     max_size: u64,
+    /// One `git cat-file --batch` kept open for every read, started on the first.
+    batch: std::sync::Mutex<Option<Batch>>,
+}
+
+/// A running `git cat-file --batch`: one blob id in, its header and content out.
+#[derive(Debug)]
+struct Batch {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Batch {
+    fn start(repo: &Repo) -> Option<Batch> {
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(&repo.top)
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let stdin = child.stdin.take()?;
+        let stdout = BufReader::new(child.stdout.take()?);
+        Some(Batch {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    /// The blob's bytes; `None` when it is missing or larger than `max_size`.
+    fn read(&mut self, blob: &str, max_size: u64) -> std::io::Result<Option<Vec<u8>>> {
+        self.stdin.write_all(format!("{blob}\n").as_bytes())?;
+        self.stdin.flush()?;
+        read_one(&mut self.stdout, max_size)
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One answer of `git cat-file --batch`: `<oid> <type> <size>` then the bytes and a newline,
+/// or `<oid> missing`.
+fn read_one(reader: &mut impl BufRead, max_size: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut header = String::new();
+    reader.read_line(&mut header)?;
+    let Some(size) = header
+        .split_whitespace()
+        .nth(2)
+        .and_then(|s| s.parse::<usize>().ok())
+    else {
+        return Ok(None);
+    };
+    let mut bytes = vec![0; size];
+    reader.read_exact(&mut bytes)?;
+    let mut newline = [0u8; 1];
+    reader.read_exact(&mut newline)?;
+    Ok((size as u64 <= max_size).then_some(bytes))
 }
 
 impl GitTree {
@@ -230,6 +276,7 @@ impl GitTree {
             blobs: files.iter().cloned().collect(),
             dirs,
             max_size,
+            batch: std::sync::Mutex::new(None),
         })
     }
 }
@@ -237,7 +284,18 @@ impl GitTree {
 impl Tree for GitTree {
     fn read(&self, path: &Path) -> Option<String> {
         let blob = self.blobs.get(path)?;
-        let bytes = self.repo.read_blobs(&[blob], self.max_size).ok()?.pop()??;
+        let mut batch = self.batch.lock().ok()?;
+        if batch.is_none() {
+            *batch = Batch::start(&self.repo);
+        }
+        let bytes = match batch.as_mut()?.read(blob, self.max_size) {
+            Ok(bytes) => bytes?,
+            Err(_) => {
+                // A broken pipe: start again on the next read.
+                *batch = None;
+                return None;
+            }
+        };
         crate::files::text_from_bytes(bytes).ok()
     }
 

@@ -191,25 +191,47 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// The repository root locations are relative to.
     pub root: PathBuf,
-    /// Where the revisions are read from, and their commits (the head's `None` for the
-    /// working tree).
-    revisions: Option<(git::Repo, String, Option<String>)>,
+    /// Where the revisions are read from.
+    revisions: Option<Revisions>,
+}
+
+/// The repository and the two commits a plan compares (the head `None` for the working
+/// tree), and the root as git names it (symbolic links resolved).
+#[derive(Clone, Debug)]
+struct Revisions {
+    repo: git::Repo,
+    real_root: PathBuf,
+    base: String,
+    head: Option<String>,
+}
+
+impl Revisions {
+    /// A path git gives (relative to the top level) as the settings name it: under the root as
+    /// given, which may be reached through a symbolic link. `None` outside the root.
+    fn under_root(&self, root: &Path, path: &Path) -> Option<PathBuf> {
+        let real = files::normalize(&self.repo.top.join(path));
+        Some(root.join(real.strip_prefix(&self.real_root).ok()?))
+    }
 }
 
 impl Plan {
     /// The text of `path` (relative to the root) in one revision: to show or place a change.
     pub fn text(&self, side: Side, path: &Path) -> Option<String> {
-        let absolute = self.root.join(path);
-        let (repo, base, head) = self.revisions.as_ref()?;
-        let commit = match (side, head) {
-            (Side::Base, _) => base,
+        let revisions = self.revisions.as_ref()?;
+        let commit = match (side, &revisions.head) {
+            (Side::Base, _) => &revisions.base,
             (Side::Head, Some(head)) => head,
-            (Side::Head, None) => return std::fs::read_to_string(absolute).ok(),
+            (Side::Head, None) => return std::fs::read_to_string(self.root.join(path)).ok(),
         };
-        let relative = absolute.strip_prefix(&repo.top).ok()?;
-        let listed = repo.files(commit, &absolute).ok()?;
+        let real = revisions.real_root.join(path);
+        let relative = real.strip_prefix(&revisions.repo.top).ok()?;
+        let listed = revisions.repo.files(commit, &real).ok()?;
         let blob = listed.iter().find(|f| f.path == relative)?;
-        let bytes = repo.read_blobs(&[&blob.blob], u64::MAX).ok()?.pop()??;
+        let bytes = revisions
+            .repo
+            .read_blobs(&[&blob.blob], u64::MAX)
+            .ok()?
+            .pop()??;
         files::text_from_bytes(bytes).ok()
     }
 
@@ -246,13 +268,21 @@ pub fn plan(settings: &Settings, base: &str, head: &Revision) -> Result<Plan, Pl
         Revision::WorkingTree => None,
         Revision::Git(rev) => Some(repo.commit(rev)?),
     };
-    let changed: HashSet<PathBuf> = repo
-        .changed(&base_commit, head_commit.as_deref())?
+    let revisions = Revisions {
+        real_root: std::fs::canonicalize(&settings.root)
+            .map_or_else(|_| settings.root.clone(), |p| files::normalize(&p)),
+        repo,
+        base: base_commit,
+        head: head_commit,
+    };
+    let changed: HashSet<PathBuf> = revisions
+        .repo
+        .changed(&revisions.base, revisions.head.as_deref())?
         .into_iter()
-        .map(|p| repo.top.join(p))
+        .filter_map(|p| revisions.under_root(&settings.root, &p))
         .collect();
     let mut notes = Vec::new();
-    let head_index = match &head_commit {
+    let head_index = match &revisions.head {
         None => {
             let (index, problems) =
                 engine::index_paths(std::slice::from_ref(&settings.root), settings);
@@ -263,23 +293,23 @@ pub fn plan(settings: &Settings, base: &str, head: &Revision) -> Result<Plan, Pl
             );
             index
         }
-        Some(commit) => read_revision(&repo, commit, settings, None, &mut notes)?,
+        Some(commit) => read_revision(&revisions, commit, settings, None, &mut notes)?,
     };
     let base_index = read_revision(
-        &repo,
-        &base_commit,
+        &revisions,
+        &revisions.base,
         settings,
         Some((&head_index, &changed)),
         &mut notes,
     )?;
-    let changes = compare::compare(settings, &base_index, &head_index);
+    let changes = compare::compare(settings, (&base_index, &head_index), &changed);
     Ok(Plan {
         base: base.to_string(),
         head: head.label().to_string(),
         changes,
         notes,
         root: settings.root.clone(),
-        revisions: Some((repo, base_commit, head_commit)),
+        revisions: Some(revisions),
     })
 }
 
@@ -287,16 +317,17 @@ pub fn plan(settings: &Settings, base: &str, head: &Revision) -> Result<Plan, Pl
 /// them), each at the absolute path it has in the working tree. A file that is not in
 /// `changed` and that `known` holds is not read again: its facts are shared.
 fn read_revision(
-    repo: &git::Repo,
+    revisions: &Revisions,
     commit: &str,
     settings: &Settings,
     known: Option<(&Index, &HashSet<PathBuf>)>,
     notes: &mut Vec<String>,
 ) -> Result<Index, PlanError> {
+    let repo = &revisions.repo;
     let listed: Vec<(PathBuf, String)> = repo
-        .files(commit, &settings.root)?
+        .files(commit, &revisions.real_root)?
         .into_iter()
-        .map(|f| (files::normalize(&repo.top.join(&f.path)), f.blob))
+        .filter_map(|f| Some((revisions.under_root(&settings.root, &f.path)?, f.blob)))
         .collect();
     let tree = git::GitTree::new(repo.clone(), &listed, settings.max_file_size);
     let mut reused: Vec<IndexedFile> = Vec::new();
