@@ -338,8 +338,7 @@ fn argo_tree(prune: bool, finalizer: bool) -> Sandbox {
     sb
 }
 
-/// Remove the ArgoCD Application of `argo_tree` and the directory it applies. (A file left
-/// behind would be planned as a plain file some cluster applies as it is.)
+/// Remove the ArgoCD Application of `argo_tree` and the directory it applies.
 fn remove_application(sb: &Sandbox) {
     remove(sb, "clusters/a/infra.yaml");
     fs::remove_dir_all(sb.path().join("infra")).expect("remove infra/");
@@ -664,6 +663,49 @@ fn deleting_an_argo_application_with_the_resources_finalizer_deletes_what_it_app
             .unwrap()
             .contains("finalizer"),
         "{report:#}"
+    );
+}
+
+#[test]
+fn deleting_an_argo_application_but_keeping_its_files_deletes_what_it_applied() {
+    // The files stay in the repository, but nothing applies them any more: they are not a
+    // plain file "applied as it is" in no cluster (which would read as a move there).
+    for (finalizer, managed, kept, exit) in [
+        (true, "delete", "detach", 1),
+        (false, "orphan", "orphan", 0),
+    ] {
+        let sb = argo_tree(true, finalizer);
+        remove(&sb, "clusters/a/infra.yaml");
+        let (code, report) = plan(&sb, &["--base", "HEAD"]);
+        assert_eq!(code, exit, "{report:#}");
+        assert_eq!(
+            classes(&report),
+            expect(&[
+                ("a:ResourceGroup/kept-rg", kept),
+                ("a:ResourceGroup/managed-rg", managed),
+            ]),
+            "finalizer {finalizer}"
+        );
+    }
+}
+
+#[test]
+fn files_git_ignores_are_not_part_of_the_change() {
+    let sb = repo(ONE_CLUSTER);
+    sb.write("clusters/a/rg.yaml", rg("rg", &[]));
+    sb.write(".gitignore", "scratch/\n");
+    commit(sb.path(), "one resource group");
+    // Ignored: never committed, so never applied.
+    sb.write("clusters/a/scratch/extra.yaml", rg("extra-rg", &[]));
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(classes(&report), expect(&[]));
+    // Untracked but not ignored: what `git add -A` would commit.
+    sb.write("clusters/a/new.yaml", rg("new-rg", &[]));
+    let (_, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(
+        classes(&report),
+        expect(&[("a:ResourceGroup/new-rg", "create")])
     );
 }
 

@@ -251,6 +251,15 @@ pub fn index_paths(paths: &[PathBuf], settings: &Settings) -> (Index, Vec<PathPr
     (Index::build(files, settings), problems)
 }
 
+/// Render exactly `targets` (files of the working tree), judging nothing: what `plan` reads of
+/// the working tree, the files git would commit. Files that cannot be read are left out.
+pub fn index_files(targets: Vec<Target>, settings: &Settings) -> Index {
+    Index::build(
+        summarise_all(targets, settings, RunOptions::default()),
+        settings,
+    )
+}
+
 /// Render a revision other than the working tree, judging nothing: `texts` are its files read
 /// from it (each target's `fs_path` is where the file lies in the working tree, so config globs
 /// and kustomization paths mean the same), `known` are files whose facts another revision's

@@ -38,11 +38,12 @@ struct View<'x> {
 }
 
 impl<'x> View<'x> {
-    fn new(index: &'x Index, settings: &Settings) -> Self {
+    /// The ASO resources of `index` that `keep` keeps.
+    fn new(index: &'x Index, settings: &Settings, keep: impl Fn(&Entry) -> bool) -> Self {
         let entries: Vec<Entry> = Inventory::of(index, settings)
             .entries
             .into_iter()
-            .filter(|e| e.aso)
+            .filter(|e| e.aso && keep(e))
             .collect();
         let mut by_key: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
         let mut by_name: HashMap<(Option<&str>, Option<&str>, &str), usize> = HashMap::new();
@@ -240,8 +241,21 @@ pub(super) fn compare(
     (base_index, head_index): (&Index, &Index),
     changed: &HashSet<PathBuf>,
 ) -> Vec<Change> {
-    let base = View::new(base_index, settings);
-    let head = View::new(head_index, settings);
+    let base = View::new(base_index, settings, |_| true);
+    // An object a Flux Kustomization or ArgoCD Application applied, that in the head only a
+    // plain file or a kustomization of its own holds, is no longer applied by anything: its
+    // applier was deleted, or no longer reaches it (asoguard renders a file nothing applies as
+    // applied as it is, which is what `check` should judge, not what a cluster will do).
+    let gitops = |e: &Entry| matches!(e.applier, ApplierKind::Flux | ApplierKind::Argo);
+    let by_gitops: HashSet<(&Path, usize)> = base
+        .entries
+        .iter()
+        .filter(|e| gitops(e))
+        .map(|e| (e.written_at.path.as_path(), e.doc))
+        .collect();
+    let head = View::new(head_index, settings, |e| {
+        gitops(e) || !by_gitops.contains(&(e.written_at.path.as_path(), e.doc))
+    });
     let mut cx = Compare {
         settings,
         base: &base,

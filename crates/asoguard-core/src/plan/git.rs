@@ -125,6 +125,39 @@ impl Repo {
         Ok(files)
     }
 
+    /// The files of the work tree git would commit (relative to the top level): tracked, and
+    /// untracked but not ignored, under `dir` (absolute). A tracked file deleted from the work
+    /// tree is listed, and fails to read.
+    pub fn work_tree_files(&self, dir: &Path) -> Result<Vec<PathBuf>, GitError> {
+        let relative = dir.strip_prefix(&self.top).unwrap_or(Path::new(""));
+        let pathspec = if relative.as_os_str().is_empty() {
+            ".".to_string()
+        } else {
+            relative.to_string_lossy().replace('\\', "/")
+        };
+        let out = run(
+            &self.top,
+            &[
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "--",
+                &pathspec,
+            ],
+        )?;
+        let mut files: Vec<PathBuf> = out
+            .split(|b| *b == 0)
+            .filter(|r| !r.is_empty())
+            .filter_map(|r| std::str::from_utf8(r).ok())
+            .map(PathBuf::from)
+            .collect();
+        // A file staged and changed is listed once per stage.
+        files.dedup();
+        Ok(files)
+    }
+
     /// The files (relative to the top level) that differ between `base` and `head`, or the
     /// work tree when `head` is `None`. Renames are a delete and an add, as the plan sees them.
     pub fn changed(&self, base: &str, head: Option<&str>) -> Result<Vec<PathBuf>, GitError> {

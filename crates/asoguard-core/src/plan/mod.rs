@@ -284,14 +284,17 @@ pub fn plan(settings: &Settings, base: &str, head: &Revision) -> Result<Plan, Pl
     let mut notes = Vec::new();
     let head_index = match &revisions.head {
         None => {
-            let (index, problems) =
-                engine::index_paths(std::slice::from_ref(&settings.root), settings);
-            notes.extend(
-                problems
-                    .into_iter()
-                    .map(|p| format!("{}: {}", p.path.display(), p.message)),
-            );
-            index
+            // What git would commit: ignored files (build output, local overrides) are not
+            // part of the change.
+            let targets: Vec<Target> = revisions
+                .repo
+                .work_tree_files(&revisions.real_root)?
+                .into_iter()
+                .filter_map(|p| revisions.under_root(&settings.root, &p))
+                .filter(|p| is_walked(settings, p) && is_regular_file(p))
+                .map(|p| Target::new(p.clone(), p))
+                .collect();
+            engine::index_files(targets, settings)
         }
         Some(commit) => read_revision(&revisions, commit, settings, None, &mut notes)?,
     };
@@ -372,6 +375,11 @@ fn is_walked(settings: &Settings, path: &Path) -> bool {
         && path.starts_with(&settings.root)
         && !settings.is_excluded(path)
         && !settings.crds.as_deref().is_some_and(|s| s.is_source(path))
+}
+
+/// A regular file, not a symbolic link (a walk of the working tree does not follow them).
+fn is_regular_file(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// A path as reports show it: relative to the repository root.
