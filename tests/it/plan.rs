@@ -457,7 +457,8 @@ fn a_detached_move_in_one_change_is_a_detach_and_an_adopting_create() {
     );
     let notes = change(&report, "b", "app-rg")["notes"].to_string();
     assert!(
-        notes.contains("takes over") && notes.contains("detached"),
+        notes.contains("has the Azure identity of ResourceGroup `app/app-rg` in cluster `a`")
+            && notes.contains("detached: this one adopts it"),
         "{notes}"
     );
 }

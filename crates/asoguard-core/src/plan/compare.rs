@@ -263,10 +263,12 @@ pub(super) fn compare(
         specs: (Specs::default(), Specs::default()),
         changes: BTreeMap::new(),
         changed,
+        successors: Vec::new(),
     };
     cx.both();
     cx.removed_and_added();
     cx.cascade();
+    cx.note_successors();
     let mut changes: Vec<Change> = cx.changes.into_values().collect();
     changes.sort_by(|a, b| {
         let order = |c: &Change| {
@@ -292,6 +294,9 @@ struct Compare<'a, 'x> {
     changes: BTreeMap<Key, Change>,
     /// The files whose text differs between the revisions.
     changed: &'a HashSet<PathBuf>,
+    /// New objects (first) with the Azure identity of one that is gone (second), when that one
+    /// is not deleted by the move itself (then it is a replace).
+    successors: Vec<(Key, Key)>,
 }
 
 impl Compare<'_, '_> {
@@ -512,7 +517,6 @@ impl Compare<'_, '_> {
             }
         }
         let mut paired: HashSet<&Key> = HashSet::new();
-        let mut adopted: HashMap<&Key, String> = HashMap::new();
         for (key, b_at) in &self.base.by_key {
             if self.head.by_key.contains_key(key) {
                 continue;
@@ -574,20 +578,7 @@ impl Compare<'_, '_> {
                 continue;
             }
             if let Some(next) = successor {
-                adopted.insert(
-                    next,
-                    format!(
-                        "it takes over the Azure resource of {} {} in {}, which is {}",
-                        b.kind,
-                        name_of(b),
-                        cluster_of(b),
-                        match class {
-                            Class::Orphan =>
-                                "still in its cluster: two objects would manage one resource",
-                            _ => "detached",
-                        }
-                    ),
-                );
+                self.successors.push((next.clone(), key.clone()));
             }
             let change = self.change(class, b, azure_id, (Some(bp), None), cause, removal_at);
             self.record(key.clone(), change);
@@ -600,7 +591,7 @@ impl Compare<'_, '_> {
             let h = &self.head.entries[h_at[0]];
             let hp = self.head.policy(h_at);
             let azure_id = self.head.azure[h_at[0]].clone();
-            let mut notes: Vec<String> = adopted.remove(key).into_iter().collect();
+            let mut notes = Vec::new();
             if let Some(id) = azure_id.as_deref() {
                 notes.extend(self.same_azure_resource(key, id));
             }
@@ -622,6 +613,36 @@ impl Compare<'_, '_> {
             );
             change.notes = notes;
             self.record(key.clone(), change);
+        }
+    }
+
+    /// Say on each new object what became of the one whose Azure resource it takes over, once
+    /// cascades have settled what that is.
+    fn note_successors(&mut self) {
+        for (new, old) in std::mem::take(&mut self.successors) {
+            let Some(gone) = self.changes.get(&old) else {
+                continue;
+            };
+            let fate = match gone.class {
+                Class::Orphan => "still in its cluster: two objects would manage one resource",
+                Class::Detach => "detached: this one adopts it",
+                _ => "deleted in Azure: this one creates it again, empty",
+            };
+            let note = format!(
+                "it has the Azure identity of {} {} in {}, which is {fate}",
+                gone.kind,
+                match &gone.namespace {
+                    Some(ns) => format!("`{ns}/{}`", gone.name.as_deref().unwrap_or("?")),
+                    None => format!("`{}`", gone.name.as_deref().unwrap_or("?")),
+                },
+                match &gone.cluster {
+                    Some(c) => format!("cluster `{c}`"),
+                    None => "no configured cluster".to_string(),
+                },
+            );
+            if let Some(change) = self.changes.get_mut(&new) {
+                change.notes.insert(0, note);
+            }
         }
     }
 
