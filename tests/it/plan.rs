@@ -564,7 +564,14 @@ fn removing_a_managed_owner_under_pruning_flux_deletes_it_and_its_children() {
         vault["cause"].as_str().unwrap().contains("owner"),
         "{vault:#}"
     );
-    assert_eq!(location(vault), "infra/children.yaml:4 (head)");
+    // Placed where its owner's removal is caused; where it is written is a note.
+    assert_eq!(location(vault), "clusters/a/infra.yaml:1 (head)");
+    assert!(
+        vault["notes"]
+            .to_string()
+            .contains("written at infra/children.yaml:4"),
+        "{vault:#}"
+    );
 }
 
 #[test]

@@ -35,7 +35,7 @@ impl ApplierKind {
 }
 
 /// A place in a file of the repository.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
     /// The file, relative to the repository root.
     pub path: PathBuf,

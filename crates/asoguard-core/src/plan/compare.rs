@@ -305,10 +305,14 @@ impl Compare<'_, '_> {
     fn record(&mut self, key: Key, mut change: Change) {
         match self.changes.get_mut(&key) {
             Some(existing) if existing.class.rank() >= change.class.rank() => {
-                existing.notes.push(change.cause);
+                add_note(existing, change.cause);
             }
             Some(existing) => {
-                change.notes.push(existing.cause.clone());
+                let cause = std::mem::take(&mut existing.cause);
+                for note in std::mem::take(&mut existing.notes) {
+                    add_note(&mut change, note);
+                }
+                add_note(&mut change, cause);
                 *existing = change;
             }
             None => {
@@ -679,53 +683,75 @@ impl Compare<'_, '_> {
     /// deleted, through Kubernetes' ownerReferences (each by its own policy) when it is only
     /// detached.
     fn cascade(&mut self) {
-        let gone_owners: Vec<(Key, bool)> = self
-            .changes
-            .iter()
-            .filter(|(_, c)| matches!(c.class, Class::Delete | Class::Replace | Class::Detach))
-            .filter(|(k, c)| c.class != Class::Replace || self.base.by_key.contains_key(*k))
-            .map(|(k, c)| (k.clone(), c.class != Class::Detach))
-            .collect();
-        // Replaces are keyed by the new object: its old one is the owner that goes.
-        let mut replaced_old: Vec<(Key, bool)> = Vec::new();
-        for change in self.changes.values().filter(|c| c.class == Class::Replace) {
-            if let Some(previous) = &change.previous {
-                for (k, at) in &self.base.by_key {
-                    if self.base.entries[at[0]].written_at == *previous {
-                        replaced_old.push((k.clone(), true));
-                    }
-                }
+        // (owner, whether it is deleted in Azure, the change that removes it, as messages
+        // name it, and where that change is caused).
+        let mut queue: Vec<(Key, bool, String, (Location, Side))> = Vec::new();
+        for (k, c) in &self.changes {
+            let destroyed = c.class != Class::Detach;
+            let removed = match c.class {
+                Class::Delete | Class::Detach => Some(k.clone()),
+                // A replace is keyed by the new object, or by the one object both revisions
+                // have when it is deleted and applied again: the old object is the owner that
+                // goes.
+                Class::Replace if self.base.by_key.contains_key(k) => Some(k.clone()),
+                Class::Replace => self
+                    .base
+                    .by_key
+                    .iter()
+                    .find(|(_, at)| {
+                        Some(&self.base.entries[at[0]].written_at) == c.previous.as_ref()
+                    })
+                    .map(|(k, _)| k.clone()),
+                _ => None,
+            };
+            if let Some(owner) = removed.filter(|o| self.base.by_key.contains_key(o)) {
+                let e = &self.base.entries[self.base.by_key[&owner][0]];
+                let name = format!("{} {}", e.kind, name_of(e));
+                queue.push((owner, destroyed, name, (c.at.clone(), c.side)));
             }
         }
-        let mut queue: Vec<(Key, bool, String)> = gone_owners
-            .into_iter()
-            .chain(replaced_old)
-            .map(|(k, destroyed)| {
-                let e = &self.base.entries[self.base.by_key.get(&k).map_or(0, |a| a[0])];
-                (k, destroyed, format!("{} {}", e.kind, name_of(e)))
-            })
-            .filter(|(k, _, _)| self.base.by_key.contains_key(k))
+        let mut children_of: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (c, owner) in self.base.owner_of.iter().enumerate() {
+            if let Some(owner) = owner {
+                children_of.entry(*owner).or_default().push(c);
+            }
+        }
+        let replaced_from: HashSet<Location> = self
+            .changes
+            .values()
+            .filter(|c| c.class == Class::Replace)
+            .filter_map(|c| c.previous.clone())
             .collect();
         let mut seen: HashSet<Key> = HashSet::new();
-        while let Some((owner, destroyed, owner_name)) = queue.pop() {
+        while let Some((owner, destroyed, owner_name, cause_at)) = queue.pop() {
             if !seen.insert(owner.clone()) {
                 continue;
             }
-            let owner_at = &self.base.by_key[&owner];
-            let children: Vec<usize> = (0..self.base.entries.len())
-                .filter(|&c| self.base.owner_of[c].is_some_and(|o| owner_at.contains(&o)))
+            let children: Vec<usize> = self.base.by_key[&owner]
+                .iter()
+                .flat_map(|o| children_of.get(o).into_iter().flatten().copied())
                 .collect();
             for c in children {
                 let child = &self.base.entries[c];
                 let child_key = key(child);
+                let child_name = format!("{} {}", child.kind, name_of(child));
+                let head_entry = self
+                    .head
+                    .by_key
+                    .get(&child_key)
+                    .map(|at| &self.head.entries[at[0]]);
+                // A child moved with its owner is reported once, as its replacement.
+                if head_entry.is_none() && replaced_from.contains(&child.written_at) {
+                    queue.push((child_key, true, child_name, cause_at.clone()));
+                    continue;
+                }
                 let policy = self.base.policy(&self.base.by_key[&child_key]);
-                let (class, cause, child_destroyed) = if destroyed {
+                let (class, cause) = if destroyed {
                     (
                         Class::Delete,
                         format!(
                             "its owner {owner_name} is deleted in Azure, and the resource with it"
                         ),
-                        true,
                     )
                 } else if policy == Policy::Manage {
                     (
@@ -735,7 +761,6 @@ impl Compare<'_, '_> {
                              deletes this object with it (ownerReferences), and its policy \
                              `manage` has ASO delete the Azure resource"
                         ),
-                        true,
                     )
                 } else {
                     (
@@ -746,44 +771,34 @@ impl Compare<'_, '_> {
                              resource",
                             policy.as_str()
                         ),
-                        false,
                     )
                 };
-                let head_entry = self
-                    .head
-                    .by_key
-                    .get(&child_key)
-                    .map(|at| &self.head.entries[at[0]]);
-                // A child moved with its owner is reported once, as its replacement.
-                let replaced = head_entry.is_none()
-                    && self.changes.values().any(|r| {
-                        r.class == Class::Replace && r.previous.as_ref() == Some(&child.written_at)
-                    });
-                if replaced {
-                    queue.push((
-                        child_key,
-                        true,
-                        format!("{} {}", child.kind, name_of(child)),
-                    ));
-                    continue;
-                }
-                let at = match head_entry {
-                    Some(h) => (h.written_at.clone(), Side::Head),
-                    None => self.removal_at(child),
-                };
-                let change = self.change(
+                // Placed where its owner's change is caused; where it is written is a note.
+                let written = head_entry.map_or(&child.written_at, |h| &h.written_at);
+                let mut change = self.change(
                     class,
                     head_entry.unwrap_or(child),
                     self.base.azure[c].clone(),
                     (Some(policy), head_entry.map(|h| h.policy)),
                     cause,
-                    at,
+                    cause_at.clone(),
                 );
+                change.notes.push(format!(
+                    "written at {}:{}{}",
+                    written.path.display(),
+                    written.line,
+                    if head_entry.is_some() {
+                        ""
+                    } else {
+                        " (in the base)"
+                    }
+                ));
                 self.record(child_key.clone(), change);
                 queue.push((
                     child_key,
-                    child_destroyed,
-                    format!("{} {}", child.kind, name_of(child)),
+                    class == Class::Delete,
+                    child_name,
+                    cause_at.clone(),
                 ));
             }
         }
@@ -833,6 +848,14 @@ impl Compare<'_, '_> {
             );
         }
         (b.written_at.clone(), Side::Base)
+    }
+}
+
+/// Add `note` to a change, unless it says what the change or another note says already (one
+/// resource reached twice: applied by two appliers, or a child of an owner written twice).
+fn add_note(change: &mut Change, note: String) {
+    if note != change.cause && !change.notes.contains(&note) {
+        change.notes.push(note);
     }
 }
 
