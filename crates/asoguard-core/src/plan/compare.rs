@@ -1,5 +1,5 @@
 //! Matching the ASO resources of two rendered revisions and classifying each difference by
-//! what ASO does in Azure: the rules of "What a change in Git does in Azure", one function
+//! what ASO does in Azure (the rules are listed in `docs/plan.md`, "Classes"), one function
 //! per question (is it still applied, is it pruned, is it the same Azure resource, what do its
 //! children do).
 
@@ -7,178 +7,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::spec::{Specs, changed_fields};
+use super::view::{Key, View, cluster_of, describe_applier, key, name_of};
 use super::{Change, Class, Side};
 use crate::config::Settings;
-use crate::index::inventory::{ApplierKind, Entry, Inventory, Location};
-use crate::index::{ContextKind, Index};
+use crate::index::Index;
+use crate::index::inventory::{ApplierKind, Entry, Location};
 use crate::manifest::Policy;
-
-/// A resource's Kubernetes identity: cluster, API group, kind, namespace, name.
-type Key = (
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
-/// The deepest owner chain followed (a cycle of owners is a mistake, not a chain).
-const MOST_OWNERS: usize = 16;
-
-/// One revision's ASO resources, by Kubernetes identity, with their Azure identities and
-/// owners resolved, and the appliers it has.
-struct View<'x> {
-    index: &'x Index,
-    entries: Vec<Entry>,
-    by_key: BTreeMap<Key, Vec<usize>>,
-    owner_of: Vec<Option<usize>>,
-    azure: Vec<Option<String>>,
-    /// Every Flux Kustomization and ArgoCD Application, and whether it prunes.
-    appliers: HashMap<String, bool>,
-}
-
-impl<'x> View<'x> {
-    /// The ASO resources of `index` that `keep` keeps.
-    fn new(index: &'x Index, settings: &Settings, keep: impl Fn(&Entry) -> bool) -> Self {
-        let entries: Vec<Entry> = Inventory::of(index, settings)
-            .entries
-            .into_iter()
-            .filter(|e| e.aso && keep(e))
-            .collect();
-        let mut by_key: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
-        let mut by_name: HashMap<(Option<&str>, Option<&str>, &str), usize> = HashMap::new();
-        for (i, e) in entries.iter().enumerate() {
-            by_key.entry(key(e)).or_default().push(i);
-            if let Some(name) = e.name.as_deref() {
-                by_name
-                    .entry((e.cluster.as_deref(), e.namespace.as_deref(), name))
-                    .or_insert(i);
-            }
-        }
-        let owner_of: Vec<Option<usize>> = entries
-            .iter()
-            .map(|e| {
-                let owner = e.owner.as_deref()?;
-                by_name
-                    .get(&(e.cluster.as_deref(), e.namespace.as_deref(), owner))
-                    .copied()
-            })
-            .collect();
-        let mut view = View {
-            index,
-            entries,
-            by_key,
-            owner_of,
-            azure: Vec::new(),
-            appliers: HashMap::new(),
-        };
-        view.azure = (0..view.entries.len())
-            .map(|i| view.azure_id(i, 0))
-            .collect();
-        for context in &index.contexts {
-            if matches!(context.kind, ContextKind::Flux | ContextKind::Argo) {
-                if let Some(object) = index.applier(context) {
-                    let kind = match context.kind {
-                        ContextKind::Flux => ApplierKind::Flux,
-                        _ => ApplierKind::Argo,
-                    };
-                    let path = PathBuf::from(index.describe(context.file));
-                    view.appliers.insert(
-                        applier_id(&kind, object.name.as_deref(), &path),
-                        context.prune,
-                    );
-                }
-            }
-        }
-        view
-    }
-
-    /// The Azure identity: the owner's, then the group, kind and Azure name (Azure names are
-    /// case-insensitive). Unknown while a Flux variable is unresolved; an owner the repository
-    /// does not hold is named by its reference.
-    fn azure_id(&self, i: usize, depth: usize) -> Option<String> {
-        let e = &self.entries[i];
-        let name = e.azure_name.as_deref().or(e.name.as_deref())?;
-        if name.contains("${") {
-            return None;
-        }
-        let parent = match (&e.owner, self.owner_of[i]) {
-            (None, _) => String::new(),
-            (Some(owner), _) if owner.contains("${") => return None,
-            (Some(_), Some(p)) if depth < MOST_OWNERS && p != i => self.azure_id(p, depth + 1)?,
-            (Some(owner), _) => format!("{}/{owner}", e.namespace.as_deref().unwrap_or("")),
-        };
-        Some(format!(
-            "{parent}/{}/{}/{}",
-            group(e),
-            e.kind,
-            name.to_ascii_lowercase()
-        ))
-    }
-
-    /// The entries of a key, and their policy: the most dangerous of them (`manage` if any
-    /// applier applies it with `manage`).
-    fn policy(&self, at: &[usize]) -> Policy {
-        let policies: Vec<Policy> = at.iter().map(|&i| self.entries[i].policy).collect();
-        [Policy::Manage, Policy::DetachOnDelete, Policy::Skip]
-            .into_iter()
-            .find(|p| policies.contains(p))
-            .unwrap_or(Policy::Manage)
-    }
-
-    /// Whether this revision has `e`'s applier, and if so whether it prunes.
-    fn applier_prunes(&self, e: &Entry) -> Option<bool> {
-        self.appliers
-            .get(&applier_id(
-                &e.applier,
-                e.applier_name.as_deref(),
-                &e.applier_path,
-            ))
-            .copied()
-    }
-
-    fn has_applier(&self, e: &Entry) -> bool {
-        self.applier_prunes(e).is_some()
-    }
-}
-
-fn key(e: &Entry) -> Key {
-    (
-        e.cluster.clone(),
-        group(e).to_string(),
-        e.kind.clone(),
-        e.namespace.clone(),
-        e.name.clone(),
-    )
-}
-
-fn group(e: &Entry) -> &str {
-    e.api_version
-        .as_deref()
-        .and_then(|v| v.rsplit_once('/'))
-        .map_or("", |(g, _)| g)
-}
-
-/// An applier as both revisions name it: a Flux Kustomization or ArgoCD Application by its
-/// name (its file may move), anything else by its file.
-fn applier_id(kind: &ApplierKind, name: Option<&str>, path: &Path) -> String {
-    match (kind, name) {
-        (ApplierKind::Flux | ApplierKind::Argo, Some(name)) => format!("{}:{name}", kind.as_str()),
-        _ => format!("{}@{}", kind.as_str(), path.display()),
-    }
-}
-
-/// An applier as messages name it.
-fn describe_applier(e: &Entry) -> String {
-    let name = e.applier_name.as_deref().unwrap_or("?");
-    let path = e.applier_path.display();
-    match e.applier {
-        ApplierKind::Flux => format!("Flux Kustomization `{name}` ({path})"),
-        ApplierKind::Argo => format!("ArgoCD Application `{name}` ({path})"),
-        ApplierKind::Kustomization => format!("the kustomization {path}"),
-        ApplierKind::File => format!("{path}"),
-    }
-}
 
 /// What becomes of an object no applier applies any more.
 enum Gone {
@@ -883,18 +717,4 @@ fn moved(b: &Entry, h: &Entry) -> String {
         what.push("applied as another object".to_string());
     }
     what.join(", ")
-}
-
-fn name_of(e: &Entry) -> String {
-    match &e.namespace {
-        Some(ns) => format!("`{ns}/{}`", e.name.as_deref().unwrap_or("?")),
-        None => format!("`{}`", e.name.as_deref().unwrap_or("?")),
-    }
-}
-
-fn cluster_of(e: &Entry) -> String {
-    match &e.cluster {
-        Some(c) => format!("cluster `{c}`"),
-        None => "no configured cluster".to_string(),
-    }
 }

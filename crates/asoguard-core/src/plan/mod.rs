@@ -21,6 +21,7 @@
 mod compare;
 pub mod git;
 mod spec;
+mod view;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
