@@ -1021,6 +1021,20 @@ fn exit_zero_reports_a_destructive_plan_and_exits_0() {
 }
 
 #[test]
+fn the_first_commit_plans_against_an_empty_base() {
+    // A pre-commit hook runs `plan --base HEAD` before the repository has any commit.
+    let sb = repo(ONE_CLUSTER);
+    sb.write("clusters/a/rg.yaml", rg("rg", &[]));
+    git(sb.path(), &["add", "-A"]);
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        classes(&report),
+        expect(&[("a:ResourceGroup/rg", "create")])
+    );
+}
+
+#[test]
 fn a_base_that_is_not_there_exits_2_saying_how_to_fetch_it() {
     let sb = destructive_change();
     let (code, stdout, stderr) = sb.run(&["plan", "--base", "nosuchbranch"]);

@@ -1,6 +1,7 @@
 //! The hooks of `.pre-commit-hooks.yaml`, run for real by pre-commit in a throw-away git
 //! repository: a commit with a hazard is refused by `asoguard`, `asoguard-fix` repairs the
-//! file, and the next commit goes through.
+//! file, and the next commit goes through; a commit that deletes an Azure resource is refused
+//! by `asoguard-plan`.
 //!
 //! **This test exercises the committed `HEAD` of this checkout, not the work tree.** pre-commit
 //! clones the repository named in `repo:` at `rev:`; the test names this checkout and
@@ -57,6 +58,21 @@ spec:
 ";
 
 const MANIFEST: &str = "clusters/prod/rg.yaml";
+
+/// A public IP with ASO's default policy, `manage`: removing it deletes it in Azure.
+const IP_MANAGED: &str = "\
+apiVersion: network.azure.com/v1api20240301
+kind: PublicIPAddress
+metadata:
+  name: prod-ip
+  namespace: prod
+spec:
+  location: westeurope
+  owner:
+    name: prod-rg
+";
+
+const IP_MANIFEST: &str = "clusters/prod/ip.yaml";
 
 /// The checkout this test belongs to (the repository root).
 fn checkout() -> PathBuf {
@@ -181,7 +197,7 @@ fn hooks_refuse_a_hazard_then_fix_it() {
         ok(env.command("git", &repo).args(["config", key, value]));
     }
     let config = format!(
-        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: asoguard\n      - id: asoguard-fix\n        stages: [manual]\n",
+        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: asoguard\n      - id: asoguard-fix\n        stages: [manual]\n      - id: asoguard-plan\n",
         checkout.display()
     );
     std::fs::write(repo.join(".pre-commit-config.yaml"), config).expect("write config");
@@ -277,5 +293,35 @@ fn hooks_refuse_a_hazard_then_fix_it() {
         .args(["show", &format!("HEAD:{MANIFEST}")]))
     .stdout;
     assert_eq!(String::from_utf8_lossy(&blob), RG_FIXED);
+
+    // `asoguard-plan` refuses a commit that deletes an Azure resource: a public IP (not a
+    // critical kind, so nothing asks it to be protected) is committed, then removed.
+    let ip = repo.join(IP_MANIFEST);
+    std::fs::write(&ip, IP_MANAGED).expect("write the public IP");
+    ok(env.command("git", &repo).args(["add", IP_MANIFEST]));
+    let added = run(env
+        .command("git", &repo)
+        .args(["commit", "--quiet", "-m", "Add a public IP"]));
+    assert!(added.status.success(), "{}", text(&added));
+    ok(env
+        .command("git", &repo)
+        .args(["rm", "--quiet", IP_MANIFEST]));
+    let removed =
+        run(env
+            .command("git", &repo)
+            .args(["commit", "--quiet", "-m", "Remove the public IP"]));
+    let shown = text(&removed);
+    assert!(
+        !removed.status.success(),
+        "the removal went through:\n{shown}"
+    );
+    assert!(
+        shown.contains("asoguard plan"),
+        "the plan hook ran:\n{shown}"
+    );
+    assert!(
+        shown.contains("DELETE") && shown.contains("PublicIPAddress"),
+        "the plan named the deletion:\n{shown}"
+    );
     eprintln!("pre-commit test done in {:.0?}", started.elapsed());
 }

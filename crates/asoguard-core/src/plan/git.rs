@@ -68,6 +68,13 @@ impl Repo {
         let spec = format!("{rev}^{{commit}}");
         match run(&self.top, &["rev-parse", "--verify", "--quiet", &spec]) {
             Ok(out) => Ok(String::from_utf8_lossy(&out).trim().to_string()),
+            // The first commit of a repository: `HEAD` names nothing yet, and the change adds
+            // everything. Its base is the empty tree.
+            Err(_) if rev == "HEAD" && self.is_unborn() => {
+                let out =
+                    run_with_input(&self.top, &["hash-object", "-t", "tree", "--stdin"], b"")?;
+                Ok(String::from_utf8_lossy(&out).trim().to_string())
+            }
             Err(_) => {
                 let shallow = run(&self.top, &["rev-parse", "--is-shallow-repository"])
                     .is_ok_and(|o| o.starts_with(b"true"));
@@ -85,6 +92,12 @@ impl Repo {
                 Err(GitError(message))
             }
         }
+    }
+
+    /// Whether the repository has no commit at all (`HEAD` is a branch yet to be born).
+    fn is_unborn(&self) -> bool {
+        run(&self.top, &["rev-parse", "--verify", "--quiet", "HEAD"]).is_err()
+            && run(&self.top, &["rev-list", "-n", "1", "--all"]).is_ok_and(|o| o.is_empty())
     }
 
     /// The regular files of `commit` (no symlinks, no submodules), under `dir` (absolute,
@@ -338,6 +351,35 @@ impl Tree for GitTree {
 
     fn exists(&self, path: &Path) -> bool {
         self.blobs.contains_key(path) || self.dirs.contains(path)
+    }
+}
+
+/// Run git in `dir` with `input` on its standard input; its stdout, or its stderr's first
+/// line as the error.
+fn run_with_input(dir: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, GitError> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| GitError(format!("cannot run git: {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input)
+            .map_err(|e| GitError(format!("git {}: {e}", args.join(" "))))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| GitError(format!("git {}: {e}", args.join(" "))))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let first = stderr.lines().next().unwrap_or("git failed").trim();
+        Err(GitError(format!("git {}: {first}", args.join(" "))))
     }
 }
 
