@@ -830,11 +830,26 @@ fn changing_azure_name_or_owner_is_immutable() {
             .contains("spec.azureName"),
         "{renamed:#}"
     );
-    assert_eq!(location(renamed), "clusters/a/rg.yaml:4 (head)");
+    // At the changed field: `spec.azureName` is line 7, after metadata's four lines.
+    assert_eq!(location(renamed), "clusters/a/rg.yaml:7 (head)");
     let reowned = change(&report, "a", "ip");
     assert!(
         reowned["cause"].as_str().unwrap().contains("spec.owner"),
         "{reowned:#}"
+    );
+    let at = location(reowned);
+    let line: usize = at
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches(" (head)")
+        .parse()
+        .unwrap();
+    let file = at.split(':').next().unwrap();
+    assert_eq!(
+        sb.read_string(file).lines().nth(line - 1).map(str::trim),
+        Some("name: rg-two"),
+        "{at}"
     );
 }
 

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::spec::{Specs, changed_fields};
+use super::spec::{Specs, changed_fields, line_of};
 use super::view::{Key, View, cluster_of, describe_applier, key, name_of};
 use super::{Change, Class, Side};
 use crate::config::Settings;
@@ -213,7 +213,7 @@ impl Compare<'_, '_> {
                         b_name.unwrap_or("?"),
                         h_name.unwrap_or("?")
                     ),
-                    h.written_at.clone(),
+                    self.field_at(h, &["spec", "azureName"]),
                 ));
             }
             if b.owner != h.owner {
@@ -225,7 +225,7 @@ impl Compare<'_, '_> {
                         b.owner.as_deref().unwrap_or("none"),
                         h.owner.as_deref().unwrap_or("none")
                     ),
-                    h.written_at.clone(),
+                    self.field_at(h, &["spec", "owner", "name"]),
                 ));
             }
             if bp == Policy::Skip && hp != Policy::Skip {
@@ -321,6 +321,19 @@ impl Compare<'_, '_> {
             describe_applier(b),
             describe_applier(h)
         ))
+    }
+
+    /// Where field `path` of the head's object `h` is written; the object's name when it is
+    /// not (a field removed).
+    fn field_at(&self, h: &Entry, path: &[&str]) -> Location {
+        let file = self.settings.root.join(&h.written_at.path);
+        match line_of(self.head.index.tree(), &file, h.doc, path) {
+            Some(line) => Location {
+                path: h.written_at.path.clone(),
+                line,
+            },
+            None => h.written_at.clone(),
+        }
     }
 
     /// The spec fields that differ, read only when the object's file changed.

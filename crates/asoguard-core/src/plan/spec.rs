@@ -1,4 +1,5 @@
-//! Which fields of an object's `spec` differ between two revisions, as written in each file.
+//! Which fields of an object's `spec` differ between two revisions, as written in each file,
+//! and on which line a field is written.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -88,6 +89,18 @@ fn diff(
         }
         _ => out.push(path.to_string()),
     }
+}
+
+/// The 1-based line where `path` (keys from the document's root, such as `spec.azureName`)
+/// is written in document `doc` of `file` (absolute) in `tree`; `None` when it is not.
+pub(super) fn line_of(tree: &dyn Tree, file: &Path, doc: usize, path: &[&str]) -> Option<usize> {
+    let text = tree.read(file)?;
+    let arena = yaml::Arena::new();
+    let stream = yaml::parse(&arena, &text);
+    let root = stream.documents.get(doc)?.root.as_ref()?;
+    let (last, parents) = path.split_last()?;
+    let entry = root.get_path(parents)?.entry(last)?;
+    Some(text[..entry.key.span.start].matches('\n').count() + 1)
 }
 
 #[cfg(test)]
