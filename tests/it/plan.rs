@@ -1299,3 +1299,230 @@ fn dropping_an_object_from_an_overlay_is_a_delete_at_the_overlay() {
         "{delete:#}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shapes real repositories have
+
+#[test]
+fn flux_kustomizations_of_the_same_name_in_two_clusters_are_told_apart() {
+    // Every cluster bootstrapped by Flux has its own `flux-system` and often an `apps`.
+    let sb = repo(TWO_CLUSTERS);
+    sb.write(
+        "clusters/a/apps.yaml",
+        flux("apps", "./clusters/a/apps", true),
+    );
+    sb.write(
+        "clusters/b/apps.yaml",
+        flux("apps", "./clusters/b/apps", false),
+    );
+    sb.write("clusters/a/apps/rg.yaml", rg("rg-a", &[]));
+    sb.write("clusters/b/apps/rg.yaml", rg("rg-b", &[]));
+    commit(sb.path(), "two clusters");
+    remove(&sb, "clusters/a/apps/rg.yaml");
+    remove(&sb, "clusters/b/apps/rg.yaml");
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        classes(&report),
+        expect(&[
+            ("a:ResourceGroup/rg-a", "delete"),
+            ("b:ResourceGroup/rg-b", "orphan"),
+        ])
+    );
+}
+
+#[test]
+fn an_object_named_as_its_owner_is_not_its_own_owner() {
+    let sb = flux_tree(true, &[DETACH], [&[], &[]]);
+    sb.write("infra/server.yaml", child(SERVER, "rg", "rg", &[]));
+    commit(sb.path(), "a server named as its resource group");
+    remove(&sb, "infra/rg.yaml");
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    // Kubernetes deletes the server with its owner; its own `manage` deletes it in Azure.
+    let server = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "FlexibleServer")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(server["class"], "delete", "{server:#}");
+}
+
+#[test]
+fn moving_a_file_out_of_its_appliers_path_removes_it() {
+    let sb = flux_tree(true, &[], [&[DETACH], &[DETACH]]);
+    // Still under the cluster's paths, and still in the repository, but Flux no longer renders it.
+    git(sb.path(), &["mv", "infra/rg.yaml", "archive-rg.yaml"]);
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(change(&report, "a", "rg")["class"], "delete", "{report:#}");
+}
+
+#[test]
+fn paths_keep_a_removal_written_under_them() {
+    let sb = flux_tree(true, &[], [&[DETACH], &[DETACH]]);
+    remove(&sb, "infra/rg.yaml");
+    let (code, report) = plan(&sb, &["--base", "HEAD", "infra"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(change(&report, "a", "rg")["class"], "delete", "{report:#}");
+}
+
+/// A Flux Kustomization applying `infra/`: Namespace `app` (with `annotations`) and a resource
+/// group in it. Committed.
+fn namespace_tree(annotations: &str) -> Sandbox {
+    let sb = repo(ONE_CLUSTER);
+    sb.write("clusters/a/infra.yaml", flux("infra", "./infra", true));
+    sb.write(
+        "infra/namespace.yaml",
+        format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n{annotations}"),
+    );
+    sb.write("infra/rg.yaml", rg("rg", &[]));
+    commit(sb.path(), "a namespace and a resource group");
+    sb
+}
+
+#[test]
+fn deleting_a_namespace_deletes_what_is_in_it() {
+    let sb = namespace_tree("");
+    remove(&sb, "infra/namespace.yaml");
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    let rg = change(&report, "a", "rg");
+    assert_eq!(rg["class"], "delete", "{report:#}");
+    assert!(
+        rg["cause"].as_str().unwrap().contains("Namespace `app`"),
+        "{rg:#}"
+    );
+}
+
+#[test]
+fn a_namespace_policy_removed_with_the_object_protects_nothing() {
+    let sb = namespace_tree(&format!("  annotations:\n    {DETACH}\n"));
+    // The same change drops the Namespace's protection and the object: Flux applies the
+    // Namespace first, and ASO reads its policy when it handles the deletion.
+    sb.write(
+        "infra/namespace.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n",
+    );
+    remove(&sb, "infra/rg.yaml");
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(change(&report, "a", "rg")["class"], "delete", "{report:#}");
+}
+
+#[test]
+fn garbage_collection_exemptions_are_honoured() {
+    // Flux: `reconcile: disabled` and `ssa: Ignore` exempt an object from pruning.
+    for annotation in [
+        "kustomize.toolkit.fluxcd.io/reconcile: disabled",
+        "kustomize.toolkit.fluxcd.io/ssa: Ignore",
+    ] {
+        let sb = flux_tree(true, &[annotation], [&[DETACH], &[DETACH]]);
+        remove(&sb, "infra/rg.yaml");
+        let (code, report) = plan(&sb, &["--base", "HEAD"]);
+        assert_eq!(code, 0, "{annotation}: {report:#}");
+        assert_eq!(change(&report, "a", "rg")["class"], "orphan", "{report:#}");
+    }
+    // Flux: a Kustomization deleted with `deletionPolicy: Orphan` leaves what it applied.
+    let sb = flux_tree(true, &[], [&[DETACH], &[DETACH]]);
+    sb.write(
+        "clusters/a/infra.yaml",
+        flux("infra", "./infra", true).replace(
+            "  prune: true\n",
+            "  prune: true\n  deletionPolicy: Orphan\n",
+        ),
+    );
+    commit(sb.path(), "orphan on deletion");
+    remove(&sb, "clusters/a/infra.yaml");
+    fs::remove_dir_all(sb.path().join("infra")).unwrap();
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(change(&report, "a", "rg")["class"], "orphan", "{report:#}");
+    // ArgoCD: `Delete=false` keeps an object when its Application is deleted.
+    let sb = argo_tree(true, true);
+    sb.write(
+        "infra/managed.yaml",
+        rg(
+            "managed-rg",
+            &["argocd.argoproj.io/sync-options: Delete=false"],
+        ),
+    );
+    commit(sb.path(), "kept on deletion");
+    remove_application(&sb);
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        change(&report, "a", "managed-rg")["class"],
+        "orphan",
+        "{report:#}"
+    );
+}
+
+#[test]
+fn an_application_removed_from_git_stays_when_what_applies_it_does_not_prune() {
+    // App of apps: the root applies `apps/`, without automated prune; the child applies
+    // `infra/` with the resources finalizer.
+    const EVERYWHERE: &str = "clusters:\n  a: {role: active, paths: [\"**\"]}\n";
+    let sb = repo(EVERYWHERE);
+    sb.write("clusters/a/root.yaml", argo("root", "apps", false, false));
+    sb.write("apps/infra.yaml", argo("infra", "infra", true, true));
+    sb.write("infra/rg.yaml", rg("rg", &[]));
+    commit(sb.path(), "app of apps");
+    remove(&sb, "apps/infra.yaml");
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(classes(&report), expect(&[]));
+    // With a pruning root, the child Application is deleted, and its finalizer deletes the
+    // resource group.
+    let sb = repo(EVERYWHERE);
+    sb.write("clusters/a/root.yaml", argo("root", "apps", true, false));
+    sb.write("apps/infra.yaml", argo("infra", "infra", true, true));
+    sb.write("infra/rg.yaml", rg("rg", &[]));
+    commit(sb.path(), "app of apps, pruning");
+    remove(&sb, "apps/infra.yaml");
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(change(&report, "a", "rg")["class"], "delete", "{report:#}");
+}
+
+#[test]
+fn a_head_that_does_not_parse_stops_the_plan() {
+    let sb = flux_tree(true, &[], [&[DETACH], &[DETACH]]);
+    sb.write("infra/rg.yaml", "apiVersion: v1\nkind: [unclosed\n");
+    let (code, _, stderr) = sb.run(&["plan", "--base", "HEAD"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("infra/rg.yaml:") && stderr.contains("does not parse"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_changed_helm_template_is_said_not_to_be_planned() {
+    let sb = flux_tree(true, &[], [&[DETACH], &[DETACH]]);
+    sb.write(
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    sb.write(
+        "charts/web/templates/rg.yaml",
+        "kind: ResourceGroup\nmetadata:\n  name: {{ .Values.name }}\n",
+    );
+    let (code, stdout, stderr) = sb.run(&["plan", "--base", "HEAD", "--format", "markdown"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("Helm or Go template"), "{stderr}");
+    assert!(stdout.contains("**Not planned:**"), "{stdout}");
+}
+
+#[test]
+fn a_new_read_only_object_is_not_called_a_second_writer() {
+    let sb = repo(TWO_CLUSTERS);
+    sb.write("clusters/a/rg.yaml", rg("rg", &[]));
+    commit(sb.path(), "a manages it");
+    sb.write("clusters/b/rg.yaml", rg("rg", &[SKIP]));
+    let (_, report) = plan(&sb, &["--base", "HEAD"]);
+    let notes = change(&report, "b", "rg")["notes"].to_string();
+    assert!(notes.contains("is managed by"), "{notes}");
+    assert!(!notes.contains("active-active"), "{notes}");
+}

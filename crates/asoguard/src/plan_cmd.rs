@@ -288,6 +288,9 @@ fn markdown(plan: &Plan) -> String {
         out.push_str(&markdown_rows(&destructive));
         out.push('\n');
     }
+    for note in &plan.notes {
+        out.push_str(&format!("> **Not planned:** {}\n\n", cell(note)));
+    }
     let others: Vec<&Change> = plan
         .changes
         .iter()

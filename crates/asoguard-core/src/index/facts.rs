@@ -14,8 +14,15 @@ use crate::yaml::{self, Node, Stream, Style};
 pub const FLUX_FORCE: &str = "kustomize.toolkit.fluxcd.io/force";
 /// Flux's per-resource annotation that turns postBuild substitution off.
 const FLUX_SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
-/// The annotation that exempts an object from Flux's pruning (`disabled`).
-const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
+/// Annotations (and the value, compared case-insensitively) that exempt an object from Flux's
+/// garbage collection.
+const FLUX_GC_EXEMPT: [(&str, &str); 3] = [
+    ("kustomize.toolkit.fluxcd.io/prune", "disabled"),
+    ("kustomize.toolkit.fluxcd.io/reconcile", "disabled"),
+    ("kustomize.toolkit.fluxcd.io/ssa", "ignore"),
+];
+/// Helm's annotation (`keep`) that ArgoCD honours too: never delete the object.
+const HELM_RESOURCE_POLICY: &str = "helm.sh/resource-policy";
 /// ArgoCD's cascading-deletion finalizer (also with `/foreground` or `/background`).
 const ARGOCD_RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
 const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
@@ -159,8 +166,10 @@ pub struct ObjectFact {
     /// Annotated `kustomize.toolkit.fluxcd.io/substitute: disabled`: Flux substitutes nothing
     /// in it.
     pub substitute_disabled: bool,
-    /// Annotated `kustomize.toolkit.fluxcd.io/prune: disabled`: Flux never deletes it.
-    pub prune_disabled: bool,
+    /// Exempt from garbage collection: Flux's `prune: disabled`, `reconcile: disabled` or
+    /// `ssa: Ignore` annotations, or Helm's `helm.sh/resource-policy: keep`, which ArgoCD
+    /// honours. Neither Flux nor ArgoCD deletes it.
+    pub gc_exempt: bool,
     /// What else the index needs of it.
     pub extra: Extra,
 }
@@ -192,6 +201,9 @@ pub struct FluxFact {
     pub common_sync_options: Option<PolicyFact>,
     /// `spec.targetNamespace`.
     pub target_namespace: Option<String>,
+    /// `spec.deletionPolicy` (`MirrorPrune` when unset: deleting the Kustomization deletes what
+    /// it applied when it prunes; `Delete` always; `Orphan` never).
+    pub deletion_policy: Option<String>,
     /// `spec.postBuild`: what it substitutes; `None` when there is none (nothing is).
     pub post_build: Option<PostBuild>,
 }
@@ -244,7 +256,8 @@ pub struct ArgoFact {
     /// cluster (ArgoCD's default leaves it, OutOfSync).
     pub automated_prune: bool,
     /// The Application carries the `resources-finalizer.argocd.argoproj.io` finalizer (any of
-    /// its variants): deleting the Application deletes everything it applied.
+    /// its variants): deleting the Application deletes everything it applied. For an
+    /// ApplicationSet, its template's, unless `syncPolicy.preserveResourcesOnDeletion`.
     pub resources_finalizer: bool,
     /// Paths listed by an ApplicationSet's list and git-directory generators.
     pub generator_paths: Vec<String>,
@@ -583,10 +596,12 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
             .annotations()
             .and_then(|a| a.get_str(FLUX_SUBSTITUTE))
             .is_some_and(|v| v.eq_ignore_ascii_case("disabled")),
-        prune_disabled: manifest
-            .annotations()
-            .and_then(|a| a.get_str(FLUX_PRUNE))
-            .is_some_and(|v| v.eq_ignore_ascii_case("disabled")),
+        gc_exempt: manifest.annotations().is_some_and(|a| {
+            FLUX_GC_EXEMPT.iter().any(|(key, value)| {
+                a.get_str(key)
+                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
+            }) || a.get_str(HELM_RESOURCE_POLICY) == Some("keep")
+        }),
         exports: spec.and_then(|s| s.get("operatorSpec")).is_some_and(|o| {
             ["configMaps", "secrets"].iter().any(|k| {
                 o.get(k)
@@ -624,6 +639,9 @@ fn flux(root: &Node) -> FluxFact {
         ),
         target_namespace: spec
             .and_then(|s| s.get_str("targetNamespace"))
+            .map(str::to_string),
+        deletion_policy: spec
+            .and_then(|s| s.get_str("deletionPolicy"))
             .map(str::to_string),
         post_build: spec.and_then(|s| s.get("postBuild")).map(post_build),
     }
@@ -707,13 +725,16 @@ fn argo(root: &Node, app_set: bool) -> ArgoFact {
     } else {
         root.get("metadata")
     };
-    fact.resources_finalizer = metadata
-        .and_then(|m| m.get("finalizers"))
-        .and_then(Node::items)
-        .into_iter()
-        .flatten()
-        .filter_map(Node::as_str)
-        .any(|f| f.starts_with(ARGOCD_RESOURCES_FINALIZER));
+    let preserved =
+        app_set && is_true(root.get_path(&["spec", "syncPolicy", "preserveResourcesOnDeletion"]));
+    fact.resources_finalizer = !preserved
+        && metadata
+            .and_then(|m| m.get("finalizers"))
+            .and_then(Node::items)
+            .into_iter()
+            .flatten()
+            .filter_map(Node::as_str)
+            .any(|f| f.starts_with(ARGOCD_RESOURCES_FINALIZER));
     if app_set {
         for generator in root
             .get_path(&["spec", "generators"])

@@ -110,11 +110,14 @@ pub struct Entry {
     /// Its applier prunes (Flux `spec.prune: true`, ArgoCD `syncPolicy.automated.prune: true`):
     /// removing it from Git deletes it.
     pub prune: bool,
-    /// The object is exempt from pruning: Flux `kustomize.toolkit.fluxcd.io/prune: disabled`,
-    /// or ArgoCD sync-options `Prune=false`.
+    /// The object is exempt from pruning: Flux's `prune: disabled`, `reconcile: disabled` or
+    /// `ssa: Ignore`, Helm's `resource-policy: keep`, or ArgoCD sync-options `Prune=false` (or
+    /// `Prune=confirm`, which waits for a person).
     pub prune_exempt: bool,
     /// Deleting its applier deletes it too: an ArgoCD Application (or ApplicationSet) with the
-    /// resources finalizer, a Flux Kustomization with `spec.prune: true`.
+    /// resources finalizer, a Flux Kustomization that prunes (or `deletionPolicy: Delete`),
+    /// unless the object is exempt (as from pruning, or ArgoCD's `Delete=false`) or the
+    /// Kustomization has `deletionPolicy: Orphan`.
     pub applier_cascades: bool,
 }
 
@@ -169,10 +172,14 @@ fn entry(index: &Index, settings: &Settings, instance: &Instance) -> Entry {
             kind: origin.kind.as_str(),
             at: location(origin.file, origin.entry.start),
         });
-    let prune_exempt = object.prune_disabled
-        || sync_options
+    // `confirm` waits for a person: ArgoCD deletes nothing on its own.
+    let argo_exempt = |options: [&str; 2]| {
+        sync_options
             .as_ref()
-            .is_some_and(|s| has_option(&s.value, "Prune=false"));
+            .is_some_and(|s| options.iter().any(|o| has_option(&s.value, o)))
+    };
+    let prune_exempt = object.gc_exempt || argo_exempt(["Prune=false", "Prune=confirm"]);
+    let delete_exempt = object.gc_exempt || argo_exempt(["Delete=false", "Delete=confirm"]);
     Entry {
         cluster: context.cluster.map(|c| settings.clusters[c].name.clone()),
         role: context.role,
@@ -202,11 +209,16 @@ fn entry(index: &Index, settings: &Settings, instance: &Instance) -> Entry {
         doc: object.doc,
         prune: context.prune,
         prune_exempt,
-        applier_cascades: match applier_object.map(|o| &o.extra) {
-            Some(Extra::Argo(app)) => app.resources_finalizer,
-            Some(Extra::Flux(flux)) => flux.prune.is_some(),
-            _ => false,
-        },
+        applier_cascades: !delete_exempt
+            && match applier_object.map(|o| &o.extra) {
+                Some(Extra::Argo(app)) => app.resources_finalizer,
+                Some(Extra::Flux(flux)) => match flux.deletion_policy.as_deref() {
+                    Some("Orphan") => false,
+                    Some("Delete" | "WaitForTermination") => true,
+                    _ => flux.prune.is_some(),
+                },
+                _ => false,
+            },
     }
 }
 

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use super::removal::{Gone, applier_deleted, gone};
 use super::spec::{Specs, changed_fields, line_of};
 use super::view::{Key, View, cluster_of, describe_applier, key, name_of};
 use super::{Change, Class, Side};
@@ -13,60 +14,6 @@ use crate::config::Settings;
 use crate::index::Index;
 use crate::index::inventory::{ApplierKind, Entry, Location};
 use crate::manifest::Policy;
-
-/// What becomes of an object no applier applies any more.
-enum Gone {
-    /// The cluster deletes it: its applier prunes, or the applier itself is deleted with
-    /// everything it applied.
-    Deleted(String),
-    /// It stays in the cluster.
-    Orphaned(String),
-}
-
-/// What the head's appliers do with `e`, a base entry the head no longer applies. Whether an
-/// applier prunes is the head's setting (the controller reconciling the head decides what it
-/// deletes); whether the object is exempt is the base's (the annotation is on the object in
-/// the cluster); whether a deleted applier cascades is the base's (it is deleted as it was).
-fn gone(head: &View, e: &Entry) -> Gone {
-    let applier = describe_applier(e);
-    let gitops = matches!(e.applier, ApplierKind::Flux | ApplierKind::Argo);
-    match head.applier_prunes(e) {
-        None if gitops && e.applier_cascades => {
-            let why = match e.applier {
-                ApplierKind::Flux => "it prunes",
-                _ => "it has the resources finalizer",
-            };
-            Gone::Deleted(format!(
-                "{applier} is deleted, and {why}: deleting it deletes everything it applied"
-            ))
-        }
-        None if gitops => {
-            let why = match e.applier {
-                ApplierKind::Flux => "without `prune: true`",
-                _ => "without the resources finalizer",
-            };
-            Gone::Orphaned(format!(
-                "{applier} is deleted {why}: the object stays in the cluster"
-            ))
-        }
-        Some(_) if e.prune_exempt => Gone::Orphaned(format!(
-            "{applier} no longer applies it, and the object is exempt from pruning: it stays in \
-             the cluster"
-        )),
-        Some(true) => Gone::Deleted(format!("{applier} no longer applies it, and prunes")),
-        Some(false) if e.applier == ApplierKind::Flux => Gone::Orphaned(format!(
-            "{applier} no longer applies it, but does not prune: the object stays in the cluster"
-        )),
-        Some(false) => Gone::Orphaned(format!(
-            "{applier} no longer applies it, but has no automated prune: the object stays in the \
-             cluster, OutOfSync"
-        )),
-        None => Gone::Deleted(format!(
-            "no longer applied by {applier}; no Flux Kustomization or ArgoCD Application in the \
-             repository says whether what applies it prunes, so it is planned as pruned"
-        )),
-    }
-}
 
 /// The changes from `base` to `head`.
 /// `changed` holds the files (absolute) whose text differs between the two.
@@ -80,6 +27,8 @@ pub(super) fn compare(
     // plain file or a kustomization of its own holds, is no longer applied by anything: its
     // applier was deleted, or no longer reaches it (asoguard renders a file nothing applies as
     // applied as it is, which is what `check` should judge, not what a cluster will do).
+    // Found by its file (the applier is gone, the file stays) or by its identity (the file
+    // moved out of the applier's path).
     let gitops = |e: &Entry| matches!(e.applier, ApplierKind::Flux | ApplierKind::Argo);
     let by_gitops: HashSet<(&Path, usize)> = base
         .entries
@@ -87,8 +36,23 @@ pub(super) fn compare(
         .filter(|e| gitops(e))
         .map(|e| (e.written_at.path.as_path(), e.doc))
         .collect();
+    // In any cluster: a file moved out of every applier's path is applied by nothing, though
+    // asoguard renders it as a plain file, where its path puts it.
+    let anywhere = |e: &Entry| {
+        let mut k = key(e);
+        k.0 = None;
+        k
+    };
+    let gitops_keys: HashSet<Key> = base
+        .entries
+        .iter()
+        .filter(|e| gitops(e))
+        .map(anywhere)
+        .collect();
     let head = View::new(head_index, settings, |e| {
-        gitops(e) || !by_gitops.contains(&(e.written_at.path.as_path(), e.doc))
+        gitops(e)
+            || !(by_gitops.contains(&(e.written_at.path.as_path(), e.doc))
+                || gitops_keys.contains(&anywhere(e)))
     });
     let mut cx = Compare {
         settings,
@@ -101,6 +65,7 @@ pub(super) fn compare(
     };
     cx.both();
     cx.removed_and_added();
+    cx.namespaces_deleted();
     cx.cascade();
     cx.note_successors();
     let mut changes: Vec<Change> = cx.changes.into_values().collect();
@@ -181,6 +146,7 @@ impl Compare<'_, '_> {
             at,
             side,
             previous: None,
+            written: e.written_at.clone(),
         }
     }
 
@@ -311,10 +277,9 @@ impl Compare<'_, '_> {
         if bp != Policy::Manage {
             return None;
         }
-        let b = b_at
-            .iter()
-            .map(|&i| &self.base.entries[i])
-            .find(|b| b.applier_cascades && !self.head.has_applier(b))?;
+        let b = b_at.iter().map(|&i| &self.base.entries[i]).find(|b| {
+            b.applier_cascades && matches!(applier_deleted(self.base, self.head, b), Some(Ok(_)))
+        })?;
         Some(format!(
             "{} is deleted with everything it applied, and {} applies the object again: Azure \
              DELETE, then a new, empty resource",
@@ -373,14 +338,17 @@ impl Compare<'_, '_> {
                 continue;
             }
             let b = &self.base.entries[b_at[0]];
-            let bp = self.base.policy(b_at);
+            let bp = self.policy_when_deleted(b_at);
             let fates: Vec<Gone> = b_at
                 .iter()
-                .map(|&i| gone(self.head, &self.base.entries[i]))
+                .map(|&i| gone(self.base, self.head, &self.base.entries[i]))
                 .collect();
+            if fates.iter().all(|f| matches!(f, Gone::StillApplied)) {
+                continue;
+            }
             let deleted = fates.iter().find_map(|f| match f {
                 Gone::Deleted(why) => Some(why.clone()),
-                Gone::Orphaned(_) => None,
+                _ => None,
             });
             let azure_id = self.base.azure[b_at[0]].clone();
             let successor = azure_id
@@ -402,9 +370,13 @@ impl Compare<'_, '_> {
                 ),
                 (None, _) => (
                     Class::Orphan,
-                    match &fates[0] {
-                        Gone::Orphaned(why) | Gone::Deleted(why) => why.clone(),
-                    },
+                    fates
+                        .iter()
+                        .find_map(|f| match f {
+                            Gone::Orphaned(why) => Some(why.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default(),
                 ),
             };
             if let (Class::Delete, Some(next)) = (class, successor) {
@@ -444,7 +416,7 @@ impl Compare<'_, '_> {
             let azure_id = self.head.azure[h_at[0]].clone();
             let mut notes = Vec::new();
             if let Some(id) = azure_id.as_deref() {
-                notes.extend(self.same_azure_resource(key, id));
+                notes.extend(self.same_azure_resource(key, id, hp));
             }
             let cause = format!(
                 "new object with policy `{}`: ASO {} the Azure resource",
@@ -497,9 +469,83 @@ impl Compare<'_, '_> {
         }
     }
 
+    /// The policy ASO reads when it handles the deletion of an object the head removes: the
+    /// base's (the object in the cluster is the base's), but the head's Namespace's when it
+    /// inherits its Namespace's (the Namespace is applied before what left is pruned). The most
+    /// dangerous of its appliers'.
+    fn policy_when_deleted(&self, b_at: &[usize]) -> Policy {
+        let policies: Vec<Policy> = b_at
+            .iter()
+            .map(|&i| {
+                let e = &self.base.entries[i];
+                let namespace = (e.cluster.clone(), e.namespace.clone().unwrap_or_default());
+                match self.head.namespaces.get(&namespace) {
+                    Some(ns) if e.policy_source.kind == "namespace" => ns.policy,
+                    _ => e.policy,
+                }
+            })
+            .collect();
+        [Policy::Manage, Policy::DetachOnDelete, Policy::Skip]
+            .into_iter()
+            .find(|p| policies.contains(p))
+            .unwrap_or(Policy::Manage)
+    }
+
+    /// A Namespace the head deletes from the cluster takes everything in it: each object by
+    /// the policy ASO reads then.
+    fn namespaces_deleted(&mut self) {
+        for (at, ns) in &self.base.namespaces {
+            if self.head.namespaces.contains_key(at) {
+                continue;
+            }
+            let Gone::Deleted(why) = gone(self.base, self.head, ns) else {
+                continue;
+            };
+            let (cluster, name) = at;
+            let removal_at = self.removal_at(ns);
+            for (key, b_at) in &self.base.by_key {
+                let e = &self.base.entries[b_at[0]];
+                if e.cluster != *cluster || e.namespace.as_deref() != Some(name.as_str()) {
+                    continue;
+                }
+                // As in the cluster: the Namespace is terminating, with the base's annotation.
+                let policy = self.base.policy(b_at);
+                let (class, what) = match policy {
+                    Policy::Manage => (
+                        Class::Delete,
+                        "its policy `manage` has ASO delete the Azure resource".to_string(),
+                    ),
+                    other => (
+                        Class::Detach,
+                        format!("its policy `{}` leaves the Azure resource", other.as_str()),
+                    ),
+                };
+                let head = self.head.by_key.get(key).map(|h| &self.head.entries[h[0]]);
+                let mut change = self.change(
+                    class,
+                    head.unwrap_or(e),
+                    self.base.azure[b_at[0]].clone(),
+                    (Some(policy), head.map(|h| h.policy)),
+                    format!(
+                        "its Namespace `{name}` is deleted ({why}): Kubernetes deletes everything \
+                         in it, and {what}"
+                    ),
+                    removal_at.clone(),
+                );
+                if head.is_some() {
+                    change.notes.push(
+                        "the object is applied again once the Namespace is: a new, empty resource"
+                            .to_string(),
+                    );
+                }
+                self.record(key.clone(), change);
+            }
+        }
+    }
+
     /// Other resources of the head with Azure identity `id`: an adoption, or two clusters
     /// managing one resource.
-    fn same_azure_resource(&self, key: &Key, id: &str) -> Vec<String> {
+    fn same_azure_resource(&self, key: &Key, id: &str, writes: Policy) -> Vec<String> {
         self.head
             .by_key
             .iter()
@@ -517,9 +563,11 @@ impl Compare<'_, '_> {
                     cluster_of(o),
                     o.written_at.path.display(),
                     o.written_at.line,
-                    match o.policy {
-                        Policy::Skip => "",
-                        _ => ": two objects writing one resource (active-active)",
+                    // Two writers only when neither reads alone.
+                    if o.policy == Policy::Skip || writes == Policy::Skip {
+                        ""
+                    } else {
+                        ": two objects writing one resource (active-active)"
                     }
                 )
             })
@@ -652,8 +700,8 @@ impl Compare<'_, '_> {
     }
 
     /// Where a removal is caused: the head's kustomization nearest the object's file (the
-    /// one that dropped it), else its applier if the head still has it, else the object in
-    /// the base.
+    /// one that dropped it), else the object's file if the head still has it, else its applier
+    /// if the head still has that, else the object in the base.
     fn removal_at(&self, b: &Entry) -> (Location, Side) {
         let root = &self.settings.root;
         let tree = self.head.index.tree();
@@ -683,6 +731,10 @@ impl Compare<'_, '_> {
                     );
                 }
             }
+        }
+        // The file is still there, and nothing applies it any more.
+        if tree.exists(&file) {
+            return (b.written_at.clone(), Side::Head);
         }
         let applier = root.join(&b.applier_path);
         if applier != file && tree.exists(&applier) {

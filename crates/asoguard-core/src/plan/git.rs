@@ -171,6 +171,34 @@ impl Repo {
         Ok(files)
     }
 
+    /// The work tree's files git does not track and does not ignore, under `dir` (absolute):
+    /// new files a commit would add, which `git diff` does not name.
+    pub fn untracked(&self, dir: &Path) -> Result<Vec<PathBuf>, GitError> {
+        let relative = dir.strip_prefix(&self.top).unwrap_or(Path::new(""));
+        let pathspec = if relative.as_os_str().is_empty() {
+            ".".to_string()
+        } else {
+            relative.to_string_lossy().replace('\\', "/")
+        };
+        let out = run(
+            &self.top,
+            &[
+                "ls-files",
+                "-z",
+                "--others",
+                "--exclude-standard",
+                "--",
+                &pathspec,
+            ],
+        )?;
+        Ok(out
+            .split(|b| *b == 0)
+            .filter(|r| !r.is_empty())
+            .filter_map(|r| std::str::from_utf8(r).ok())
+            .map(PathBuf::from)
+            .collect())
+    }
+
     /// The files (relative to the top level) that differ between `base` and `head`, or the
     /// work tree when `head` is `None`. Renames are a delete and an add, as the plan sees them.
     pub fn changed(&self, base: &str, head: Option<&str>) -> Result<Vec<PathBuf>, GitError> {

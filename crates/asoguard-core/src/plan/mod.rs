@@ -20,6 +20,7 @@
 
 mod compare;
 pub mod git;
+mod removal;
 mod spec;
 mod view;
 
@@ -177,6 +178,9 @@ pub struct Change {
     pub side: Side,
     /// Where the object was in the base, when it moved.
     pub previous: Option<Location>,
+    /// Where the object is written: in the head, or in the base when the head no longer has
+    /// it.
+    pub written: Location,
 }
 
 /// What a change does in Azure.
@@ -246,15 +250,16 @@ impl Plan {
         self.changes.iter().any(|c| c.class.is_destructive())
     }
 
-    /// Keep only the changes whose resource lies under one of `paths` (relative to the
-    /// repository root), in either revision.
+    /// Keep only the changes whose resource is written under one of `paths` (relative to the
+    /// repository root), in either revision, or whose cause lies there.
     pub fn restrict(&mut self, paths: &[PathBuf]) {
         if paths.is_empty() {
             return;
         }
         let under = |l: &Location| paths.iter().any(|p| l.path.starts_with(p));
-        self.changes
-            .retain(|c| under(&c.at) || c.previous.as_ref().is_some_and(under));
+        self.changes.retain(|c| {
+            under(&c.written) || under(&c.at) || c.previous.as_ref().is_some_and(under)
+        });
     }
 }
 
@@ -276,13 +281,17 @@ pub fn plan(settings: &Settings, base: &str, head: &Revision) -> Result<Plan, Pl
         base: base_commit,
         head: head_commit,
     };
-    let changed: HashSet<PathBuf> = revisions
+    let mut changed_in_git = revisions
         .repo
-        .changed(&revisions.base, revisions.head.as_deref())?
+        .changed(&revisions.base, revisions.head.as_deref())?;
+    if revisions.head.is_none() {
+        changed_in_git.extend(revisions.repo.untracked(&revisions.real_root)?);
+    }
+    let changed: HashSet<PathBuf> = changed_in_git
         .into_iter()
         .filter_map(|p| revisions.under_root(&settings.root, &p))
         .collect();
-    let mut notes = Vec::new();
+    let mut notes = head_problems(settings, &revisions, &changed)?;
     let head_index = match &revisions.head {
         None => {
             // What git would commit: ignored files (build output, local overrides) are not
@@ -314,6 +323,84 @@ pub fn plan(settings: &Settings, base: &str, head: &Revision) -> Result<Plan, Pl
         notes,
         root: settings.root.clone(),
         revisions: Some(revisions),
+    })
+}
+
+/// What the head's changed files say before anything is rendered: a syntax error stops the
+/// plan (Flux and ArgoCD would fail to build what applies the file and apply, and prune,
+/// nothing: no plan of its objects would be true); a Helm or Go template is a note, since
+/// charts are not rendered and what they change is not planned.
+fn head_problems(
+    settings: &Settings,
+    revisions: &Revisions,
+    changed: &HashSet<PathBuf>,
+) -> Result<Vec<String>, PlanError> {
+    let mut paths: Vec<&PathBuf> = changed.iter().filter(|p| is_walked(settings, p)).collect();
+    paths.sort();
+    let texts: Vec<Option<String>> = match &revisions.head {
+        None => paths
+            .iter()
+            .map(|p| {
+                std::fs::read(p)
+                    .ok()
+                    .and_then(|b| files::text_from_bytes(b).ok())
+            })
+            .collect(),
+        Some(commit) => {
+            let names: Vec<String> = paths
+                .iter()
+                .map(|p| {
+                    let real = revisions
+                        .real_root
+                        .join(p.strip_prefix(&settings.root).unwrap_or(p));
+                    let relative = real.strip_prefix(&revisions.repo.top).unwrap_or(&real);
+                    format!("{commit}:{}", relative.to_string_lossy().replace('\\', "/"))
+                })
+                .collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            revisions
+                .repo
+                .read_blobs(&names, settings.max_file_size)?
+                .into_iter()
+                .map(|b| b.and_then(|b| files::text_from_bytes(b).ok()))
+                .collect()
+        }
+    };
+    let mut errors = Vec::new();
+    let mut templates = 0;
+    for (path, text) in paths.iter().zip(texts) {
+        let Some(text) = text else { continue };
+        let arena = crate::yaml::Arena::new();
+        let stream = crate::yaml::parse(&arena, &text);
+        if crate::template::Template::of(path, &text, &stream).is_some() {
+            templates += 1;
+        } else if let Some(error) = &stream.error {
+            let line = text[..error.offset.min(text.len())].matches('\n').count() + 1;
+            errors.push(format!(
+                "{}:{line}: {}",
+                shown(settings, path),
+                error.message
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(GitError(format!(
+            "the head does not parse, so what applies these files would fail to build and apply \
+             (or prune) nothing; fix them first (`asoguard check` reports them): {}",
+            errors.join("; ")
+        )));
+    }
+    Ok(match templates {
+        0 => Vec::new(),
+        1 => vec![
+            "1 changed file is a Helm or Go template: charts are not rendered, so what it \
+             changes in Azure is not planned"
+                .to_string(),
+        ],
+        n => vec![format!(
+            "{n} changed files are Helm or Go templates: charts are not rendered, so what they \
+             change in Azure is not planned"
+        )],
     })
 }
 

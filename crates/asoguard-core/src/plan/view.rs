@@ -1,7 +1,7 @@
 //! One revision's ASO resources as a plan compares them: keyed by Kubernetes identity, with
 //! their Azure identities resolved through owner chains, and the appliers the revision has.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
@@ -36,6 +36,14 @@ pub(super) struct View<'x> {
     pub(super) azure: Vec<Option<String>>,
     /// Every Flux Kustomization and ArgoCD Application, and whether it prunes.
     appliers: HashMap<String, bool>,
+    /// The Flux Kustomization and ArgoCD Application objects as what applies them applies
+    /// them, by file and name: whether deleting one from Git deletes it from the cluster is
+    /// its own applier's to decide.
+    pub(super) applier_objects: HashMap<(PathBuf, String), Entry>,
+    /// The Namespaces, by cluster and name.
+    pub(super) namespaces: HashMap<(Option<String>, String), Entry>,
+    /// Where every ASO object of the revision is written (file and document), `keep` or not.
+    pub(super) written: HashSet<(PathBuf, usize)>,
 }
 
 impl<'x> View<'x> {
@@ -45,28 +53,51 @@ impl<'x> View<'x> {
         settings: &Settings,
         keep: impl Fn(&Entry) -> bool,
     ) -> Self {
-        let entries: Vec<Entry> = Inventory::of(index, settings)
-            .entries
-            .into_iter()
-            .filter(|e| e.aso && keep(e))
-            .collect();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut applier_objects = HashMap::new();
+        let mut namespaces = HashMap::new();
+        let mut written = HashSet::new();
+        for e in Inventory::of(index, settings).entries {
+            if e.aso {
+                written.insert((e.written_at.path.clone(), e.doc));
+                if keep(&e) {
+                    entries.push(e);
+                }
+            } else if let Some(name) = e.name.clone() {
+                let group = group(&e);
+                if e.kind == "Namespace" && group.is_empty() {
+                    namespaces.insert((e.cluster.clone(), name), e);
+                } else if is_applier_kind(group, &e.kind) {
+                    applier_objects.insert((e.written_at.path.clone(), name), e);
+                }
+            }
+        }
         let mut by_key: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
-        let mut by_name: HashMap<(Option<&str>, Option<&str>, &str), usize> = HashMap::new();
+        // (cluster, namespace, name): where an owner reference looks.
+        type Named<'e> = (Option<&'e str>, Option<&'e str>, &'e str);
+        let mut by_name: HashMap<Named, Vec<usize>> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             by_key.entry(key(e)).or_default().push(i);
             if let Some(name) = e.name.as_deref() {
                 by_name
                     .entry((e.cluster.as_deref(), e.namespace.as_deref(), name))
-                    .or_insert(i);
+                    .or_default()
+                    .push(i);
             }
         }
+        // The owner is named, not typed: of the objects with its name, never the object
+        // itself (a server named as its resource group is not its own owner).
         let owner_of: Vec<Option<usize>> = entries
             .iter()
-            .map(|e| {
+            .enumerate()
+            .map(|(i, e)| {
                 let owner = e.owner.as_deref()?;
+                let mine = key(e);
                 by_name
-                    .get(&(e.cluster.as_deref(), e.namespace.as_deref(), owner))
+                    .get(&(e.cluster.as_deref(), e.namespace.as_deref(), owner))?
+                    .iter()
                     .copied()
+                    .find(|&o| o != i && key(&entries[o]) != mine)
             })
             .collect();
         let mut view = View {
@@ -76,6 +107,9 @@ impl<'x> View<'x> {
             owner_of,
             azure: Vec::new(),
             appliers: HashMap::new(),
+            applier_objects,
+            namespaces,
+            written,
         };
         view.azure = (0..view.entries.len())
             .map(|i| view.azure_id(i, 0))
@@ -88,8 +122,9 @@ impl<'x> View<'x> {
                         _ => ApplierKind::Argo,
                     };
                     let path = PathBuf::from(index.describe(context.file));
+                    let cluster = context.cluster.map(|c| settings.clusters[c].name.as_str());
                     view.appliers.insert(
-                        applier_id(&kind, object.name.as_deref(), &path),
+                        applier_id(&kind, cluster, object.name.as_deref(), &path),
                         context.prune,
                     );
                 }
@@ -136,14 +171,11 @@ impl<'x> View<'x> {
         self.appliers
             .get(&applier_id(
                 &e.applier,
+                e.cluster.as_deref(),
                 e.applier_name.as_deref(),
                 &e.applier_path,
             ))
             .copied()
-    }
-
-    pub(super) fn has_applier(&self, e: &Entry) -> bool {
-        self.applier_prunes(e).is_some()
     }
 }
 
@@ -165,12 +197,26 @@ pub(super) fn group(e: &Entry) -> &str {
 }
 
 /// An applier as both revisions name it: a Flux Kustomization or ArgoCD Application by its
-/// name (its file may move), anything else by its file.
-pub(super) fn applier_id(kind: &ApplierKind, name: Option<&str>, path: &Path) -> String {
+/// cluster and name (its file may move; every cluster bootstrapped by Flux has its own
+/// `flux-system`), anything else by its file.
+pub(super) fn applier_id(
+    kind: &ApplierKind,
+    cluster: Option<&str>,
+    name: Option<&str>,
+    path: &Path,
+) -> String {
     match (kind, name) {
-        (ApplierKind::Flux | ApplierKind::Argo, Some(name)) => format!("{}:{name}", kind.as_str()),
+        (ApplierKind::Flux | ApplierKind::Argo, Some(name)) => {
+            format!("{}:{}:{name}", kind.as_str(), cluster.unwrap_or(""))
+        }
         _ => format!("{}@{}", kind.as_str(), path.display()),
     }
+}
+
+/// A Flux Kustomization, or an ArgoCD Application or ApplicationSet.
+fn is_applier_kind(group: &str, kind: &str) -> bool {
+    (group == "kustomize.toolkit.fluxcd.io" && kind == "Kustomization")
+        || (group == "argoproj.io" && (kind == "Application" || kind == "ApplicationSet"))
 }
 
 /// An applier as messages name it.
