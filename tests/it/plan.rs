@@ -1526,3 +1526,49 @@ fn a_new_read_only_object_is_not_called_a_second_writer() {
     assert!(notes.contains("is managed by"), "{notes}");
     assert!(!notes.contains("active-active"), "{notes}");
 }
+
+#[test]
+fn an_application_set_applies_each_clusters_directory_in_that_cluster() {
+    let sb = repo(
+        "clusters:\n  a: {role: active, paths: [\"infra/a/**\"]}\n  b: {role: active, paths: [\"infra/b/**\"]}\n",
+    );
+    sb.write(
+        "argocd/appset.yaml",
+        "\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: infra
+  namespace: argocd
+spec:
+  generators:
+    - list:
+        elements:
+          - {cluster: a, path: infra/a}
+          - {cluster: b, path: infra/b}
+  template:
+    metadata:
+      name: 'infra-{{cluster}}'
+    spec:
+      project: default
+      source:
+        repoURL: https://git.example.com/platform.git
+        path: '{{path}}'
+      destination:
+        name: '{{cluster}}'
+        namespace: app
+      syncPolicy:
+        automated: {prune: true}
+",
+    );
+    sb.write("infra/a/rg.yaml", rg("rg", &[]));
+    sb.write("infra/b/rg.yaml", rg("rg", &[]));
+    commit(sb.path(), "one resource group per cluster");
+    remove(&sb, "infra/b/rg.yaml");
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        classes(&report),
+        expect(&[("b:ResourceGroup/rg", "delete")])
+    );
+}

@@ -481,6 +481,20 @@ impl Renderer<'_> {
                 .iter()
                 .find_map(|dir| cluster_index(self.settings, dir))
         });
+        self.push_context(context, rendered);
+    }
+
+    /// [`Self::place`] for an applier that applies `dir` in that directory's cluster (else its
+    /// own file's).
+    fn place_in(&mut self, mut context: Context, rendered: Vec<Rendered>, dir: &Path) {
+        let file = &self.index.files[context.file].fs_path;
+        context.cluster =
+            cluster_index(self.settings, dir).or_else(|| cluster_index(self.settings, file));
+        self.push_context(context, rendered);
+    }
+
+    /// Add a context whose cluster is decided, and its instances.
+    fn push_context(&mut self, mut context: Context, rendered: Vec<Rendered>) {
         context.role = context
             .cluster
             .map_or(Role::Active, |c| self.settings.clusters[c].role);
@@ -706,7 +720,7 @@ impl Renderer<'_> {
                                 {
                                     reached_aso = Some(path.clone());
                                 }
-                                all.extend(rendered);
+                                all.push((dir.clone(), rendered));
                                 dirs.push(dir);
                             }
                         }
@@ -722,7 +736,16 @@ impl Renderer<'_> {
                     prune: app.automated_prune,
                     ..Context::new(ContextKind::Argo, file, Some(fact.doc))
                 };
-                self.place(context, all, &dirs);
+                if app.app_set && dirs.len() > 1 {
+                    // Each generated Application is an applier of its own, in the cluster of
+                    // the directory it applies (one ApplicationSet often serves every cluster).
+                    for (dir, rendered) in all {
+                        self.place_in(context.clone(), rendered, &dir);
+                    }
+                } else {
+                    let all = all.into_iter().flat_map(|(_, r)| r).collect();
+                    self.place(context, all, &dirs);
+                }
             }
             Extra::None => {}
         }
