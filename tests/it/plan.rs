@@ -1572,3 +1572,32 @@ spec:
         expect(&[("b:ResourceGroup/rg", "delete")])
     );
 }
+
+#[test]
+fn flux_paths_written_from_the_top_of_the_repository_resolve_with_the_config_below_it() {
+    // `.asoguard.yaml` in `gitops/`, Flux paths written from the git repository's top, as Flux
+    // reads them.
+    let sb = repo("");
+    sb.write(
+        "gitops/.asoguard.yaml",
+        "clusters:\n  a: {role: active, paths: [\"clusters/a/**\"]}\n",
+    );
+    sb.write(
+        "gitops/clusters/a/infra.yaml",
+        flux("infra", "./gitops/clusters/a/infra", true),
+    );
+    sb.write("gitops/clusters/a/infra/rg.yaml", rg("rg", &[]));
+    commit(sb.path(), "a config below the top");
+    remove(&sb, "gitops/clusters/a/infra/rg.yaml");
+    let (code, report) = plan(&sb, &["--base", "HEAD", "gitops"]);
+    assert_eq!(code, 1, "{report:#}");
+    let rg = change(&report, "a", "rg");
+    assert_eq!(rg["class"], "delete", "{report:#}");
+    assert!(
+        rg["cause"]
+            .as_str()
+            .unwrap()
+            .contains("Flux Kustomization `infra`"),
+        "{rg:#}"
+    );
+}

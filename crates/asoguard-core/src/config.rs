@@ -740,6 +740,9 @@ pub struct Settings {
     /// Whether `root` is a real repository root (a config file or `.git` was found there):
     /// then cross-file facts come from the whole repository, not only the files linted.
     pub repository: bool,
+    /// The top of the git repository holding the root (the nearest ancestor with `.git`), else
+    /// the root: Flux and ArgoCD paths are written from there.
+    pub source_root: PathBuf,
     /// Critical kinds: the groups of each kind (a kind is looked up for every object, and few
     /// kinds share a name across groups).
     critical: rustc_hash::FxHashMap<String, Vec<String>>,
@@ -857,7 +860,12 @@ impl Settings {
             .iter()
             .map(|p| normalize(&root.join(p)))
             .collect();
+        let source_root = root
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())
+            .map_or_else(|| root.clone(), Path::to_path_buf);
         Ok(Settings {
+            source_root,
             root,
             config_path,
             clusters,

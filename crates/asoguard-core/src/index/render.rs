@@ -533,8 +533,25 @@ impl Renderer<'_> {
         if path.contains("{{") || path.contains("${") {
             return None;
         }
-        let dir = normalize(&self.root().join(path.trim_start_matches('/')));
-        under(&dir, self.root()).then_some(dir)
+        let relative = path.trim_start_matches('/');
+        let from_root = normalize(&self.root().join(relative));
+        // Flux and ArgoCD read a path from the top of the git repository. With the
+        // configuration in a subdirectory of it, a path written from the top resolves there,
+        // when it does not from the root.
+        let top = &self.settings.source_root;
+        if top != self.root() && !self.is_dir(&from_root) {
+            let from_top = normalize(&top.join(relative));
+            if under(&from_top, self.root()) && self.is_dir(&from_top) {
+                return Some(from_top);
+            }
+        }
+        under(&from_root, self.root()).then_some(from_root)
+    }
+
+    /// Whether `dir` is a directory of the revision rendered: one holding a kustomization is,
+    /// with no need to ask the disk.
+    fn is_dir(&self, dir: &Path) -> bool {
+        self.kustomization_of.contains_key(dir.as_os_str()) || self.index.tree().is_dir(dir)
     }
 
     /// The directories (relative to the root, sorted) that hold indexed files, found once.
@@ -697,11 +714,7 @@ impl Renderer<'_> {
                         continue;
                     }
                     for path in paths {
-                        // The directory of a kustomization exists: no need to ask the disk.
-                        match self.resolve_dir(&path).filter(|d| {
-                            self.kustomization_of.contains_key(d.as_os_str())
-                                || self.index.tree().is_dir(d)
-                        }) {
+                        match self.resolve_dir(&path).filter(|d| self.is_dir(d)) {
                             None => unresolved = unresolved.or(Some(path.clone())),
                             Some(dir) => {
                                 let mut rendered = self.render_dir(&dir, source.recurse, &applier);
