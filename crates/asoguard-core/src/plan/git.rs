@@ -428,3 +428,26 @@ fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
         Err(GitError(format!("git {}: {first}", args.join(" "))))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cat_file_batch_answers_in_order() {
+        let answers = b"aaa blob 5\nhello\nbbb missing\nccc blob 3\nabc\nddd blob 0\n\n";
+        let mut reader = BufReader::new(&answers[..]);
+        assert_eq!(read_one(&mut reader, 10).unwrap(), Some(b"hello".to_vec()));
+        assert_eq!(read_one(&mut reader, 10).unwrap(), None, "a missing object");
+        // Read past, but not kept: over the limit.
+        assert_eq!(read_one(&mut reader, 2).unwrap(), None);
+        assert_eq!(read_one(&mut reader, 10).unwrap(), Some(Vec::new()));
+        assert!(read_one(&mut reader, 10).unwrap().is_none(), "the end");
+    }
+
+    #[test]
+    fn a_truncated_answer_is_an_error_not_a_short_blob() {
+        let mut reader = BufReader::new(&b"aaa blob 10\nshort"[..]);
+        assert!(read_one(&mut reader, 100).is_err());
+    }
+}

@@ -34,10 +34,17 @@ fn gone_at(base: &View, head: &View, e: &Entry, depth: usize) -> Gone {
     let applier = describe_applier(e);
     let (prunes, stays) = match head.applier_prunes(e) {
         Some(prunes) => (prunes, None),
-        None if !matches!(e.applier, ApplierKind::Flux | ApplierKind::Argo) => {
+        None if e.applier == ApplierKind::File => {
             return Gone::Deleted(format!(
-                "no longer applied by {applier}; no Flux Kustomization or ArgoCD Application in \
-                 the repository says whether what applies it prunes, so it is planned as pruned"
+                "{} no longer holds it, and nothing in the repository says what applied that \
+                 file (kubectl, a bootstrap) nor whether it prunes, so it is planned as pruned",
+                e.applier_path.display()
+            ));
+        }
+        None if e.applier == ApplierKind::Kustomization => {
+            return Gone::Deleted(format!(
+                "{applier} no longer applies it, and nothing in the repository says whether what \
+                 builds it prunes, so it is planned as pruned"
             ));
         }
         None => match applier_deleted_at(base, head, e, depth) {
