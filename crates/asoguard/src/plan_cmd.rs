@@ -333,6 +333,10 @@ fn json(plan: &Plan) -> String {
                     "line": c.at.line,
                     "revision": match c.side { Side::Base => "base", Side::Head => "head" },
                 },
+                "written": {
+                    "path": c.written.path.to_string_lossy().replace('\\', "/"),
+                    "line": c.written.line,
+                },
                 "previous": c.previous.as_ref().map(|p| json!({
                     "path": p.path.to_string_lossy().replace('\\', "/"),
                     "line": p.line,
