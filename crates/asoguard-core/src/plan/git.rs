@@ -71,8 +71,11 @@ impl Repo {
             // The first commit of a repository: `HEAD` names nothing yet, and the change adds
             // everything. Its base is the empty tree.
             Err(_) if rev == "HEAD" && self.is_unborn() => {
-                let out =
-                    run_with_input(&self.top, &["hash-object", "-t", "tree", "--stdin"], b"")?;
+                let out = run_with_input(
+                    &self.top,
+                    &["hash-object", "-t", "tree", "--stdin"],
+                    Some(b""),
+                )?;
                 Ok(String::from_utf8_lossy(&out).trim().to_string())
             }
             Err(_) => {
@@ -103,11 +106,9 @@ impl Repo {
     /// The regular files of `commit` (no symlinks, no submodules), under `dir` (absolute,
     /// inside the work tree).
     pub fn files(&self, commit: &str, dir: &Path) -> Result<Vec<TreeFile>, GitError> {
-        let relative = dir.strip_prefix(&self.top).unwrap_or(Path::new(""));
         let mut args = vec!["ls-tree", "-r", "-z", "--full-tree", commit];
-        let pathspec;
-        if !relative.as_os_str().is_empty() {
-            pathspec = relative.to_string_lossy().replace('\\', "/");
+        let pathspec = self.pathspec(dir);
+        if let Some(pathspec) = &pathspec {
             args.extend(["--", pathspec.as_str()]);
         }
         let out = run(&self.top, &args)?;
@@ -142,30 +143,7 @@ impl Repo {
     /// untracked but not ignored, under `dir` (absolute). A tracked file deleted from the work
     /// tree is listed, and fails to read.
     pub fn work_tree_files(&self, dir: &Path) -> Result<Vec<PathBuf>, GitError> {
-        let relative = dir.strip_prefix(&self.top).unwrap_or(Path::new(""));
-        let pathspec = if relative.as_os_str().is_empty() {
-            ".".to_string()
-        } else {
-            relative.to_string_lossy().replace('\\', "/")
-        };
-        let out = run(
-            &self.top,
-            &[
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                "--",
-                &pathspec,
-            ],
-        )?;
-        let mut files: Vec<PathBuf> = out
-            .split(|b| *b == 0)
-            .filter(|r| !r.is_empty())
-            .filter_map(|r| std::str::from_utf8(r).ok())
-            .map(PathBuf::from)
-            .collect();
+        let mut files = self.ls_files(dir, &["--cached", "--others", "--exclude-standard"])?;
         // A file staged and changed is listed once per stage.
         files.dedup();
         Ok(files)
@@ -174,29 +152,22 @@ impl Repo {
     /// The work tree's files git does not track and does not ignore, under `dir` (absolute):
     /// new files a commit would add, which `git diff` does not name.
     pub fn untracked(&self, dir: &Path) -> Result<Vec<PathBuf>, GitError> {
+        self.ls_files(dir, &["--others", "--exclude-standard"])
+    }
+
+    /// `git ls-files -z WHICH -- DIR`.
+    fn ls_files(&self, dir: &Path, which: &[&str]) -> Result<Vec<PathBuf>, GitError> {
+        let pathspec = self.pathspec(dir).unwrap_or_else(|| ".".to_string());
+        let mut args = vec!["ls-files", "-z"];
+        args.extend_from_slice(which);
+        args.extend(["--", pathspec.as_str()]);
+        Ok(paths(&run(&self.top, &args)?))
+    }
+
+    /// `dir` (absolute) as a pathspec from the top level; `None` for the top level itself.
+    fn pathspec(&self, dir: &Path) -> Option<String> {
         let relative = dir.strip_prefix(&self.top).unwrap_or(Path::new(""));
-        let pathspec = if relative.as_os_str().is_empty() {
-            ".".to_string()
-        } else {
-            relative.to_string_lossy().replace('\\', "/")
-        };
-        let out = run(
-            &self.top,
-            &[
-                "ls-files",
-                "-z",
-                "--others",
-                "--exclude-standard",
-                "--",
-                &pathspec,
-            ],
-        )?;
-        Ok(out
-            .split(|b| *b == 0)
-            .filter(|r| !r.is_empty())
-            .filter_map(|r| std::str::from_utf8(r).ok())
-            .map(PathBuf::from)
-            .collect())
+        (!relative.as_os_str().is_empty()).then(|| relative.to_string_lossy().replace('\\', "/"))
     }
 
     /// The files (relative to the top level) that differ between `base` and `head`, or the
@@ -214,13 +185,7 @@ impl Repo {
             args.push(head);
         }
         args.push("--");
-        let out = run(&self.top, &args)?;
-        Ok(out
-            .split(|b| *b == 0)
-            .filter(|r| !r.is_empty())
-            .filter_map(|r| std::str::from_utf8(r).ok())
-            .map(PathBuf::from)
-            .collect())
+        Ok(paths(&run(&self.top, &args)?))
     }
 
     /// The contents of `blobs`, in order, read with one `git cat-file --batch`. A blob larger
@@ -382,44 +347,41 @@ impl Tree for GitTree {
     }
 }
 
-/// Run git in `dir` with `input` on its standard input; its stdout, or its stderr's first
-/// line as the error.
-fn run_with_input(dir: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, GitError> {
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| GitError(format!("cannot run git: {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input)
-            .map_err(|e| GitError(format!("git {}: {e}", args.join(" "))))?;
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| GitError(format!("git {}: {e}", args.join(" "))))?;
-    if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let first = stderr.lines().next().unwrap_or("git failed").trim();
-        Err(GitError(format!("git {}: {first}", args.join(" "))))
-    }
+/// NUL-separated paths, as `-z` prints them (a path that is not UTF-8 is left out: no manifest
+/// asoguard reads has one).
+fn paths(out: &[u8]) -> Vec<PathBuf> {
+    out.split(|b| *b == 0)
+        .filter(|r| !r.is_empty())
+        .filter_map(|r| std::str::from_utf8(r).ok())
+        .map(PathBuf::from)
+        .collect()
 }
 
 /// Run git in `dir`; its stdout, or its stderr's first line as the error.
 fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
-    let out = Command::new("git")
+    run_with_input(dir, args, None)
+}
+
+/// [`run`], with `input` on git's standard input when given.
+fn run_with_input(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, GitError> {
+    let failed = |e: std::io::Error| GitError(format!("git {}: {e}", args.join(" ")));
+    let mut child = Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
-        .stdin(Stdio::null())
-        .output()
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| GitError(format!("cannot run git: {e}")))?;
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin.write_all(input).map_err(failed)?;
+    }
+    let out = child.wait_with_output().map_err(failed)?;
     if out.status.success() {
         Ok(out.stdout)
     } else {
