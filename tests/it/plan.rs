@@ -1130,6 +1130,9 @@ fn sarif_has_one_aso200_result_per_destructive_change_in_the_head_file() {
     let (code, stdout, stderr) = sb.run(&["plan", "--base", "HEAD", "--format", "sarif"]);
     assert_eq!(code, 1, "{stderr}");
     let log = json(&stdout);
+    if let Some(schema) = crate::sarif::sarif_schema() {
+        crate::sarif::assert_valid(&crate::sarif::validator(&schema), &log, "a plan");
+    }
     let results = log["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 2, "{log:#}");
     let mut lines = Vec::new();

@@ -21,7 +21,7 @@ fn in_ci() -> bool {
 }
 
 /// The SARIF schema, or `None` (with a printed reason) when it is missing outside CI.
-fn sarif_schema() -> Option<Value> {
+pub(crate) fn sarif_schema() -> Option<Value> {
     let path = shared_dir().join("schemas/sarif-schema-2.1.0.json");
     match fs::read_to_string(&path) {
         Ok(text) => Some(serde_json::from_str(&text).expect("the SARIF schema is JSON")),
@@ -39,14 +39,14 @@ fn sarif_schema() -> Option<Value> {
     }
 }
 
-fn validator(schema: &Value) -> jsonschema::Validator {
+pub(crate) fn validator(schema: &Value) -> jsonschema::Validator {
     jsonschema::draft4::options()
         .should_validate_formats(true)
         .build(schema)
         .expect("the SARIF schema compiles as draft-04")
 }
 
-fn assert_valid(validator: &jsonschema::Validator, log: &Value, what: &str) {
+pub(crate) fn assert_valid(validator: &jsonschema::Validator, log: &Value, what: &str) {
     let errors: Vec<String> = validator
         .iter_errors(log)
         .take(20)

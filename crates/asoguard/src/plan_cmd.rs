@@ -24,7 +24,7 @@ pub struct PlanArgs {
     /// (`origin/main`, `HEAD`). It is read from git, never checked out.
     #[arg(long, value_name = "REF")]
     base: String,
-    /// The revision to plan (default: the working tree, committed or not).
+    /// The revision to plan (default: the working tree, the files git would commit).
     #[arg(long, value_name = "REF")]
     head: Option<String>,
     /// Only report resources written under these paths (default: the whole repository, which
