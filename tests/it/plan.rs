@@ -234,6 +234,24 @@ fn plan_last_commit(sb: &Sandbox) -> (i32, Value) {
     plan(sb, &["--base", "HEAD~1", "--head", "HEAD"])
 }
 
+/// The change of `cluster`'s resource `name`, which must be of `class` and give a cause that
+/// holds `cause`.
+fn change_with<'r>(
+    report: &'r Value,
+    cluster: &str,
+    name: &str,
+    class: &str,
+    cause: &str,
+) -> &'r Value {
+    let found = change(report, cluster, name);
+    assert_eq!(found["class"], class, "{report:#}");
+    assert!(
+        found["cause"].as_str().unwrap().contains(cause),
+        "{found:#}"
+    );
+    found
+}
+
 /// Every change as `cluster:kind/name` and its class, sorted.
 fn classes(report: &Value) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = report["changes"]
@@ -1391,12 +1409,7 @@ fn deleting_a_namespace_deletes_what_is_in_it() {
     remove(&sb, "infra/namespace.yaml");
     let (code, report) = plan(&sb, &["--base", "HEAD"]);
     assert_eq!(code, 1, "{report:#}");
-    let rg = change(&report, "a", "rg");
-    assert_eq!(rg["class"], "delete", "{report:#}");
-    assert!(
-        rg["cause"].as_str().unwrap().contains("Namespace `app`"),
-        "{rg:#}"
-    );
+    change_with(&report, "a", "rg", "delete", "Namespace `app`");
 }
 
 #[test]
@@ -1594,13 +1607,125 @@ fn flux_paths_written_from_the_top_of_the_repository_resolve_with_the_config_bel
     remove(&sb, "gitops/clusters/a/infra/rg.yaml");
     let (code, report) = plan(&sb, &["--base", "HEAD", "gitops"]);
     assert_eq!(code, 1, "{report:#}");
-    let rg = change(&report, "a", "rg");
-    assert_eq!(rg["class"], "delete", "{report:#}");
-    assert!(
-        rg["cause"]
-            .as_str()
-            .unwrap()
-            .contains("Flux Kustomization `infra`"),
-        "{rg:#}"
+    change_with(&report, "a", "rg", "delete", "Flux Kustomization `infra`");
+}
+
+#[test]
+fn an_owner_is_looked_for_in_the_childs_api_group_first() {
+    // A resource group and a server share a name; the database is the server's.
+    let sb = flux_tree(true, &[], [&[DETACH], &[DETACH]]);
+    sb.write(
+        "infra/sql.yaml",
+        docs(&[
+            child(
+                ("sql.azure.com/v1api20211101", "Server"),
+                "rg",
+                "rg",
+                &[DETACH],
+            ),
+            child(
+                ("sql.azure.com/v1api20211101", "ServersDatabase"),
+                "db",
+                "rg",
+                &[],
+            ),
+        ]),
+    );
+    commit(sb.path(), "a server named as its resource group");
+    sb.write(
+        "infra/sql.yaml",
+        child(
+            ("sql.azure.com/v1api20211101", "ServersDatabase"),
+            "db",
+            "rg",
+            &[],
+        ),
+    );
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    // The server is detached; Kubernetes deletes its database, whose `manage` deletes it.
+    change_with(&report, "a", "db", "delete", "Server `app/rg`");
+}
+
+#[test]
+fn a_name_from_a_variable_the_repository_does_not_resolve_is_never_a_rename() {
+    let sb = repo(ONE_CLUSTER);
+    let with = |vars: &str| {
+        flux("infra", "./infra", true)
+            .replace("  sourceRef:", &format!("  postBuild:\n{vars}  sourceRef:"))
+    };
+    sb.write(
+        "clusters/a/infra.yaml",
+        with("    substitute:\n      rgname: prod-rg\n"),
+    );
+    sb.write(
+        "infra/rg.yaml",
+        object(
+            RG,
+            "app",
+            "${rgname}",
+            &[],
+            "azureName: fixed-rg\nlocation: westeurope",
+        ),
+    );
+    commit(sb.path(), "a name from a variable");
+    // The value moves to a ConfigMap that only the cluster holds.
+    sb.write(
+        "clusters/a/infra.yaml",
+        with("    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-vars\n"),
+    );
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        classes(&report),
+        expect(&[("a:ResourceGroup/${rgname}", "update")])
+    );
+}
+
+#[test]
+fn an_empty_azure_name_is_the_objects_name() {
+    let sb = repo(ONE_CLUSTER);
+    sb.write(
+        "clusters/a/rg.yaml",
+        object(
+            RG,
+            "app",
+            "rg",
+            &[],
+            "azureName: \"\"\nlocation: westeurope",
+        ),
+    );
+    commit(sb.path(), "an empty azureName");
+    sb.write("clusters/a/rg.yaml", rg("rg", &[]));
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        classes(&report),
+        expect(&[("a:ResourceGroup/rg", "update")])
+    );
+}
+
+#[test]
+fn an_owner_arm_id_changed_is_immutable() {
+    let arm = |rg: &str| {
+        format!(
+            "location: westeurope\nowner:\n  armId: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/{rg}"
+        )
+    };
+    let sb = repo(ONE_CLUSTER);
+    sb.write(
+        "clusters/a/ip.yaml",
+        object(IP, "app", "ip", &[], &arm("one")),
+    );
+    commit(sb.path(), "owned by ARM id");
+    sb.write(
+        "clusters/a/ip.yaml",
+        object(IP, "app", "ip", &[], &arm("two")),
+    );
+    let (code, report) = plan(&sb, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        classes(&report),
+        expect(&[("a:PublicIPAddress/ip", "immutable")])
     );
 }

@@ -584,8 +584,10 @@ fn object(doc: usize, root: &Node, manifest: &Manifest) -> Option<ObjectFact> {
         name_span: manifest.object_span(),
         namespace: manifest.namespace.map(CompactString::from),
         policy: PolicyFact::of(manifest.annotations()),
+        // An empty azureName is no name: ASO's defaulter puts the object's name there.
         azure_name: spec
             .and_then(|s| s.get_str("azureName"))
+            .filter(|n| !n.is_empty())
             .map(CompactString::from),
         owner: spec
             .and_then(|s| s.get_path(&["owner", "name"]))

@@ -62,6 +62,7 @@ pub(super) fn compare(
         changes: BTreeMap::new(),
         changed,
         successors: Vec::new(),
+        replaced: HashMap::new(),
     };
     cx.both();
     cx.removed_and_added();
@@ -96,6 +97,8 @@ struct Compare<'a, 'x> {
     /// New objects (first) with the Azure identity of one that is gone (second), when that one
     /// is not deleted by the move itself (then it is a replace).
     successors: Vec<(Key, Key)>,
+    /// The old object of each replace (its key), and the new one that replaces it.
+    replaced: HashMap<Key, Key>,
 }
 
 impl Compare<'_, '_> {
@@ -147,6 +150,7 @@ impl Compare<'_, '_> {
             side,
             previous: None,
             written: e.written_at.clone(),
+            applier: e.applier_path.clone(),
         }
     }
 
@@ -169,7 +173,20 @@ impl Compare<'_, '_> {
                 .unwrap_or_else(|| h.written_at.clone());
             let b_name = b.azure_name.as_deref().or(b.name.as_deref());
             let h_name = h.azure_name.as_deref().or(h.name.as_deref());
-            if b_name != h_name {
+            if b_name != h_name && (is_unresolved(b_name) || is_unresolved(h_name)) {
+                found.push((
+                    Class::Update,
+                    format!(
+                        "spec.azureName is `{}` in the base and `{}` in the head, a Flux variable \
+                         the repository does not resolve: if they are the same, nothing \
+                         changes; if not, the sync fails (azureName cannot change on a live \
+                         object)",
+                        b_name.unwrap_or("?"),
+                        h_name.unwrap_or("?")
+                    ),
+                    self.field_at(h, &["spec", "azureName"]),
+                ));
+            } else if b_name != h_name {
                 found.push((
                     Class::Immutable,
                     format!(
@@ -182,7 +199,9 @@ impl Compare<'_, '_> {
                     self.field_at(h, &["spec", "azureName"]),
                 ));
             }
-            if b.owner != h.owner {
+            let owner_unknown =
+                is_unresolved(b.owner.as_deref()) || is_unresolved(h.owner.as_deref());
+            if b.owner != h.owner && !owner_unknown {
                 found.push((
                     Class::Immutable,
                     format!(
@@ -234,6 +253,20 @@ impl Compare<'_, '_> {
                 found.push((Class::Replace, recreated, h.written_at.clone()));
             }
             let fields = self.changed_spec(b, h);
+            // An owner given by its ARM id is compared as written.
+            if fields
+                .iter()
+                .any(|f| f == "spec.owner.armId" || f == "spec.owner")
+                && b.owner == h.owner
+            {
+                found.push((
+                    Class::Immutable,
+                    "spec.owner changes: ASO's webhook rejects it on a live object, and the sync \
+                     fails until the object is deleted and created again"
+                        .to_string(),
+                    self.field_at(h, &["spec", "owner"]),
+                ));
+            }
             if !fields.is_empty() {
                 found.push((
                     Class::Update,
@@ -379,8 +412,35 @@ impl Compare<'_, '_> {
                         .unwrap_or_default(),
                 ),
             };
+            // A name that is a Flux variable the repository does not resolve is unknown: it
+            // may be the same object, so it is not called a rename.
+            if let Some(next) = successor
+                .filter(|next| is_unresolved(next.4.as_deref()) || is_unresolved(key.4.as_deref()))
+            {
+                paired.insert(next);
+                let h = &self.head.entries[self.head.by_key[next][0]];
+                let mut change = self.change(
+                    Class::Update,
+                    h,
+                    azure_id,
+                    (Some(bp), Some(self.head.policy(&self.head.by_key[next]))),
+                    format!(
+                        "its name is `{}` in the base and `{}` in the head, with the same Azure \
+                         resource, and a Flux variable the repository does not resolve: if they \
+                         are the same object, nothing changes; if not, this is a rename, which \
+                         deletes the Azure resource and creates a new, empty one",
+                        key.4.as_deref().unwrap_or("?"),
+                        next.4.as_deref().unwrap_or("?")
+                    ),
+                    (h.written_at.clone(), Side::Head),
+                );
+                change.previous = Some(b.written_at.clone());
+                self.record(next.clone(), change);
+                continue;
+            }
             if let (Class::Delete, Some(next)) = (class, successor) {
                 paired.insert(next);
+                self.replaced.insert(key.clone(), next.clone());
                 let h = &self.head.entries[self.head.by_key[next][0]];
                 let what = moved(b, h);
                 let mut change = self.change(
@@ -505,7 +565,11 @@ impl Compare<'_, '_> {
             let removal_at = self.removal_at(ns);
             for (key, b_at) in &self.base.by_key {
                 let e = &self.base.entries[b_at[0]];
-                if e.cluster != *cluster || e.namespace.as_deref() != Some(name.as_str()) {
+                if e.cluster != *cluster
+                    || e.namespace.as_deref() != Some(name.as_str())
+                    // Moved with its Namespace: its replace says it once.
+                    || self.replaced.contains_key(key)
+                {
                     continue;
                 }
                 // As in the cluster: the Namespace is terminating, with the base's annotation.
@@ -590,13 +654,10 @@ impl Compare<'_, '_> {
                 // goes.
                 Class::Replace if self.base.by_key.contains_key(k) => Some(k.clone()),
                 Class::Replace => self
-                    .base
-                    .by_key
+                    .replaced
                     .iter()
-                    .find(|(_, at)| {
-                        Some(&self.base.entries[at[0]].written_at) == c.previous.as_ref()
-                    })
-                    .map(|(k, _)| k.clone()),
+                    .find(|(_, new)| *new == k)
+                    .map(|(old, _)| old.clone()),
                 _ => None,
             };
             if let Some(owner) = removed.filter(|o| self.base.by_key.contains_key(o)) {
@@ -611,12 +672,6 @@ impl Compare<'_, '_> {
                 children_of.entry(*owner).or_default().push(c);
             }
         }
-        let replaced_from: HashSet<Location> = self
-            .changes
-            .values()
-            .filter(|c| c.class == Class::Replace)
-            .filter_map(|c| c.previous.clone())
-            .collect();
         let mut seen: HashSet<Key> = HashSet::new();
         while let Some((owner, destroyed, owner_name, cause_at)) = queue.pop() {
             if !seen.insert(owner.clone()) {
@@ -636,7 +691,7 @@ impl Compare<'_, '_> {
                     .get(&child_key)
                     .map(|at| &self.head.entries[at[0]]);
                 // A child moved with its owner is reported once, as its replacement.
-                if head_entry.is_none() && replaced_from.contains(&child.written_at) {
+                if head_entry.is_none() && self.replaced.contains_key(&child_key) {
                     queue.push((child_key, true, child_name, cause_at.clone()));
                     continue;
                 }
@@ -756,6 +811,11 @@ fn add_note(change: &mut Change, note: String) {
     if note != change.cause && !change.notes.contains(&note) {
         change.notes.push(note);
     }
+}
+
+/// Whether a value holds a Flux variable the repository does not resolve.
+fn is_unresolved(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.contains("${"))
 }
 
 /// What moved between two Kubernetes identities of one resource.

@@ -62,7 +62,7 @@ impl Repo {
     /// The commit `rev` names. A ref that is not there gets an error saying how to fetch it
     /// (a CI clone often has only the head, or is shallow).
     pub fn commit(&self, rev: &str) -> Result<String, GitError> {
-        if rev.starts_with('-') {
+        if rev.is_empty() || rev.starts_with('-') {
             return Err(GitError(format!("`{rev}` is not a revision")));
         }
         let spec = format!("{rev}^{{commit}}");
@@ -77,6 +77,12 @@ impl Repo {
                     Some(b""),
                 )?;
                 Ok(String::from_utf8_lossy(&out).trim().to_string())
+            }
+            Err(_) if !rev.is_empty() && run(&self.top, &["cat-file", "-e", rev]).is_ok() => {
+                Err(GitError(format!(
+                    "`{rev}` names a git object that is not a commit: give a branch, tag or \
+                     commit"
+                )))
             }
             Err(_) => {
                 let shallow = run(&self.top, &["rev-parse", "--is-shallow-repository"])

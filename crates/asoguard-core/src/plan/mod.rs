@@ -181,6 +181,9 @@ pub struct Change {
     /// Where the object is written: in the head, or in the base when the head no longer has
     /// it.
     pub written: Location,
+    /// The file of what applies it (a kustomization, a Flux Kustomization, an ArgoCD
+    /// Application, the object's own file), relative to the root: in the head, or in the base.
+    pub applier: PathBuf,
 }
 
 /// What a change does in Azure.
@@ -251,14 +254,18 @@ impl Plan {
     }
 
     /// Keep only the changes whose resource is written under one of `paths` (relative to the
-    /// repository root), in either revision, or whose cause lies there.
+    /// repository root), in either revision, or is applied from there (an overlay, a Flux
+    /// Kustomization), or whose change is placed there.
     pub fn restrict(&mut self, paths: &[PathBuf]) {
         if paths.is_empty() {
             return;
         }
         let under = |l: &Location| paths.iter().any(|p| l.path.starts_with(p));
         self.changes.retain(|c| {
-            under(&c.written) || under(&c.at) || c.previous.as_ref().is_some_and(under)
+            under(&c.written)
+                || under(&c.at)
+                || c.previous.as_ref().is_some_and(under)
+                || paths.iter().any(|p| c.applier.starts_with(p))
         });
     }
 }

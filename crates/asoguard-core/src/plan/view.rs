@@ -85,8 +85,9 @@ impl<'x> View<'x> {
                     .push(i);
             }
         }
-        // The owner is named, not typed: of the objects with its name, never the object
-        // itself (a server named as its resource group is not its own owner).
+        // The owner is named, not typed (its kind is the child's CRD's to say): of the objects
+        // with its name, never the object itself, and first one of the child's own API group
+        // (a database's server), then a resource group, then any.
         let owner_of: Vec<Option<usize>> = entries
             .iter()
             .enumerate()
@@ -97,7 +98,17 @@ impl<'x> View<'x> {
                     .get(&(e.cluster.as_deref(), e.namespace.as_deref(), owner))?
                     .iter()
                     .copied()
-                    .find(|&o| o != i && key(&entries[o]) != mine)
+                    .filter(|&o| o != i && key(&entries[o]) != mine)
+                    .min_by_key(|&o| {
+                        let candidate = &entries[o];
+                        if group(candidate) == group(e) {
+                            0
+                        } else if candidate.kind == "ResourceGroup" {
+                            1
+                        } else {
+                            2
+                        }
+                    })
             })
             .collect();
         let mut view = View {
