@@ -229,6 +229,15 @@ fn plan(sb: &Sandbox, args: &[&str]) -> (i32, Value) {
     (code, report)
 }
 
+/// The plan of the working tree against `HEAD`, which must exit `exit` and plan exactly
+/// `expected` (`cluster:kind/name` and class); the report.
+fn plan_head(sb: &Sandbox, exit: i32, expected: &[(&str, &str)]) -> Value {
+    let (code, report) = plan(sb, &["--base", "HEAD"]);
+    assert_eq!(code, exit, "{report:#}");
+    assert_eq!(classes(&report), expect(expected), "{report:#}");
+    report
+}
+
 /// The plan from the last commit to the one before: `--base HEAD~1 --head HEAD`.
 fn plan_last_commit(sb: &Sandbox) -> (i32, Value) {
     plan(sb, &["--base", "HEAD~1", "--head", "HEAD"])
@@ -429,14 +438,13 @@ fn faq_move_in_one_change_is_a_replace() {
     let sb = move_start();
     remove(&sb, "clusters/a/app.yaml");
     sb.write("clusters/b/app.yaml", app_in(&[]));
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    let report = plan_head(
+        &sb,
+        1,
+        &[
             ("b:ResourceGroup/app-rg", "replace"),
             ("b:Vault/app-kv", "replace"),
-        ])
+        ],
     );
     let replace = change(&report, "b", "app-rg");
     assert_eq!(replace["destructive"], true);
@@ -462,16 +470,15 @@ fn a_detached_move_in_one_change_is_a_detach_and_an_adopting_create() {
     commit(sb.path(), "cluster a manages app, detach-on-delete");
     remove(&sb, "clusters/a/app.yaml");
     sb.write("clusters/b/app.yaml", app_in(&[DETACH]));
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    let report = plan_head(
+        &sb,
+        0,
+        &[
             ("a:ResourceGroup/app-rg", "detach"),
             ("a:Vault/app-kv", "detach"),
             ("b:ResourceGroup/app-rg", "create"),
             ("b:Vault/app-kv", "create"),
-        ])
+        ],
     );
     let notes = change(&report, "b", "app-rg")["notes"].to_string();
     assert!(
@@ -499,12 +506,7 @@ fn renaming_a_managed_object_keeping_its_azure_name_is_a_replace() {
     sb.write("clusters/a/rg.yaml", named("old-name"));
     commit(sb.path(), "old");
     sb.write("clusters/a/rg.yaml", named("new-name"));
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/new-name", "replace")])
-    );
+    let report = plan_head(&sb, 1, &[("a:ResourceGroup/new-name", "replace")]);
     let replace = change(&report, "a", "new-name");
     assert_eq!(
         replace["azureId"],
@@ -523,14 +525,13 @@ fn renaming_a_managed_object_without_azure_name_is_a_delete_and_a_create() {
     sb.write("clusters/a/rg.yaml", rg("old-rg", &[]));
     commit(sb.path(), "old");
     sb.write("clusters/a/rg.yaml", rg("new-rg", &[]));
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    plan_head(
+        &sb,
+        1,
+        &[
             ("a:ResourceGroup/new-rg", "create"),
             ("a:ResourceGroup/old-rg", "delete"),
-        ])
+        ],
     );
 }
 
@@ -543,12 +544,7 @@ fn moving_a_managed_resource_group_to_another_namespace_is_a_replace() {
         "clusters/a/rg.yaml",
         object(RG, "other", "rg", &[], "location: westeurope"),
     );
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/rg", "replace")])
-    );
+    let report = plan_head(&sb, 1, &[("a:ResourceGroup/rg", "replace")]);
     let replace = change(&report, "a", "rg");
     assert_eq!(replace["namespace"], "other");
     assert!(
@@ -596,15 +592,14 @@ fn removing_a_managed_owner_under_pruning_flux_deletes_it_and_its_children() {
 fn removing_a_detached_owner_deletes_its_managed_children_through_kubernetes() {
     let sb = flux_tree(true, &[DETACH], [&[], &[DETACH]]);
     remove(&sb, "infra/rg.yaml");
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    let report = plan_head(
+        &sb,
+        1,
+        &[
             ("a:ResourceGroup/rg", "detach"),
             ("a:PublicIPAddress/ip", "detach"),
             ("a:Vault/kv", "delete"),
-        ])
+        ],
     );
     let vault = change(&report, "a", "kv");
     assert!(
@@ -617,12 +612,7 @@ fn removing_a_detached_owner_deletes_its_managed_children_through_kubernetes() {
 fn removing_under_flux_without_prune_orphans() {
     let sb = flux_tree(false, &[], [&[], &[]]);
     remove(&sb, "infra/rg.yaml");
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/rg", "orphan")])
-    );
+    let report = plan_head(&sb, 0, &[("a:ResourceGroup/rg", "orphan")]);
     assert!(
         change(&report, "a", "rg")["cause"]
             .as_str()
@@ -655,12 +645,7 @@ fn turning_prune_on_while_removing_an_object_deletes_it() {
 fn removing_an_object_exempt_from_flux_prune_orphans() {
     let sb = flux_tree(true, &[NO_PRUNE], [&[], &[]]);
     remove(&sb, "infra/rg.yaml");
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/rg", "orphan")])
-    );
+    let report = plan_head(&sb, 0, &[("a:ResourceGroup/rg", "orphan")]);
     assert!(
         change(&report, "a", "rg")["cause"]
             .as_str()
@@ -674,14 +659,13 @@ fn removing_an_object_exempt_from_flux_prune_orphans() {
 fn deleting_an_argo_application_with_the_resources_finalizer_deletes_what_it_applied() {
     let sb = argo_tree(true, true);
     remove_application(&sb);
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    let report = plan_head(
+        &sb,
+        1,
+        &[
             ("a:ResourceGroup/kept-rg", "detach"),
             ("a:ResourceGroup/managed-rg", "delete"),
-        ])
+        ],
     );
     assert!(
         change(&report, "a", "managed-rg")["cause"]
@@ -723,9 +707,7 @@ fn files_git_ignores_are_not_part_of_the_change() {
     commit(sb.path(), "one resource group");
     // Ignored: never committed, so never applied.
     sb.write("clusters/a/scratch/extra.yaml", rg("extra-rg", &[]));
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(classes(&report), expect(&[]));
+    plan_head(&sb, 0, &[]);
     // Untracked but not ignored: what `git add -A` would commit.
     sb.write("clusters/a/new.yaml", rg("new-rg", &[]));
     let (_, report) = plan(&sb, &["--base", "HEAD"]);
@@ -739,14 +721,13 @@ fn files_git_ignores_are_not_part_of_the_change() {
 fn deleting_an_argo_application_without_the_finalizer_orphans() {
     let sb = argo_tree(true, false);
     remove_application(&sb);
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    plan_head(
+        &sb,
+        0,
+        &[
             ("a:ResourceGroup/kept-rg", "orphan"),
             ("a:ResourceGroup/managed-rg", "orphan"),
-        ])
+        ],
     );
 }
 
@@ -754,12 +735,7 @@ fn deleting_an_argo_application_without_the_finalizer_orphans() {
 fn removing_a_file_under_argo_without_automated_prune_orphans() {
     let sb = argo_tree(false, true);
     remove(&sb, "infra/managed.yaml");
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/managed-rg", "orphan")])
-    );
+    let report = plan_head(&sb, 0, &[("a:ResourceGroup/managed-rg", "orphan")]);
     assert!(
         change(&report, "a", "managed-rg")["cause"]
             .as_str()
@@ -782,14 +758,13 @@ fn removing_a_file_under_argo_automated_prune_deletes_it_unless_prune_is_false()
     commit(sb.path(), "an exempt resource group");
     remove(&sb, "infra/managed.yaml");
     remove(&sb, "infra/exempt.yaml");
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    let report = plan_head(
+        &sb,
+        1,
+        &[
             ("a:ResourceGroup/exempt-rg", "orphan"),
             ("a:ResourceGroup/managed-rg", "delete"),
-        ])
+        ],
     );
     assert_eq!(
         location(change(&report, "a", "managed-rg")),
@@ -831,14 +806,13 @@ fn changing_azure_name_or_owner_is_immutable() {
         ),
     );
     sb.write("clusters/a/ip.yaml", child(IP, "ip", "rg-two", &[]));
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    let report = plan_head(
+        &sb,
+        1,
+        &[
             ("a:ResourceGroup/rg", "immutable"),
             ("a:PublicIPAddress/ip", "immutable"),
-        ])
+        ],
     );
     let renamed = change(&report, "a", "rg");
     assert!(
@@ -877,12 +851,7 @@ fn skip_to_manage_is_a_takeover_with_a_warning() {
     sb.write("clusters/a/rg.yaml", rg("rg", &[SKIP]));
     commit(sb.path(), "read only");
     sb.write("clusters/a/rg.yaml", rg("rg", &[]));
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/rg", "takeover")])
-    );
+    let report = plan_head(&sb, 0, &[("a:ResourceGroup/rg", "takeover")]);
     let takeover = change(&report, "a", "rg");
     assert_eq!(takeover["warning"], true);
     assert_eq!(takeover["destructive"], false);
@@ -923,12 +892,7 @@ fn a_spec_change_is_an_update_naming_its_fields() {
         "clusters/a/rg.yaml",
         object(RG, "app", "rg", &[], "location: northeurope"),
     );
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/rg", "update")])
-    );
+    let report = plan_head(&sb, 0, &[("a:ResourceGroup/rg", "update")]);
     let update = change(&report, "a", "rg");
     assert_eq!(update["fields"], serde_json::json!(["spec.location"]));
     assert!(
@@ -953,14 +917,13 @@ fn a_new_object_is_a_create_noting_another_cluster_with_the_same_resource() {
     commit(sb.path(), "b manages shared-rg");
     sb.write("clusters/a/own.yaml", rg("own-rg", &[]));
     sb.write("clusters/a/shared.yaml", rg("shared-rg", &[]));
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    let report = plan_head(
+        &sb,
+        0,
+        &[
             ("a:ResourceGroup/own-rg", "create"),
             ("a:ResourceGroup/shared-rg", "create"),
-        ])
+        ],
     );
     let own = change(&report, "a", "own-rg");
     assert_eq!(own["notes"], serde_json::json!([]));
@@ -1059,12 +1022,7 @@ fn the_first_commit_plans_against_an_empty_base() {
     let sb = repo(ONE_CLUSTER);
     sb.write("clusters/a/rg.yaml", rg("rg", &[]));
     git(sb.path(), &["add", "-A"]);
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/rg", "create")])
-    );
+    plan_head(&sb, 0, &[("a:ResourceGroup/rg", "create")]);
 }
 
 #[test]
@@ -1304,12 +1262,7 @@ fn dropping_an_object_from_an_overlay_is_a_delete_at_the_overlay() {
         "overlays/prod/kustomization.yaml",
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\n",
     );
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:PublicIPAddress/ip", "delete")])
-    );
+    let report = plan_head(&sb, 1, &[("a:PublicIPAddress/ip", "delete")]);
     let delete = change(&report, "a", "ip");
     assert_eq!(
         location(delete),
@@ -1341,14 +1294,13 @@ fn flux_kustomizations_of_the_same_name_in_two_clusters_are_told_apart() {
     commit(sb.path(), "two clusters");
     remove(&sb, "clusters/a/apps/rg.yaml");
     remove(&sb, "clusters/b/apps/rg.yaml");
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[
+    plan_head(
+        &sb,
+        1,
+        &[
             ("a:ResourceGroup/rg-a", "delete"),
             ("b:ResourceGroup/rg-b", "orphan"),
-        ])
+        ],
     );
 }
 
@@ -1486,9 +1438,7 @@ fn an_application_removed_from_git_stays_when_what_applies_it_does_not_prune() {
     sb.write("infra/rg.yaml", rg("rg", &[]));
     commit(sb.path(), "app of apps");
     remove(&sb, "apps/infra.yaml");
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(classes(&report), expect(&[]));
+    plan_head(&sb, 0, &[]);
     // With a pruning root, the child Application is deleted, and its finalizer deletes the
     // resource group.
     let sb = repo(EVERYWHERE);
@@ -1581,12 +1531,7 @@ spec:
     sb.write("infra/b/rg.yaml", rg("rg", &[]));
     commit(sb.path(), "one resource group per cluster");
     remove(&sb, "infra/b/rg.yaml");
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("b:ResourceGroup/rg", "delete")])
-    );
+    plan_head(&sb, 1, &[("b:ResourceGroup/rg", "delete")]);
 }
 
 #[test]
@@ -1674,12 +1619,7 @@ fn a_name_from_a_variable_the_repository_does_not_resolve_is_never_a_rename() {
         "clusters/a/infra.yaml",
         with("    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-vars\n"),
     );
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/${rgname}", "update")])
-    );
+    plan_head(&sb, 0, &[("a:ResourceGroup/${rgname}", "update")]);
 }
 
 #[test]
@@ -1697,12 +1637,7 @@ fn an_empty_azure_name_is_the_objects_name() {
     );
     commit(sb.path(), "an empty azureName");
     sb.write("clusters/a/rg.yaml", rg("rg", &[]));
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:ResourceGroup/rg", "update")])
-    );
+    plan_head(&sb, 0, &[("a:ResourceGroup/rg", "update")]);
 }
 
 #[test]
@@ -1722,10 +1657,5 @@ fn an_owner_arm_id_changed_is_immutable() {
         "clusters/a/ip.yaml",
         object(IP, "app", "ip", &[], &arm("two")),
     );
-    let (code, report) = plan(&sb, &["--base", "HEAD"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        classes(&report),
-        expect(&[("a:PublicIPAddress/ip", "immutable")])
-    );
+    plan_head(&sb, 1, &[("a:PublicIPAddress/ip", "immutable")]);
 }
